@@ -1,0 +1,37 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CA_FILES, CaBundle } from "../lib/pki";
+
+/** Arguments of CaCerts. */
+export interface CaCertsArgs {
+    /** The Istio namespace the secret goes in. */
+    readonly namespace: pulumi.Input<string>;
+    /** The CA material, already checked (see lib/pki.ts). */
+    readonly bundle: CaBundle;
+    /** The cluster's provider. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * Istio's `cacerts` secret: the CA Citadel signs workload certificates with, so that every
+ * cluster of the mesh shares one root (seed step S16). All four files are Pulumi secrets.
+ */
+export class CaCerts extends pulumi.ComponentResource {
+    /** The secret's name (always `cacerts`: Citadel mounts it by that name). */
+    public readonly secretName: pulumi.Output<string>;
+
+    constructor(name: string, args: CaCertsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:CaCerts", name, {}, opts);
+        const stringData: Record<string, pulumi.Output<string>> = {};
+        for (const [field, file] of CA_FILES) {
+            stringData[file] = pulumi.secret(args.bundle[field]);
+        }
+        const secret = new k8s.core.v1.Secret(name, {
+            metadata: { name: "cacerts", namespace: args.namespace },
+            type: "Opaque",
+            stringData,
+        }, { parent: this, provider: args.provider });
+        this.secretName = secret.metadata.name;
+        this.registerOutputs({ secretName: this.secretName });
+    }
+}

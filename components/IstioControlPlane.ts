@@ -1,0 +1,130 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { PrimaryConfig } from "../lib/config";
+import { CONTROL_PLANE_SERVICES, ControlPlaneService, loadBalancerAddress, readyPodAddress } from "../lib/endpoints";
+import { certificateFingerprint } from "../lib/pki";
+import { mergeValues, primaryChartValues } from "../lib/values";
+import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
+import { CaCerts } from "./CaCerts";
+import { InjectionLabels } from "./InjectionLabels";
+import { IstioChart } from "./IstioChart";
+
+/** Arguments of IstioControlPlane. */
+export interface IstioControlPlaneArgs {
+    /** The primary stack's validated config. */
+    readonly config: PrimaryConfig;
+    /** The primary cluster's provider. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * The Istio control plane on the primary cluster (seed steps S2, S3, S15, S16, S17): namespace,
+ * `cacerts` when the CA is not self-signed, the `istio` chart, and the addresses the remotes dial,
+ * discovered after the chart is ready so that a re-run after a pod restart picks up new pod IPs.
+ */
+export class IstioControlPlane extends pulumi.ComponentResource {
+    /** The primary stack's contract outputs (SPEC §4). */
+    public readonly outputs: Record<string, pulumi.Output<unknown> | string | boolean | undefined>;
+
+    constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:IstioControlPlane", name, {}, opts);
+        const cfg = args.config;
+        const childOpts = { parent: this, provider: args.provider };
+
+        const namespace = new k8s.core.v1.Namespace(name, { metadata: { name: cfg.istioNamespace } }, childOpts);
+        const prerequisites: pulumi.Resource[] = [namespace];
+        if (!cfg.security.selfSignedCa && cfg.caBundle) {
+            prerequisites.push(new CaCerts(`${name}-cacerts`, {
+                namespace: namespace.metadata.name, bundle: cfg.caBundle, provider: args.provider,
+            }, { parent: this }));
+        }
+        const addons = addonsNeedingCredentials(cfg.values);
+        if (addons.length > 0) {
+            prerequisites.push(new AddonCredentials(`${name}-addons`, {
+                namespace: namespace.metadata.name, addons, provider: args.provider,
+            }, { parent: this }));
+        }
+
+        const chart = new IstioChart(name, {
+            chartName: "istio",
+            source: cfg.chart,
+            installMethod: cfg.installMethod,
+            namespace: namespace.metadata.name,
+            values: mergeValues(cfg.values, primaryChartValues(cfg.security)),
+            provider: args.provider,
+        }, { parent: this, dependsOn: prerequisites });
+
+        if (cfg.sidecarInjector && cfg.injectionNamespaces.length > 0) {
+            new InjectionLabels(`${name}-injection`, {
+                namespaces: cfg.injectionNamespaces, provider: args.provider,
+            }, { parent: this, dependsOn: chart });
+        }
+
+        const services = CONTROL_PLANE_SERVICES.filter((s) => cfg.envoyStatsd || s.output !== "statsdAddress");
+        const addresses: Record<string, pulumi.Output<string>> = {};
+        if (cfg.endpointExposure === "gateway") {
+            // Every control-plane service is reached through the one ingress gateway.
+            const gatewayAddress = this.gatewayAddress(name, cfg.istioNamespace, chart, args.provider);
+            for (const svc of services) {
+                addresses[svc.output] = gatewayAddress;
+            }
+        } else {
+            for (const svc of services) {
+                addresses[svc.output] = this.serviceAddress(name, svc, cfg, chart, args.provider);
+            }
+        }
+
+        this.outputs = {
+            ...addresses,
+            istioNamespace: cfg.istioNamespace,
+            controlPlaneSecurityEnabled: cfg.security.controlPlaneSecurityEnabled,
+            mtlsEnabled: cfg.security.mtlsEnabled,
+            selfSignedCa: cfg.security.selfSignedCa,
+            podCidr: cfg.podCidr,
+            serviceCidr: cfg.serviceCidr,
+            rootCertFingerprint: cfg.caBundle && !cfg.security.selfSignedCa
+                ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
+        };
+        this.registerOutputs(this.outputs);
+    }
+
+    /** The address the remotes dial for one control-plane service: its pod IP, or a load balancer's. */
+    private serviceAddress(
+        name: string, svc: ControlPlaneService, cfg: PrimaryConfig, chart: IstioChart, provider: k8s.Provider,
+    ): pulumi.Output<string> {
+        const ns = cfg.istioNamespace;
+        if (cfg.endpointExposure === "podIP") {
+            const endpoints = k8s.core.v1.Endpoints.get(`${name}-${svc.service}`,
+                afterChart(chart, `${ns}/${svc.service}`), { parent: this, provider });
+            return endpoints.subsets.apply((subsets) => readyPodAddress({ subsets }, svc, ns));
+        }
+        const lb = new k8s.core.v1.Service(`${name}-${svc.service}-lb`, {
+            metadata: { name: `${svc.service}-multicluster`, namespace: ns },
+            spec: { type: "LoadBalancer", selector: { ...svc.selector }, ports: svc.ports.map((p) => ({ ...p })) },
+        }, { parent: this, provider, dependsOn: chart });
+        return lb.status.apply((status) => required(loadBalancerAddress(status), `${ns}/${svc.service}-multicluster`));
+    }
+
+    /** The ingress gateway's load balancer address. */
+    private gatewayAddress(name: string, ns: string, chart: IstioChart, provider: k8s.Provider): pulumi.Output<string> {
+        const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
+            afterChart(chart, `${ns}/istio-ingressgateway`), { parent: this, provider });
+        return gateway.status.apply((status) => required(loadBalancerAddress(status), `${ns}/istio-ingressgateway`));
+    }
+}
+
+/**
+ * An object id that resolves only once the chart is ready, so that a read of it happens after the
+ * chart's pods are up (and is skipped in the preview of a first install, when there is nothing yet).
+ */
+function afterChart(chart: IstioChart, id: string): pulumi.Output<string> {
+    return chart.ready.apply(() => id);
+}
+
+function required(address: string | undefined, service: string): string {
+    if (!address) {
+        throw new Error(`LoadBalancer service ${service} has no ingress address yet; ` +
+            "this cluster needs a load balancer implementation (a cloud, or MetalLB) for this endpointExposure");
+    }
+    return address;
+}

@@ -1,0 +1,109 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { RemoteConfig } from "../lib/config";
+import { PrimaryOutputs } from "../lib/primary";
+import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
+import { CaCerts } from "./CaCerts";
+import { InjectionLabels } from "./InjectionLabels";
+import { IstioChart } from "./IstioChart";
+import { IstioMultiAccount } from "./IstioMultiAccount";
+import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
+import { ServiceMirror } from "./ServiceMirror";
+
+/** The config maps a manual `istioctl kube-inject` needs (seed step S13). */
+const INJECT_CONFIG_MAP = "istio-sidecar-injector";
+const MESH_CONFIG_MAP = "istio";
+
+/** Arguments of IstioRemote. */
+export interface IstioRemoteArgs {
+    /** The remote stack's validated config. */
+    readonly config: RemoteConfig;
+    /** The primary stack's outputs, already checked against this config. */
+    readonly primary: PrimaryOutputs;
+    /** The security settings the mesh runs with (the primary's). */
+    readonly security: SecuritySettings;
+    /** The API server URL the primary's Pilot dials to read this cluster. */
+    readonly apiServer: string;
+    /** This (remote) cluster's provider. */
+    readonly provider: k8s.Provider;
+    /** The primary cluster's provider, for the registration secret and mirrored services. */
+    readonly primaryProvider: k8s.Provider;
+}
+
+/**
+ * One remote cluster joining the primary's control plane (seed steps S4–S14, S16–S18): its Istio
+ * namespace, `cacerts` from the shared root, the `istio-remote` chart pointed at the primary's
+ * endpoints, the injection labels, the istio-multi credentials, the registration secret in the
+ * primary, and the services mirrored between the two clusters.
+ */
+export class IstioRemote extends pulumi.ComponentResource {
+    /** The remote stack's contract outputs (SPEC §4). */
+    public readonly outputs: Record<string, pulumi.Output<unknown> | string | string[] | undefined>;
+
+    constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:IstioRemote", name, {}, opts);
+        const cfg = args.config;
+        const remote = { parent: this, provider: args.provider };
+
+        const namespace = new k8s.core.v1.Namespace(name, { metadata: { name: cfg.istioNamespace } }, remote);
+        const prerequisites: pulumi.Resource[] = [namespace];
+        if (!args.security.selfSignedCa && cfg.caBundle) {
+            prerequisites.push(new CaCerts(`${name}-cacerts`, {
+                namespace: namespace.metadata.name, bundle: cfg.caBundle, provider: args.provider,
+            }, { parent: this }));
+        }
+
+        const chart = new IstioChart(name, {
+            chartName: "istio-remote",
+            source: cfg.chart,
+            installMethod: cfg.installMethod,
+            namespace: namespace.metadata.name,
+            values: mergeValues(cfg.values, remoteChartValues({ ...args.primary, ...args.security }, cfg)),
+            provider: args.provider,
+        }, { parent: this, dependsOn: prerequisites });
+
+        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
+        if (injected.length > 0) {
+            new InjectionLabels(`${name}-injection`, { namespaces: injected, provider: args.provider },
+                { parent: this, dependsOn: chart });
+        }
+
+        const account = new IstioMultiAccount(`${name}-istio-multi`, {
+            namespace: namespace.metadata.name, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
+        }, { parent: this, dependsOn: chart });
+
+        const registration = new RemoteClusterRegistration(`${name}-registration`, {
+            clusterName: cfg.clusterName,
+            namespace: args.primary.istioNamespace,
+            kubeconfig: account.kubeconfig,
+            primaryProvider: args.primaryProvider,
+        }, { parent: this });
+
+        const mirrors = [
+            { direction: "from-primary", services: cfg.mirrorServices.fromPrimary, source: args.primaryProvider, target: args.provider, sourceCluster: "primary" },
+            { direction: "to-primary", services: cfg.mirrorServices.toPrimary, source: args.provider, target: args.primaryProvider, sourceCluster: cfg.clusterName },
+        ];
+        for (const m of mirrors.filter((m) => m.services.length > 0)) {
+            new ServiceMirror(`${name}-mirror-${m.direction}`, {
+                services: m.services, sourceProvider: m.source, targetProvider: m.target, sourceCluster: m.sourceCluster,
+            }, { parent: this });
+        }
+
+        this.outputs = {
+            clusterName: cfg.clusterName,
+            remoteSecretName: registration.secretName,
+            kubeconfig: account.kubeconfig,
+            injectedNamespaces: injected,
+            manualInjectCommand: cfg.sidecarInjector ? undefined : manualInjectCommand(cfg),
+        };
+        this.registerOutputs(this.outputs);
+    }
+}
+
+/** The command that injects sidecars by hand when the webhook is off (seed step S13). */
+export function manualInjectCommand(cfg: Pick<RemoteConfig, "istioNamespace" | "cluster">): string {
+    const context = cfg.cluster.kubeContext ? ` --context ${cfg.cluster.kubeContext}` : "";
+    return `istioctl kube-inject${context} --istioNamespace ${cfg.istioNamespace} ` +
+        `--injectConfigMapName ${INJECT_CONFIG_MAP} --meshConfigMapName ${MESH_CONFIG_MAP} -f <manifest.yaml> ` +
+        `| kubectl${context} apply -f -`;
+}

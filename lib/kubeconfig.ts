@@ -1,0 +1,73 @@
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+
+/** What a kubeconfig for one service account on one cluster needs. */
+export interface ServiceAccountKubeconfig {
+    /** The cluster's name; also the context's and the user's, as `istioctl` does. */
+    readonly clusterName: string;
+    /** The API server URL the primary's control plane dials. */
+    readonly server: string;
+    /** The cluster CA, base64-encoded PEM (as in a token secret's `ca.crt`). */
+    readonly caData: string;
+    /** The service account's bearer token, in plain text. */
+    readonly token: string;
+}
+
+/** Renders the kubeconfig that the primary's Pilot uses to read a remote cluster (seed step S9). */
+export function renderKubeconfig(k: ServiceAccountKubeconfig): string {
+    return yaml.dump({
+        apiVersion: "v1",
+        kind: "Config",
+        preferences: {},
+        clusters: [{ name: k.clusterName, cluster: { "certificate-authority-data": k.caData, server: k.server } }],
+        contexts: [{ name: k.clusterName, context: { cluster: k.clusterName, user: k.clusterName } }],
+        "current-context": k.clusterName,
+        users: [{ name: k.clusterName, user: { token: k.token } }],
+    }, { lineWidth: -1 });
+}
+
+interface KubeconfigFile {
+    "current-context"?: string;
+    contexts?: Array<{ name: string; context?: { cluster?: string } }>;
+    clusters?: Array<{ name: string; cluster?: { server?: string } }>;
+}
+
+/**
+ * The API server URL that `context` (or the current context) of a kubeconfig points at, or an
+ * explanation of why there is none.
+ */
+export function serverOfContext(kubeconfigText: string, context?: string): { server?: string; problem?: string } {
+    let parsed: KubeconfigFile;
+    try {
+        parsed = (yaml.load(kubeconfigText) ?? {}) as KubeconfigFile;
+    } catch (err) {
+        return { problem: `the kubeconfig is not valid YAML (${(err as Error).message.split("\n")[0]})` };
+    }
+    const contextName = context ?? parsed["current-context"];
+    if (!contextName) {
+        return { problem: "the kubeconfig has no current-context" };
+    }
+    const ctx = (parsed.contexts ?? []).find((c) => c.name === contextName);
+    if (!ctx) {
+        return { problem: `the kubeconfig has no context "${contextName}"` };
+    }
+    const cluster = (parsed.clusters ?? []).find((c) => c.name === ctx.context?.cluster);
+    if (!cluster?.cluster?.server) {
+        return { problem: `context "${contextName}" names cluster "${ctx.context?.cluster}", which has no server` };
+    }
+    return { server: cluster.cluster.server };
+}
+
+/**
+ * The kubeconfig text a Kubernetes provider would load when given only a context: the first file
+ * of $KUBECONFIG that exists, else ~/.kube/config.
+ */
+export function ambientKubeconfigText(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const candidates = env.KUBECONFIG
+        ? env.KUBECONFIG.split(path.delimiter).filter((p) => p.length > 0)
+        : [path.join(os.homedir(), ".kube", "config")];
+    const found = candidates.find((p) => fs.existsSync(p));
+    return found === undefined ? undefined : fs.readFileSync(found, "utf8");
+}

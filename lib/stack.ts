@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import { CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig } from "./config";
+import { ConfigError } from "./errors";
+import { kubeconfigTextOf } from "./cluster";
+import { serverOfContext } from "./kubeconfig";
+
+// The SDK exports this at run time but leaves it out of its type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+/** Reads and validates this stack's config; throws a ConfigError before anything is registered. */
+export function readStackConfig(): StackConfig {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    const raw: Record<string, string> = {};
+    const secretKeys = new Set<string>();
+    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
+        if (fullKey.startsWith(prefix)) {
+            const key = fullKey.slice(prefix.length);
+            raw[key] = value;
+            if (isConfigSecret(fullKey)) {
+                secretKeys.add(key);
+            }
+        }
+    }
+    return parseStackConfig(raw, pulumi.getStack(), secretKeys, process.cwd());
+}
+
+/**
+ * The API server URL the primary's Pilot dials to read a remote: `apiServerAddress` when set,
+ * else the server of the remote's kubeconfig context.
+ */
+export function apiServerFor(config: RemoteConfig, kubeconfigText = kubeconfigTextOf(config.cluster)): string {
+    if (config.apiServerAddress) {
+        return /^https?:\/\//.test(config.apiServerAddress) ? config.apiServerAddress : `https://${config.apiServerAddress}`;
+    }
+    const found = kubeconfigText === undefined
+        ? { problem: "no kubeconfig was found ($KUBECONFIG, ~/.kube/config)" }
+        : serverOfContext(kubeconfigText, config.cluster.kubeContext);
+    if (!found.server) {
+        throw new ConfigError("apiServerAddress", undefined,
+            `the remote's API server address could not be taken from its kubeconfig: ${found.problem}`,
+            "set apiServerAddress to the address the primary cluster reaches this cluster's API server at");
+    }
+    return found.server;
+}

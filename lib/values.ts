@@ -1,0 +1,115 @@
+import { ConfigError } from "./errors";
+
+/** Helm values: a tree of plain JSON. */
+export type Values = { [key: string]: unknown };
+
+/** The control-plane endpoints and switches the primary stack exports (SPEC §4). */
+export interface PrimaryEndpoints {
+    /** Pilot's address (pod IP, load balancer or gateway address). */
+    readonly pilotAddress: string;
+    /** Mixer policy's address. */
+    readonly policyAddress: string;
+    /** Mixer telemetry's address. */
+    readonly telemetryAddress: string;
+    /** Zipkin's (Jaeger's) address. */
+    readonly zipkinAddress: string;
+    /** The statsd bridge's address; absent when the primary has none (Istio ≥ 1.0.3). */
+    readonly statsdAddress?: string;
+    /** The primary's Istio namespace. */
+    readonly istioNamespace: string;
+    /** global.controlPlaneSecurityEnabled on the primary. */
+    readonly controlPlaneSecurityEnabled: boolean;
+    /** global.mtls.enabled on the primary. */
+    readonly mtlsEnabled: boolean;
+    /** security.selfSigned on the primary. */
+    readonly selfSignedCa: boolean;
+    /** The primary's pod range, when configured. */
+    readonly podCidr?: string;
+    /** The primary's service range, when configured. */
+    readonly serviceCidr?: string;
+}
+
+/** The security switches both charts share (seed steps S16, S17). */
+export interface SecuritySettings {
+    /** global.controlPlaneSecurityEnabled. */
+    readonly controlPlaneSecurityEnabled: boolean;
+    /** global.mtls.enabled. */
+    readonly mtlsEnabled: boolean;
+    /** security.selfSigned: false means Citadel uses the `cacerts` secret. */
+    readonly selfSignedCa: boolean;
+}
+
+/** The values of the `istio` chart on the primary, derived from the stack's switches. */
+export function primaryChartValues(security: SecuritySettings): Values {
+    return securityValues(security);
+}
+
+/** What the remote stack decides for itself. */
+export interface RemoteSettings {
+    /** sidecarInjectorWebhook.enabled: automatic injection (S13 turns it off). */
+    readonly sidecarInjector: boolean;
+    /** global.remotePilotCreateSvcEndpoint: make `istio-pilot.<ns>` resolvable in the remote (S18). */
+    readonly remotePilotCreateSvcEndpoint: boolean;
+}
+
+/** The values of the `istio-remote` chart (seed step S6), every one derived from the primary's outputs. */
+export function remoteChartValues(primary: PrimaryEndpoints, remote: RemoteSettings): Values {
+    const statsd = primary.statsdAddress;
+    const values = securityValues(primary);
+    return {
+        ...values,
+        global: {
+            ...(values.global as Values),
+            remotePilotAddress: primary.pilotAddress,
+            remotePolicyAddress: primary.policyAddress,
+            remoteTelemetryAddress: primary.telemetryAddress,
+            remoteZipkinAddress: primary.zipkinAddress,
+            remotePilotCreateSvcEndpoint: remote.remotePilotCreateSvcEndpoint,
+            // The statsd bridge is gone from Istio ≥ 1.0.3: Envoy's statsd goes on exactly when the primary has one.
+            proxy: { envoyStatsd: statsd ? { enabled: true, host: statsd } : { enabled: false } },
+        },
+        sidecarInjectorWebhook: { enabled: remote.sidecarInjector },
+    };
+}
+
+function securityValues(s: SecuritySettings): Values {
+    return {
+        global: { controlPlaneSecurityEnabled: s.controlPlaneSecurityEnabled, mtls: { enabled: s.mtlsEnabled } },
+        security: { selfSigned: s.selfSignedCa },
+    };
+}
+
+/**
+ * Lays the derived values over the user's extra `values`. A derived value the user also set to
+ * something else is an error: those are the program's to decide, and a silent override is how a
+ * remote ends up pointing at the wrong pilot.
+ */
+export function mergeValues(user: Values, derived: Values, pathPrefix = ""): Values {
+    const merged: Values = { ...user };
+    for (const [key, value] of Object.entries(derived)) {
+        const keyPath = pathPrefix ? `${pathPrefix}.${key}` : key;
+        const mine = user[key];
+        if (isTree(value)) {
+            if (mine !== undefined && !isTree(mine)) {
+                throw conflict(keyPath, mine);
+            }
+            merged[key] = mergeValues((mine as Values) ?? {}, value, keyPath);
+        } else {
+            if (mine !== undefined && JSON.stringify(mine) !== JSON.stringify(value)) {
+                throw conflict(keyPath, mine);
+            }
+            merged[key] = value;
+        }
+    }
+    return merged;
+}
+
+function conflict(keyPath: string, value: unknown): ConfigError {
+    return new ConfigError(`values.${keyPath}`, value,
+        "this chart value is derived by the program (from the stack's config and the primary's outputs)",
+        `remove it from \`values\` and set the matching config key instead (see the README's config reference)`);
+}
+
+function isTree(value: unknown): value is Values {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}

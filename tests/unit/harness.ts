@@ -1,0 +1,205 @@
+// Runs the real index.ts under Pulumi's mocks and records what it registers.
+import * as pulumi from "@pulumi/pulumi";
+import { setAllConfig } from "@pulumi/pulumi/runtime/config";
+import * as path from "path";
+
+/** The repository root: the program resolves chartDir and cacerts.dir from its working directory. */
+export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** One registration (or read) the program asked the engine for. */
+export interface Registered {
+    readonly type: string;
+    readonly name: string;
+    readonly inputs: Record<string, any>;
+    /** The provider reference (`urn::id`) for custom resources. */
+    readonly provider?: string;
+    /** Set for reads (`Resource.get`). */
+    readonly readId?: string;
+}
+
+/** What the primary stack exports in the tests: its pods' IPs, security on, cacerts. */
+export const PRIMARY_OUTPUTS = {
+    pilotAddress: "10.10.0.11",
+    policyAddress: "10.10.0.12",
+    telemetryAddress: "10.10.0.13",
+    statsdAddress: "10.10.0.14",
+    zipkinAddress: "10.10.0.15",
+    istioNamespace: "istio-system",
+    controlPlaneSecurityEnabled: true,
+    mtlsEnabled: true,
+    selfSignedCa: false,
+    podCidr: "10.10.0.0/16",
+    serviceCidr: "10.110.0.0/16",
+};
+
+/** The pod IPs behind each control-plane service of the mocked primary cluster. */
+export const PRIMARY_POD_IPS: Record<string, string | undefined> = {
+    "istio-pilot": "10.10.0.21",
+    "istio-policy": "10.10.0.22",
+    "istio-telemetry": "10.10.0.23",
+    "istio-statsd-prom-bridge": "10.10.0.24",
+    "zipkin": "10.10.0.25",
+};
+
+/** The token the mocked token controller puts into istio-multi's secret. */
+export const ISTIO_MULTI_TOKEN = "eyJhbGciOiJSUzI1NiJ9.istio-multi-token.signature";
+/** The CA the mocked token controller puts beside it, base64 as in the secret. */
+export const CLUSTER_CA_DATA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").toString("base64");
+
+/** The services the mocked clusters run, as `namespace/name` → spec. */
+const EXISTING_SERVICES: Record<string, Record<string, any>> = {
+    "default/reviews": { clusterIP: "10.110.3.4", selector: { app: "reviews" }, ports: [{ name: "http", port: 9080, protocol: "TCP", nodePort: 31000 }] },
+    "bookinfo/ratings": { clusterIP: "None", selector: { app: "ratings" }, ports: [{ name: "http", port: 9080, protocol: "TCP" }] },
+};
+
+export const ROLE_CONFIG = {
+    primary: {
+        role: "primary",
+        kubeContext: "primary",
+        chartDir: "tests/fixtures/charts",
+        controlPlaneSecurityEnabled: "true",
+        mtls: "true",
+        selfSignedCa: "false",
+        cacerts: { dir: "tests/fixtures/certs/mesh/primary" },
+        podCidr: "10.10.0.0/16",
+        serviceCidr: "10.110.0.0/16",
+    },
+    remote: {
+        role: "remote",
+        kubeContext: "remote-a",
+        primaryStack: "organization/istio-multicluster/primary",
+        primaryKubeContext: "primary",
+        apiServerAddress: "https://127.0.0.3:6443",
+        chartDir: "tests/fixtures/charts",
+        controlPlaneSecurityEnabled: "true",
+        mtls: "true",
+        selfSignedCa: "false",
+        cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+        remotePilotCreateSvcEndpoint: "true",
+        podCidr: "10.20.0.0/16",
+        serviceCidr: "10.120.0.0/16",
+    },
+} as const;
+
+export interface RunOptions {
+    /** The stack's name. */
+    readonly stack: string;
+    /** Config keys without the project prefix; objects are written as structured config. */
+    readonly config: Record<string, unknown>;
+    /** Keys stored as secrets. */
+    readonly secretKeys?: string[];
+    /** The primary stack's outputs; "missing" makes the stack unreadable. */
+    readonly primaryOutputs?: Record<string, unknown> | "missing";
+    /** Pod IPs per service; undefined means no ready pod. */
+    readonly podIps?: Record<string, string | undefined>;
+    /** Run as a preview. */
+    readonly preview?: boolean;
+}
+
+export interface RunResult {
+    /** The stack outputs, resolved; undefined when the program failed. */
+    readonly outputs?: Record<string, unknown>;
+    /** Which outputs were secret. */
+    readonly secretOutputs: Set<string>;
+    /** The program's error, if it failed. */
+    readonly error?: Error;
+    /** Everything registered or read, in order. */
+    readonly resources: Registered[];
+}
+
+/** Runs index.ts as the given stack and returns what it registered and exported. */
+export async function runProgram(opts: RunOptions): Promise<RunResult> {
+    const resources: Registered[] = [];
+    const podIps = opts.podIps ?? PRIMARY_POD_IPS;
+    await pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id || undefined });
+            return { id: args.id || `${args.name}-id`, state: mockState(args, opts, podIps) };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            return args.inputs;
+        },
+    }, "istio-multicluster", opts.stack, opts.preview ?? false);
+    const config: Record<string, string> = {};
+    for (const [key, value] of Object.entries(opts.config)) {
+        config[`istio-multicluster:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    setAllConfig(config, (opts.secretKeys ?? []).map((k) => `istio-multicluster:${k}`));
+
+    // Each run re-reads config, so the module can be loaded once.
+    const program: () => Promise<Record<string, unknown>> = require("../../index");
+    try {
+        const exported = await program();
+        const outputs: Record<string, unknown> = {};
+        const secretOutputs = new Set<string>();
+        for (const [key, value] of Object.entries(exported)) {
+            outputs[key] = await resolve(value);
+            if (pulumi.Output.isInstance(value) && await value.isSecret) {
+                secretOutputs.add(key);
+            }
+        }
+        return { outputs, secretOutputs, resources };
+    } catch (error) {
+        return { error: error as Error, secretOutputs: new Set(), resources };
+    }
+}
+
+/** Resolves an output (or a plain value) to its value. */
+export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
+    return new Promise((res) => pulumi.output(value).apply((v) => { res(v as T); return v; }));
+}
+
+/** The registrations of one resource type. */
+export function ofType(resources: Registered[], type: string): Registered[] {
+    return resources.filter((r) => r.type === type);
+}
+
+/** True when a registered input arrived as a Pulumi secret. */
+export function isSecretInput(value: unknown): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const rpc = require("@pulumi/pulumi/runtime/rpc");
+    return typeof value === "object" && value !== null && (value as any)[rpc.specialSigKey] === rpc.specialSecretSig;
+}
+
+/** A registered input's plain value, whether or not it was a secret. */
+export function plain(value: any): any {
+    return isSecretInput(value) ? value.value : value;
+}
+
+function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podIps: Record<string, string | undefined>): Record<string, any> {
+    const inputs = args.inputs;
+    const [namespace, name] = (args.id ?? "").split("/");
+    switch (args.type) {
+        case "pulumi:pulumi:StackReference":
+            if (opts.primaryOutputs === "missing") {
+                throw new Error(`unknown stack "${inputs.name}"`);
+            }
+            return { name: inputs.name, outputs: opts.primaryOutputs ?? PRIMARY_OUTPUTS, secretOutputNames: [] };
+        case "kubernetes:core/v1:Endpoints": {
+            const ip = podIps[name];
+            return { metadata: { name, namespace }, subsets: ip ? [{ addresses: [{ ip }] }] : [] };
+        }
+        case "kubernetes:core/v1:Service":
+            if (args.id) {
+                const spec = EXISTING_SERVICES[args.id];
+                if (!spec) {
+                    throw new Error(`services "${name}" not found`);
+                }
+                return { metadata: { name, namespace, labels: { app: name } }, spec };
+            }
+            return { ...inputs, status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } };
+        case "kubernetes:core/v1:Secret":
+            if (inputs.type === "kubernetes.io/service-account-token") {
+                return { ...inputs, data: { token: Buffer.from(ISTIO_MULTI_TOKEN).toString("base64"), "ca.crt": CLUSTER_CA_DATA } };
+            }
+            return inputs;
+        case "kubernetes:helm.sh/v4:Chart":
+            return { ...inputs, resources: [] };
+        case "kubernetes:helm.sh/v3:Release":
+            return { ...inputs, status: { status: "deployed", name: inputs.name } };
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: "generated-passphrase" };
+        default:
+            return inputs;
+    }
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Builds the real tools the end-to-end run needs, from pinned Go module versions, offline:
+# the Pulumi CLI and its Node.js language host, the Kubernetes provider plugin, and a
+# Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok).
+#
+# Each family is a small wrapper module beside this script. Its binaries go to
+#   $ISTIO_MC_CACHE/toolchain/<family>-<hash of the family's files>/bin
+# and a family whose directory is already complete is skipped, so a warm machine rebuilds
+# nothing. All binaries are then linked into $ISTIO_MC_CACHE/toolchain/bin; put that on PATH.
+#
+# Usage: tools/toolchain/build.sh [family ...]      (default: all families)
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cache=${ISTIO_MC_CACHE:-$HOME/.cache/istio-multicluster}
+bin_dir=$cache/toolchain/bin
+mkdir -p "$bin_dir"
+
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+
+# Versions stamped into the binaries; they must match the wrapper modules' go.mod.
+pulumi_version=v3.274.1
+kubernetes_provider_version=4.25.0
+kubernetes_version=v1.34.4
+
+families=(pulumi pulumi-nodejs-host kubernetes-provider etcd kwok kubernetes)
+[ $# -gt 0 ] && families=("$@")
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+
+fail() {
+    log "FAILED: $1"
+    log "  module: $2"
+    log "  reason: see $3"
+    tail -n 20 "$3" | sed 's/^/  | /' >&2
+    exit 1
+}
+
+# The directory for a family's build: keyed by its wrapper files, this script and the Go version.
+family_dir() {
+    local family=$1 key
+    key=$( (cd "$here/$family" && cat go.mod go.sum ./*.go 2>/dev/null; cat "$here/build.sh"; go env GOVERSION) |
+        sha256sum | cut -c1-16)
+    echo "$cache/toolchain/$family-$key"
+}
+
+# go_build FAMILY MODULE_FOR_ERRORS OUT PACKAGE [LDFLAGS]
+go_build() {
+    local family=$1 module=$2 out=$3 pkg=$4 ldflags=${5:-} logf
+    logf=$(dirname "$out")/../build-$(basename "$out").log
+    (cd "$build_src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out" "$pkg") >"$logf" 2>&1 ||
+        fail "$family: go build $pkg" "$module" "$logf"
+}
+
+build_family() {
+    local family=$1 out
+    out=$(family_dir "$family")
+    if [ -f "$out/.complete" ]; then
+        log "$family: cached in $out"
+        return
+    fi
+    rm -rf "$out"
+    mkdir -p "$out/bin" "$out/src"
+    build_src=$out/src
+    cp "$here/$family"/go.* "$here/$family"/*.go "$build_src/"
+    (cd "$build_src" && go mod download) >"$out/download.log" 2>&1 ||
+        fail "$family: go mod download" "$(head -1 "$here/$family/go.mod")" "$out/download.log"
+    case $family in
+    pulumi)
+        go_build "$family" github.com/pulumi/pulumi/pkg/v3@$pulumi_version "$out/bin/pulumi" \
+            github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+            "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version"
+        ;;
+    pulumi-nodejs-host)
+        go_build "$family" github.com/pulumi/pulumi/sdk/v3 "$out/bin/pulumi-language-nodejs" \
+            github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+        ;;
+    kubernetes-provider)
+        local module_dir
+        module_dir=$(cd "$build_src" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+        # The schema is the module's own file, stamped with the version as the release process does.
+        node -e '
+            const fs = require("fs");
+            const schema = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+            schema.version = process.argv[2];
+            fs.writeFileSync(process.argv[3], JSON.stringify(schema));
+        ' "$module_dir/cmd/pulumi-resource-kubernetes/schema.json" "$kubernetes_provider_version" \
+            "$build_src/schema.json"
+        go_build "$family" github.com/pulumi/pulumi-kubernetes/provider/v4 "$out/bin/pulumi-resource-kubernetes" . \
+            "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$kubernetes_provider_version"
+        ;;
+    kubernetes)
+        local minor=${kubernetes_version#v1.} ldflags=""
+        minor=${minor%%.*}
+        for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+            ldflags+=" -X $pkg.gitVersion=$kubernetes_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+            ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+        done
+        for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
+            log "$family: $cmd"
+            go_build "$family" k8s.io/kubernetes@$kubernetes_version "$out/bin/$cmd" \
+                k8s.io/kubernetes/cmd/$cmd "$ldflags"
+        done
+        ;;
+    etcd)
+        go_build "$family" go.etcd.io/etcd/server/v3 "$out/bin/etcd" go.etcd.io/etcd/server/v3
+        ;;
+    kwok)
+        go_build "$family" sigs.k8s.io/kwok "$out/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
+        # kwok's behaviour (nodes Ready, pods Running with an IP) comes from stage files in its module.
+        local module_dir
+        module_dir=$(cd "$build_src" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+        mkdir -p "$out/stages"
+        for stage in node/fast node/heartbeat pod/fast; do
+            find "$module_dir/kustomize/stage/$stage" -name '*.yaml' ! -name kustomization.yaml \
+                -exec cp {} "$out/stages/" \;
+        done
+        chmod -R u+w "$out/stages"
+        ;;
+    *)
+        log "unknown family: $family"
+        exit 2
+        ;;
+    esac
+    rm -rf "$build_src"
+    touch "$out/.complete"
+}
+
+total_start=$SECONDS
+for family in "${families[@]}"; do
+    start=$SECONDS
+    log "$family: building"
+    build_family "$family"
+    out=$(family_dir "$family")
+    for b in "$out"/bin/*; do ln -sf "$b" "$bin_dir/$(basename "$b")"; done
+    [ -d "$out/stages" ] && ln -sfn "$out/stages" "$cache/toolchain/kwok-stages"
+    log "$family: done in $((SECONDS - start))s"
+done
+log "all done in $((SECONDS - total_start))s; binaries in $bin_dir"
