@@ -8,9 +8,13 @@ export function isDns1123Label(name: string): boolean {
     return name.length <= 63 && DNS1123_LABEL.test(name);
 }
 
-/** True when `name` is a DNS name: dot-separated DNS-1123 labels, at most 253 characters. */
+/**
+ * True when `name` is a DNS name: dot-separated DNS-1123 labels, at most 253 characters, whose last
+ * label is not all digits (so that a mistyped IP such as 10.0.0.256 is not taken for a name).
+ */
 export function isDnsName(name: string): boolean {
-    return name.length > 0 && name.length <= 253 && name.split(".").every(isDns1123Label);
+    const labels = name.split(".");
+    return name.length > 0 && name.length <= 253 && labels.every(isDns1123Label) && !/^\d+$/.test(labels[labels.length - 1]);
 }
 
 /** True when `address` is an IPv4 or IPv6 address, or a DNS name. */

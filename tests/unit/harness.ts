@@ -48,6 +48,7 @@ export const CLUSTER_CA_DATA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-
 
 /** The services the mocked clusters run, as `namespace/name` → spec. */
 const EXISTING_SERVICES: Record<string, Record<string, any>> = {
+    "istio-system/istio-ingressgateway": { type: "LoadBalancer", selector: { istio: "ingressgateway" }, ports: [{ name: "http2", port: 80 }] },
     "default/reviews": { clusterIP: "10.110.3.4", selector: { app: "reviews" }, ports: [{ name: "http", port: 9080, protocol: "TCP", nodePort: 31000 }] },
     "bookinfo/ratings": { clusterIP: "None", selector: { app: "ratings" }, ports: [{ name: "http", port: 9080, protocol: "TCP" }] },
 };
@@ -144,9 +145,10 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     }
 }
 
-/** Resolves an output (or a plain value) to its value. */
+/** Resolves an output (or a plain value) to its value; rejects when the output failed. */
 export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | undefined> {
-    return new Promise((res) => pulumi.output(value).apply((v) => { res(v as T); return v; }));
+    // Output.promise() is internal, but it is the one way to see an output's failure from outside.
+    return (pulumi.output(value) as unknown as { promise(): Promise<T> }).promise();
 }
 
 /** The registrations of one resource type. */
@@ -185,9 +187,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
                 if (!spec) {
                     throw new Error(`services "${name}" not found`);
                 }
-                return { metadata: { name, namespace, labels: { app: name } }, spec };
+                return { metadata: { name, namespace, labels: { app: name } }, spec, status: loadBalancerStatus(spec) };
             }
-            return { ...inputs, status: { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } };
+            return { ...inputs, status: loadBalancerStatus(inputs.spec) };
         case "kubernetes:core/v1:Secret":
             if (inputs.type === "kubernetes.io/service-account-token") {
                 return { ...inputs, data: { token: Buffer.from(ISTIO_MULTI_TOKEN).toString("base64"), "ca.crt": CLUSTER_CA_DATA } };
@@ -202,4 +204,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
         default:
             return inputs;
     }
+}
+
+/** A cloud's answer to a LoadBalancer service: an ingress address. */
+function loadBalancerStatus(spec: Record<string, any> | undefined): Record<string, any> {
+    return spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } : { loadBalancer: {} };
 }

@@ -1,0 +1,151 @@
+import * as assert from "assert";
+import { CONFIG_KEYS, parseStackConfig, PrimaryConfig, RemoteConfig } from "../../lib/config";
+import { ConfigError } from "../../lib/errors";
+import { ROLE_CONFIG, ROOT } from "./harness";
+
+function raw(config: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+function parse(config: Record<string, unknown>, secretKeys: string[] = [], stack = "remote-a") {
+    return parseStackConfig(raw(config), stack, new Set(secretKeys), ROOT);
+}
+
+function rejects(config: Record<string, unknown>, key: string, message: RegExp, secretKeys: string[] = []): void {
+    assert.throws(() => parse(config, secretKeys), (err: Error) => {
+        assert.ok(err instanceof ConfigError, `expected a ConfigError, got ${err}`);
+        assert.strictEqual(err.key, key);
+        assert.match(err.message, message);
+        assert.match(err.message, /Fix: /);
+        return true;
+    });
+}
+
+describe("stack config", () => {
+    describe("defaults", () => {
+        const primary = parse({ role: "primary", kubeContext: "primary", chartDir: "tests/fixtures/charts" }) as PrimaryConfig;
+
+        it("installs into istio-system with the template route", () => {
+            assert.strictEqual(primary.istioNamespace, "istio-system");
+            assert.strictEqual(primary.installMethod, "template");
+        });
+        it("labels the default namespace and keeps the webhook on", () => {
+            assert.deepStrictEqual(primary.injectionNamespaces, ["default"]);
+            assert.strictEqual(primary.sidecarInjector, true);
+        });
+        it("uses a self-signed CA with security switches off and pod IP exposure", () => {
+            assert.deepStrictEqual(primary.security, { controlPlaneSecurityEnabled: false, mtlsEnabled: false, selfSignedCa: true });
+            assert.strictEqual(primary.endpointExposure, "podIP");
+            assert.strictEqual(primary.envoyStatsd, true);
+        });
+        it("names a remote after its stack", () => {
+            const remote = parse({ ...ROLE_CONFIG.remote }, [], "remote-b") as RemoteConfig;
+            assert.strictEqual(remote.clusterName, "remote-b");
+        });
+        it("leaves a remote's security switches to the primary when unset", () => {
+            const { controlPlaneSecurityEnabled: _a, mtls: _b, selfSignedCa: _c, ...rest } = ROLE_CONFIG.remote;
+            const remote = parse(rest) as RemoteConfig;
+            assert.deepStrictEqual(remote.security, { controlPlaneSecurityEnabled: undefined, mtlsEnabled: undefined, selfSignedCa: undefined });
+        });
+    });
+
+    describe("the seed's secure example (Pulumi.primary.yaml, Pulumi.remote-a.yaml)", () => {
+        it("reads the cacerts directory and checks it", () => {
+            const primary = parse(ROLE_CONFIG.primary) as PrimaryConfig;
+            assert.match(primary.caBundle!.caKey, /PRIVATE KEY/);
+        });
+        it("reads the remote's mirror lists as namespace/name pairs", () => {
+            const remote = parse({ ...ROLE_CONFIG.remote, mirrorServices: { fromPrimary: ["default/reviews"], toPrimary: ["bookinfo/ratings"] } }) as RemoteConfig;
+            assert.deepStrictEqual(remote.mirrorServices, {
+                fromPrimary: [{ namespace: "default", name: "reviews" }], toPrimary: [{ namespace: "bookinfo", name: "ratings" }],
+            });
+        });
+    });
+
+    describe("bad input", () => {
+        it("rejects an unknown role", () => {
+            rejects({ ...ROLE_CONFIG.primary, role: "secondary" }, "role", /= "secondary": must be one of primary, remote/);
+        });
+        it("rejects a missing role", () => {
+            rejects({ kubeContext: "x" }, "role", /is not set/);
+        });
+        it("rejects a stack without a cluster to talk to", () => {
+            const { kubeContext: _, ...rest } = ROLE_CONFIG.primary;
+            rejects(rest, "kubeContext", /needs kubeContext or kubeconfig/);
+        });
+        it("rejects a key of the other role", () => {
+            rejects({ ...ROLE_CONFIG.primary, primaryStack: "x" }, "primaryStack", /belongs to the remote stack/);
+            rejects({ ...ROLE_CONFIG.remote, endpointExposure: "podIP" }, "endpointExposure", /belongs to the primary stack/);
+        });
+        it("rejects a key it does not know, listing the known ones", () => {
+            rejects({ ...ROLE_CONFIG.primary, mtlsEnabled: "true" }, "mtlsEnabled", /is not a key this program knows.*use one of: role,/);
+        });
+        it("rejects a cluster name with an underscore (S11), suggesting a valid one", () => {
+            rejects({ ...ROLE_CONFIG.remote, clusterName: "remote_a" }, "clusterName", /= "remote_a": .*DNS-1123.*clusterName remote-a/);
+        });
+        it("rejects an API server address that is neither an IP nor a DNS name", () => {
+            rejects({ ...ROLE_CONFIG.remote, apiServerAddress: "https://api_server:6443" }, "apiServerAddress", /neither an IP address nor a DNS name/);
+        });
+        it("accepts API server addresses with scheme, port or IPv6 brackets", () => {
+            for (const address of ["10.0.0.3", "10.0.0.3:6443", "https://api.example.com", "https://[fd00::3]:6443"]) {
+                assert.strictEqual((parse({ ...ROLE_CONFIG.remote, apiServerAddress: address }) as RemoteConfig).apiServerAddress, address);
+            }
+        });
+        it("rejects a malformed CIDR", () => {
+            rejects({ ...ROLE_CONFIG.primary, podCidr: "10.10.0.0/40" }, "podCidr", /is not a CIDR range/);
+        });
+        it("rejects a stack whose own service range overlaps its pod range", () => {
+            rejects({ ...ROLE_CONFIG.primary, serviceCidr: "10.10.128.0/20" }, "serviceCidr", /overlaps this stack's podCidr 10\.10\.0\.0\/16/);
+        });
+        it("rejects an unknown install method", () => {
+            rejects({ ...ROLE_CONFIG.remote, installMethod: "tiller" }, "installMethod", /must be one of template, release/);
+        });
+        it("rejects a chart directory without the istio charts", () => {
+            rejects({ ...ROLE_CONFIG.primary, chartDir: "tests" }, "chartDir", /has no istio\/Chart\.yaml/);
+        });
+        it("rejects a chart repository without a version", () => {
+            const { chartDir: _, ...rest } = ROLE_CONFIG.primary;
+            rejects({ ...rest, chartRepo: "https://charts.example.com" }, "chartVersion", /needs a chart version/);
+        });
+        it("rejects selfSignedCa=false without cacerts", () => {
+            const { cacerts: _, ...rest } = ROLE_CONFIG.primary;
+            rejects(rest, "cacerts", /Citadel needs the `cacerts` secret/);
+        });
+        it("rejects a cacerts directory that does not exist", () => {
+            rejects({ ...ROLE_CONFIG.primary, cacerts: { dir: "no/such/dir" } }, "cacerts.dir", /does not exist/);
+        });
+        it("rejects a plaintext kubeconfig", () => {
+            rejects({ ...ROLE_CONFIG.primary, kubeconfig: "apiVersion: v1" }, "kubeconfig", /stored in plain text.*--secret kubeconfig/);
+        });
+        it("accepts a kubeconfig stored as a secret", () => {
+            const cfg = parse({ ...ROLE_CONFIG.primary, kubeconfig: "apiVersion: v1" }, ["kubeconfig"]);
+            assert.strictEqual(cfg.cluster.kubeconfig, "apiVersion: v1");
+        });
+        it("rejects CA key material given inline in plain text", () => {
+            rejects({ ...ROLE_CONFIG.primary, cacerts: { caCert: "x", caKey: "y", rootCert: "z", certChain: "w" } }, "cacerts", /plain text/);
+        });
+        it("rejects a namespace list entry that is not a namespace name", () => {
+            rejects({ ...ROLE_CONFIG.remote, injectionNamespaces: ["default", "Book_Info"] }, "injectionNamespaces", /"Book_Info" is not a valid namespace name/);
+        });
+        it("rejects a mirrored service that is not namespace/name", () => {
+            rejects({ ...ROLE_CONFIG.remote, mirrorServices: { fromPrimary: ["reviews"] } }, "mirrorServices.fromPrimary", /not a service reference/);
+        });
+        it("rejects a service mirrored in both directions", () => {
+            rejects({ ...ROLE_CONFIG.remote, mirrorServices: { fromPrimary: ["default/a"], toPrimary: ["default/a"] } }, "mirrorServices", /both directions/);
+        });
+        it("rejects a boolean that is not true or false", () => {
+            rejects({ ...ROLE_CONFIG.primary, mtls: "yes" }, "mtls", /must be true or false/);
+        });
+        it("rejects a remote without its primary stack", () => {
+            const { primaryStack: _, ...rest } = ROLE_CONFIG.remote;
+            rejects(rest, "primaryStack", /must know its primary stack/);
+        });
+    });
+
+    it("declares every key in Pulumi.yaml", () => {
+        const fs = require("fs") as typeof import("fs");
+        const yaml = require("js-yaml") as typeof import("js-yaml");
+        const project = yaml.load(fs.readFileSync(`${ROOT}/Pulumi.yaml`, "utf8")) as { config: Record<string, unknown> };
+        assert.deepStrictEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+    });
+});

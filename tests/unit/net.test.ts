@@ -1,0 +1,75 @@
+import * as assert from "assert";
+import { cidrsOverlap, isDns1123Label, isDnsName, isHostAddress, parseCidr } from "../../lib/net";
+
+function overlap(a: string, b: string): boolean {
+    return cidrsOverlap(parseCidr(a)!, parseCidr(b)!);
+}
+
+describe("DNS-1123 labels (S11)", () => {
+    it("accepts lower-case names with inner dashes", () => {
+        assert.ok(isDns1123Label("remote-a"));
+        assert.ok(isDns1123Label("c1"));
+    });
+    it("rejects underscores, the seed's warning case", () => {
+        assert.strictEqual(isDns1123Label("remote_a"), false);
+    });
+    it("rejects upper case, leading or trailing dashes, dots and empty names", () => {
+        for (const bad of ["Remote", "-a", "a-", "a.b", ""]) {
+            assert.strictEqual(isDns1123Label(bad), false, bad);
+        }
+    });
+    it("rejects names longer than 63 characters", () => {
+        assert.ok(isDns1123Label("a".repeat(63)));
+        assert.strictEqual(isDns1123Label("a".repeat(64)), false);
+    });
+});
+
+describe("addresses", () => {
+    it("accepts IPv4, IPv6 and DNS names", () => {
+        for (const good of ["10.0.0.1", "::1", "fd00::12", "api.cluster.example.com", "localhost"]) {
+            assert.ok(isHostAddress(good), good);
+        }
+    });
+    it("rejects what is neither", () => {
+        for (const bad of ["10.0.0.256", "1.2.3", "api_server", "under_score.example.com", "a..b", ""]) {
+            assert.strictEqual(isHostAddress(bad), false, bad);
+        }
+    });
+    it("limits DNS names to 253 characters", () => {
+        const long = Array(64).fill("abc").join(".");
+        assert.strictEqual(isDnsName(long), false);
+    });
+});
+
+describe("CIDR ranges (S1)", () => {
+    it("parses IPv4 and IPv6 ranges and normalises the network address", () => {
+        assert.strictEqual(parseCidr("10.1.2.3/16")!.network, parseCidr("10.1.0.0/16")!.network);
+        assert.strictEqual(parseCidr("fd00::/8")!.family, 6);
+    });
+    it("rejects malformed ranges", () => {
+        for (const bad of ["10.0.0.0", "10.0.0.0/33", "10.0.0/8", "fd00::/129", "nonsense/8"]) {
+            assert.strictEqual(parseCidr(bad), undefined, bad);
+        }
+    });
+    it("finds overlap when one range contains the other", () => {
+        assert.ok(overlap("10.0.0.0/8", "10.20.0.0/16"));
+        assert.ok(overlap("10.20.0.0/16", "10.0.0.0/8"));
+    });
+    it("finds overlap of identical ranges", () => {
+        assert.ok(overlap("10.10.0.0/16", "10.10.0.0/16"));
+    });
+    it("sees adjacent ranges as disjoint", () => {
+        assert.strictEqual(overlap("10.10.0.0/16", "10.11.0.0/16"), false);
+        assert.strictEqual(overlap("10.10.0.0/24", "10.10.1.0/24"), false);
+    });
+    it("compares IPv6 ranges, including across the :: shorthand", () => {
+        assert.ok(overlap("fd00:10::/32", "fd00:10:0:1::/64"));
+        assert.strictEqual(overlap("fd00:10::/32", "fd00:11::/32"), false);
+    });
+    it("never sees ranges of different families as overlapping", () => {
+        assert.strictEqual(overlap("0.0.0.0/0", "::/0"), false);
+    });
+    it("treats /0 as containing everything of its family", () => {
+        assert.ok(overlap("0.0.0.0/0", "192.168.1.0/24"));
+    });
+});

@@ -1,0 +1,127 @@
+import * as assert from "assert";
+import { isSecretInput, ofType, plain, PRIMARY_POD_IPS, ROLE_CONFIG, runProgram } from "./harness";
+
+describe("IstioControlPlane (the primary stack)", () => {
+    let run: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        run = await runProgram({ stack: "primary", config: ROLE_CONFIG.primary });
+        assert.ifError(run.error);
+    });
+
+    it("installs the istio chart into the Istio namespace with the seed's security values (S2, S16, S17)", () => {
+        const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
+        assert.match(chart.inputs.chart, /tests\/fixtures\/charts\/istio$/);
+        assert.strictEqual(chart.inputs.namespace, "istio-system");
+        assert.deepStrictEqual(chart.inputs.values.global, { controlPlaneSecurityEnabled: true, mtls: { enabled: true } });
+        assert.deepStrictEqual(chart.inputs.values.security, { selfSigned: false });
+    });
+
+    it("owns the Istio namespace", () => {
+        const namespaces = ofType(run.resources, "kubernetes:core/v1:Namespace");
+        assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name), ["istio-system"]);
+    });
+
+    it("creates cacerts with all four files as secrets when selfSignedCa is false (S16)", () => {
+        const cacerts = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "cacerts")!;
+        assert.ok(isSecretInput(cacerts.inputs.stringData), "the files reach the engine as a secret");
+        const files = plain(cacerts.inputs.stringData);
+        assert.deepStrictEqual(Object.keys(files).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
+        assert.match(files["ca-key.pem"], /PRIVATE KEY/);
+    });
+
+    it("reads the control-plane services' Endpoints to find their pod IPs (S3)", () => {
+        const reads = ofType(run.resources, "kubernetes:core/v1:Endpoints").map((r) => r.readId).sort();
+        assert.deepStrictEqual(reads, ["istio-system/istio-pilot", "istio-system/istio-policy", "istio-system/istio-statsd-prom-bridge",
+            "istio-system/istio-telemetry", "istio-system/zipkin"]);
+    });
+
+    it("exports the pod IPs as the contract's addresses (SPEC §4)", () => {
+        assert.strictEqual(run.outputs!.pilotAddress, PRIMARY_POD_IPS["istio-pilot"]);
+        assert.strictEqual(run.outputs!.policyAddress, PRIMARY_POD_IPS["istio-policy"]);
+        assert.strictEqual(run.outputs!.telemetryAddress, PRIMARY_POD_IPS["istio-telemetry"]);
+        assert.strictEqual(run.outputs!.statsdAddress, PRIMARY_POD_IPS["istio-statsd-prom-bridge"]);
+        assert.strictEqual(run.outputs!.zipkinAddress, PRIMARY_POD_IPS.zipkin);
+    });
+
+    it("exports its namespace, security switches and ranges", () => {
+        const { istioNamespace, controlPlaneSecurityEnabled, mtlsEnabled, selfSignedCa, podCidr, serviceCidr } = run.outputs!;
+        assert.deepStrictEqual({ istioNamespace, controlPlaneSecurityEnabled, mtlsEnabled, selfSignedCa, podCidr, serviceCidr }, {
+            istioNamespace: "istio-system", controlPlaneSecurityEnabled: true, mtlsEnabled: true, selfSignedCa: false,
+            podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16",
+        });
+    });
+
+    it("exports the root's fingerprint, not the root or key, so remotes can check they share it", () => {
+        assert.match(String(run.outputs!.rootCertFingerprint), /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+    });
+
+    it("sends every Kubernetes object through the primary's explicit provider", () => {
+        const k8sObjects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.ok(k8sObjects.length > 0);
+        for (const r of k8sObjects) {
+            assert.match(r.provider ?? "", /pulumi:providers:kubernetes::primary::/, `${r.type} ${r.name}`);
+        }
+    });
+
+    it("points that provider at the configured context", () => {
+        const [provider] = ofType(run.resources, "pulumi:providers:kubernetes");
+        assert.strictEqual(provider.inputs.context, "primary");
+    });
+
+    it("omits statsd when envoyStatsd is off (Istio >= 1.0.3)", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, envoyStatsd: "false" } });
+        assert.strictEqual(r.outputs!.statsdAddress, undefined);
+        assert.ok(!ofType(r.resources, "kubernetes:core/v1:Endpoints").some((e) => e.readId!.endsWith("statsd-prom-bridge")));
+    });
+
+    it("fails, naming the service and its selector, when no pod is ready behind a service", async () => {
+        const r = await runProgram({ stack: "primary", config: ROLE_CONFIG.primary, podIps: { ...PRIMARY_POD_IPS, "istio-policy": undefined } });
+        assert.match(r.error!.message, /service istio-system\/istio-policy has no ready pod \(selector istio-mixer-type=policy\)/);
+    });
+
+    it("creates a LoadBalancer per control-plane service with endpointExposure loadBalancer (S15)", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, endpointExposure: "loadBalancer" } });
+        const lbs = ofType(r.resources, "kubernetes:core/v1:Service").filter((s) => s.inputs.spec?.type === "LoadBalancer");
+        assert.deepStrictEqual(lbs.map((s) => s.inputs.metadata.name).sort(), ["istio-pilot-multicluster", "istio-policy-multicluster",
+            "istio-statsd-prom-bridge-multicluster", "istio-telemetry-multicluster", "zipkin-multicluster"]);
+        const pilot = lbs.find((s) => s.inputs.metadata.name === "istio-pilot-multicluster")!;
+        assert.deepStrictEqual(pilot.inputs.spec.selector, { istio: "pilot" });
+        assert.strictEqual(r.outputs!.pilotAddress, "203.0.113.7");
+    });
+
+    it("exports the ingress gateway's address for all five with endpointExposure gateway (S15)", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, endpointExposure: "gateway" } });
+        const reads = ofType(r.resources, "kubernetes:core/v1:Service").map((s) => s.readId);
+        assert.deepStrictEqual(reads, ["istio-system/istio-ingressgateway"]);
+        for (const key of ["pilotAddress", "policyAddress", "telemetryAddress", "statsdAddress", "zipkinAddress"]) {
+            assert.strictEqual(r.outputs![key], "203.0.113.7", key);
+        }
+    });
+
+    it("installs the chart as a Helm release with installMethod release", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, installMethod: "release" } });
+        const [release] = ofType(r.resources, "kubernetes:helm.sh/v3:Release");
+        assert.strictEqual(release.inputs.name, "istio");
+        assert.strictEqual(release.inputs.createNamespace, false);
+        assert.strictEqual(ofType(r.resources, "kubernetes:helm.sh/v4:Chart").length, 0);
+    });
+
+    it("takes the chart from a repository when chartRepo and chartVersion are set", async () => {
+        const { chartDir: _, ...rest } = ROLE_CONFIG.primary;
+        const r = await runProgram({ stack: "primary", config: { ...rest, chartRepo: "https://charts.example.com/istio", chartVersion: "1.0.6" } });
+        const [chart] = ofType(r.resources, "kubernetes:helm.sh/v4:Chart");
+        assert.deepStrictEqual([chart.inputs.chart, chart.inputs.version, chart.inputs.repositoryOpts.repo], ["istio", "1.0.6", "https://charts.example.com/istio"]);
+    });
+
+    it("generates a stable, secret admin passphrase when Kiali is enabled", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, values: { kiali: { enabled: true } } } });
+        assert.strictEqual(ofType(r.resources, "random:index/randomPassword:RandomPassword").length, 1);
+        const kiali = ofType(r.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "kiali")!;
+        assert.ok(isSecretInput(kiali.inputs.stringData), "the passphrase reaches the engine as a secret");
+        assert.deepStrictEqual(plain(kiali.inputs.stringData), { username: "admin", passphrase: "generated-passphrase" });
+    });
+
+    it("generates nothing random when no add-on needs it", () => {
+        assert.strictEqual(ofType(run.resources, "random:index/randomPassword:RandomPassword").length, 0);
+    });
+});
