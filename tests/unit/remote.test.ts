@@ -1,0 +1,211 @@
+import * as assert from "assert";
+import * as yaml from "js-yaml";
+import { CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, ofType, plain, PRIMARY_OUTPUTS, Registered, ROLE_CONFIG, runProgram } from "./harness";
+
+const REMOTE_PROVIDER = /pulumi:providers:kubernetes::remote-a::/;
+const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
+
+function chartOf(resources: Registered[]): Registered {
+    const [chart] = ofType(resources, "kubernetes:helm.sh/v4:Chart");
+    return chart;
+}
+
+describe("IstioRemote (a remote stack)", () => {
+    let run: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        run = await runProgram({ stack: "remote-a", config: ROLE_CONFIG.remote });
+        assert.ifError(run.error);
+    });
+
+    describe("the istio-remote chart (S4, S6)", () => {
+        it("is rendered from the istio-remote chart into the remote's Istio namespace", () => {
+            const chart = chartOf(run.resources);
+            assert.match(chart.inputs.chart, /charts\/istio-remote$/);
+            assert.strictEqual(chart.inputs.namespace, "istio-system");
+        });
+        it("points global.remotePilotAddress at the primary's pilot", () => {
+            assert.strictEqual(chartOf(run.resources).inputs.values.global.remotePilotAddress, PRIMARY_OUTPUTS.pilotAddress);
+        });
+        it("points remotePolicyAddress, remoteTelemetryAddress and remoteZipkinAddress at the primary's", () => {
+            const g = chartOf(run.resources).inputs.values.global;
+            assert.deepStrictEqual([g.remotePolicyAddress, g.remoteTelemetryAddress, g.remoteZipkinAddress],
+                [PRIMARY_OUTPUTS.policyAddress, PRIMARY_OUTPUTS.telemetryAddress, PRIMARY_OUTPUTS.zipkinAddress]);
+        });
+        it("sends Envoy's statsd to the primary's statsd bridge", () => {
+            assert.deepStrictEqual(chartOf(run.resources).inputs.values.global.proxy.envoyStatsd, { enabled: true, host: PRIMARY_OUTPUTS.statsdAddress });
+        });
+        it("turns Envoy's statsd off when the primary exports no statsd address", async () => {
+            const { statsdAddress: _, ...primaryOutputs } = PRIMARY_OUTPUTS;
+            const r = await runProgram({ stack: "remote-a", config: ROLE_CONFIG.remote, primaryOutputs });
+            assert.deepStrictEqual(chartOf(r.resources).inputs.values.global.proxy.envoyStatsd, { enabled: false });
+        });
+        it("creates the pilot service endpoint when configured (S18)", () => {
+            assert.strictEqual(chartOf(run.resources).inputs.values.global.remotePilotCreateSvcEndpoint, true);
+        });
+        it("keeps the webhook on by default", () => {
+            assert.deepStrictEqual(chartOf(run.resources).inputs.values.sidecarInjectorWebhook, { enabled: true });
+        });
+        it("runs with the primary's security values (S16, S17)", () => {
+            const v = chartOf(run.resources).inputs.values;
+            assert.deepStrictEqual([v.global.controlPlaneSecurityEnabled, v.global.mtls.enabled, v.security.selfSigned], [true, true, false]);
+        });
+        it("is installed as a Helm release, and not rendered, with installMethod release (S5)", async () => {
+            const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, installMethod: "release" } });
+            const [release] = ofType(r.resources, "kubernetes:helm.sh/v3:Release");
+            assert.strictEqual(release.inputs.name, "istio-remote");
+            assert.strictEqual(release.inputs.namespace, "istio-system");
+            assert.strictEqual(release.inputs.values.global.remotePilotAddress, PRIMARY_OUTPUTS.pilotAddress);
+            assert.match(release.provider!, REMOTE_PROVIDER);
+            assert.strictEqual(ofType(r.resources, "kubernetes:helm.sh/v4:Chart").length, 0);
+        });
+    });
+
+    it("owns the remote's Istio namespace (S7)", () => {
+        const [ns] = ofType(run.resources, "kubernetes:core/v1:Namespace");
+        assert.strictEqual(ns.inputs.metadata.name, "istio-system");
+        assert.match(ns.provider!, REMOTE_PROVIDER);
+    });
+
+    it("creates cacerts in the remote from the same root (S16)", () => {
+        const cacerts = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "cacerts")!;
+        assert.match(cacerts.provider!, REMOTE_PROVIDER);
+        assert.ok(isSecretInput(cacerts.inputs.stringData));
+        assert.match(plain(cacerts.inputs.stringData)["ca-cert.pem"], /BEGIN CERTIFICATE/);
+    });
+
+    describe("injection labels (S8)", () => {
+        it("labels each configured namespace istio-injection=enabled with a patch that leaves the namespace alone", async () => {
+            const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, injectionNamespaces: ["default", "bookinfo"] } });
+            const patches = ofType(r.resources, "kubernetes:core/v1:NamespacePatch");
+            assert.deepStrictEqual(patches.map((p) => [p.inputs.metadata.name, p.inputs.metadata.labels]).sort(),
+                [["bookinfo", { "istio-injection": "enabled" }], ["default", { "istio-injection": "enabled" }]]);
+            assert.deepStrictEqual(r.outputs!.injectedNamespaces, ["default", "bookinfo"]);
+        });
+        it("labels nothing, and says so, when the webhook is off", async () => {
+            const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, sidecarInjector: "false" } });
+            assert.strictEqual(ofType(r.resources, "kubernetes:core/v1:NamespacePatch").length, 0);
+            assert.deepStrictEqual(r.outputs!.injectedNamespaces, []);
+        });
+    });
+
+    describe("manual injection (S13)", () => {
+        it("exports the exact istioctl kube-inject command when the webhook is off", async () => {
+            const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, sidecarInjector: "false" } });
+            assert.strictEqual(chartOf(r.resources).inputs.values.sidecarInjectorWebhook.enabled, false);
+            assert.strictEqual(r.outputs!.manualInjectCommand,
+                "istioctl kube-inject --context remote-a --istioNamespace istio-system --injectConfigMapName istio-sidecar-injector " +
+                "--meshConfigMapName istio -f <manifest.yaml> | kubectl --context remote-a apply -f -");
+        });
+        it("exports no command while the webhook injects", () => {
+            assert.strictEqual(run.outputs!.manualInjectCommand, undefined);
+        });
+    });
+
+    describe("the istio-multi credentials (S9)", () => {
+        it("creates a token secret for istio-multi, since Kubernetes >= 1.24 makes none", () => {
+            const token = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.type === "kubernetes.io/service-account-token")!;
+            assert.strictEqual(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], "istio-multi");
+            assert.strictEqual(token.inputs.metadata.namespace, "istio-system");
+            assert.match(token.provider!, REMOTE_PROVIDER);
+        });
+        it("exports a kubeconfig with the API server, the cluster CA and the token, as a secret", () => {
+            assert.ok(run.secretOutputs.has("kubeconfig"));
+            const kc = yaml.load(String(run.outputs!.kubeconfig)) as any;
+            assert.strictEqual(kc.clusters[0].cluster.server, "https://127.0.0.3:6443");
+            assert.strictEqual(kc.clusters[0].cluster["certificate-authority-data"], CLUSTER_CA_DATA);
+            assert.strictEqual(kc.users[0].user.token, ISTIO_MULTI_TOKEN);
+        });
+        it("takes the server from the remote's kubeconfig when apiServerAddress is not set", async () => {
+            const kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: r\ncontexts: [{name: r, context: {cluster: c}}]\n" +
+                "clusters: [{name: c, cluster: {server: 'https://10.9.8.7:443'}}]\n";
+            const { kubeContext: _, apiServerAddress: _a, ...rest } = ROLE_CONFIG.remote;
+            const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"] });
+            assert.ifError(r.error);
+            assert.strictEqual((yaml.load(String(r.outputs!.kubeconfig)) as any).clusters[0].cluster.server, "https://10.9.8.7:443");
+        });
+        it("hands a kubeconfig given in config to the provider as a secret", async () => {
+            const kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: r\ncontexts: [{name: r, context: {cluster: c}}]\n" +
+                "clusters: [{name: c, cluster: {server: 'https://10.9.8.7:443'}}]\n";
+            const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
+            const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"] });
+            const provider = ofType(r.resources, "pulumi:providers:kubernetes").find((p) => p.name === "remote-a")!;
+            assert.ok(isSecretInput(provider.inputs.kubeconfig));
+        });
+    });
+
+    describe("the registration in the primary (S10)", () => {
+        const registration = () => ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.name === "remote-a-registration")!;
+
+        it("goes through the primary's provider, into the primary's Istio namespace", () => {
+            assert.match(registration().provider!, PRIMARY_PROVIDER);
+            assert.strictEqual(registration().inputs.metadata.namespace, PRIMARY_OUTPUTS.istioNamespace);
+        });
+        it("is named after the cluster and labelled istio/multiCluster=true", () => {
+            assert.strictEqual(registration().inputs.metadata.name, "remote-a");
+            assert.deepStrictEqual(registration().inputs.metadata.labels, { "istio/multiCluster": "true" });
+            assert.strictEqual(run.outputs!.remoteSecretName, "remote-a");
+        });
+        it("has one data key, the cluster name, holding the kubeconfig as a secret", () => {
+            const data = registration().inputs.stringData;
+            assert.ok(isSecretInput(data));
+            assert.deepStrictEqual(Object.keys(plain(data)), ["remote-a"]);
+            const kc = yaml.load(plain(data)["remote-a"]) as any;
+            assert.strictEqual(kc.users[0].user.token, ISTIO_MULTI_TOKEN);
+            assert.strictEqual(kc.clusters[0].cluster.server, "https://127.0.0.3:6443");
+        });
+        it("uses a configured clusterName for the secret, its key and the output", async () => {
+            const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, clusterName: "eu-west" } });
+            const secret = ofType(r.resources, "kubernetes:core/v1:Secret").find((s) => s.provider!.includes("::primary::"))!;
+            assert.strictEqual(secret.inputs.metadata.name, "eu-west");
+            assert.deepStrictEqual(Object.keys(plain(secret.inputs.stringData)), ["eu-west"]);
+            assert.strictEqual(r.outputs!.clusterName, "eu-west");
+        });
+    });
+
+    describe("service mirroring (S14)", () => {
+        let mirrored: Awaited<ReturnType<typeof runProgram>>;
+        before(async () => {
+            mirrored = await runProgram({ stack: "remote-a", config: {
+                ...ROLE_CONFIG.remote, mirrorServices: { fromPrimary: ["default/reviews"], toPrimary: ["bookinfo/ratings"] },
+            } });
+            assert.ifError(mirrored.error);
+        });
+        const copy = (name: string) => ofType(mirrored.resources, "kubernetes:core/v1:Service").find((s) => !s.readId && s.inputs.metadata.name === name)!;
+
+        it("reads each original from the cluster it runs in", () => {
+            const reads = ofType(mirrored.resources, "kubernetes:core/v1:Service").filter((s) => s.readId);
+            const where = Object.fromEntries(reads.map((s) => [s.readId, PRIMARY_PROVIDER.test(s.provider!) ? "primary" : "remote-a"]));
+            assert.deepStrictEqual(where, { "default/reviews": "primary", "bookinfo/ratings": "remote-a" });
+        });
+        it("copies a primary service into the remote, keeping ports and selector but not the cluster IP or node port", () => {
+            const reviews = copy("reviews");
+            assert.match(reviews.provider!, REMOTE_PROVIDER);
+            assert.deepStrictEqual(reviews.inputs.spec, {
+                type: "ClusterIP", selector: { app: "reviews" }, ports: [{ name: "http", port: 9080, protocol: "TCP" }],
+            });
+            assert.strictEqual(reviews.inputs.metadata.labels["istio-multicluster/mirrored-from"], "primary");
+        });
+        it("copies a remote service into the primary, keeping it headless", () => {
+            const ratings = copy("ratings");
+            assert.match(ratings.provider!, PRIMARY_PROVIDER);
+            assert.strictEqual(ratings.inputs.spec.clusterIP, "None");
+            assert.strictEqual(ratings.inputs.metadata.labels["istio-multicluster/mirrored-from"], "remote-a");
+        });
+        it("makes sure each copy's namespace exists in the target cluster", () => {
+            const patches = ofType(mirrored.resources, "kubernetes:core/v1:NamespacePatch").filter((p) => p.name.includes("mirror"));
+            const where = Object.fromEntries(patches.map((p) => [p.inputs.metadata.name, PRIMARY_PROVIDER.test(p.provider!) ? "primary" : "remote-a"]));
+            assert.deepStrictEqual(where, { default: "remote-a", bookinfo: "primary" });
+        });
+    });
+
+    it("exports the remote contract (SPEC §4)", () => {
+        assert.deepStrictEqual(Object.keys(run.outputs!).sort(),
+            ["clusterName", "injectedNamespaces", "kubeconfig", "manualInjectCommand", "remoteSecretName"]);
+        assert.strictEqual(run.outputs!.clusterName, "remote-a");
+    });
+
+    it("reads the primary through a StackReference to primaryStack", () => {
+        const [ref] = ofType(run.resources, "pulumi:pulumi:StackReference");
+        assert.strictEqual(ref.inputs.name, "organization/istio-multicluster/primary");
+    });
+});
