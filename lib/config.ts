@@ -223,6 +223,26 @@ export function parseStackConfig(
     };
 }
 
+/**
+ * The raw config without the values that equal Pulumi.yaml's declared defaults: Pulumi fills
+ * every declared key, and only what a stack sets itself may count as set (a primary stack must
+ * not be told it set `clusterName` because the project declares it).
+ */
+export function withoutProjectDefaults(raw: Record<string, string>, defaults: Record<string, unknown>): Record<string, string> {
+    const normalise = (value: unknown): string => {
+        if (typeof value !== "string") {
+            return JSON.stringify(value);
+        }
+        try {
+            return JSON.stringify(JSON.parse(value));
+        } catch {
+            return JSON.stringify(value);
+        }
+    };
+    return Object.fromEntries(Object.entries(raw).filter(([key, value]) =>
+        !(key in defaults) || normalise(value) !== normalise(defaults[key])));
+}
+
 /** Throws unless a CA bundle is configured: selfSignedCa=false makes Citadel need one. */
 export function requireCaBundle(bundle: CaBundle | undefined): asserts bundle is CaBundle {
     if (!bundle) {

@@ -1,5 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig } from "./config";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
 import { ConfigError } from "./errors";
 import { kubeconfigTextOf } from "./cluster";
 import { serverOfContext } from "./kubeconfig";
@@ -22,7 +25,16 @@ export function readStackConfig(): StackConfig {
             }
         }
     }
-    return parseStackConfig(raw, pulumi.getStack(), secretKeys, process.cwd());
+    const projectDir = process.cwd();
+    return parseStackConfig(withoutProjectDefaults(raw, projectDefaults(projectDir)), pulumi.getStack(), secretKeys, projectDir);
+}
+
+/** The defaults Pulumi.yaml declares for the project's config keys. */
+export function projectDefaults(projectDir: string): Record<string, unknown> {
+    const project = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as
+        { config?: Record<string, { default?: unknown }> };
+    return Object.fromEntries(Object.entries(project.config ?? {})
+        .filter(([, spec]) => spec.default !== undefined).map(([key, spec]) => [key, spec.default]));
 }
 
 /**

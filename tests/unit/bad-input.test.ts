@@ -84,8 +84,9 @@ describe("bad input fails at preview with one message and registers nothing", ()
             ["pulumi:pulumi:StackReference"]));
 
     it("a security switch that differs from the primary's", () =>
-        failsBeforeRegistering({ stack: "remote-a", preview: true, config: { ...ROLE_CONFIG.remote, mtls: "false" } },
-            /istio-multicluster:mtls = false: differs from the primary's \(true\)/, ["pulumi:pulumi:StackReference"]));
+        failsBeforeRegistering({ stack: "remote-a", preview: true, config: ROLE_CONFIG.remote,
+            primaryOutputs: { ...PRIMARY_OUTPUTS, mtlsEnabled: false } },
+        /istio-multicluster:mtls = true: differs from the primary's \(false\)/, ["pulumi:pulumi:StackReference"]));
 
     it("a remote without cacerts joining a primary that uses them", () => {
         const { cacerts: _, ...rest } = ROLE_CONFIG.remote;

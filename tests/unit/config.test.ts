@@ -1,5 +1,6 @@
 import * as assert from "assert";
-import { CONFIG_KEYS, parseStackConfig, PrimaryConfig, RemoteConfig } from "../../lib/config";
+import { CONFIG_KEYS, parseStackConfig, PrimaryConfig, RemoteConfig, withoutProjectDefaults } from "../../lib/config";
+import { projectDefaults } from "../../lib/stack";
 import { ConfigError } from "../../lib/errors";
 import { ROLE_CONFIG, ROOT } from "./harness";
 
@@ -139,6 +140,29 @@ describe("stack config", () => {
         it("rejects a remote without its primary stack", () => {
             const { primaryStack: _, ...rest } = ROLE_CONFIG.remote;
             rejects(rest, "primaryStack", /must know its primary stack/);
+        });
+    });
+
+    describe("Pulumi.yaml's declared defaults", () => {
+        const defaults = projectDefaults(ROOT);
+        const asPulumiSetsThem = (config: Record<string, unknown>) => {
+            const all = raw({ ...defaults, ...config });
+            return parseStackConfig(withoutProjectDefaults(all, defaults), "remote-a", new Set(), ROOT);
+        };
+
+        it("mean the same as the program's own defaults, for both roles", () => {
+            assert.deepStrictEqual(asPulumiSetsThem(ROLE_CONFIG.primary), parse(ROLE_CONFIG.primary));
+            assert.deepStrictEqual(asPulumiSetsThem(ROLE_CONFIG.remote), parse(ROLE_CONFIG.remote));
+        });
+        it("do not count as setting another role's keys", () => {
+            assert.strictEqual(asPulumiSetsThem(ROLE_CONFIG.primary).role, "primary");
+        });
+        it("are told apart from values a stack sets, in whatever form Pulumi stores them", () => {
+            assert.deepStrictEqual(withoutProjectDefaults(
+                { installMethod: "template", sidecarInjector: "true", injectionNamespaces: '["default"]', values: "{}", clusterName: "x" },
+                defaults), { clusterName: "x" });
+            assert.deepStrictEqual(withoutProjectDefaults({ injectionNamespaces: '["default","bookinfo"]' }, defaults),
+                { injectionNamespaces: '["default","bookinfo"]' });
         });
     });
 

@@ -135,7 +135,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         const secretOutputs = new Set<string>();
         for (const [key, value] of Object.entries(exported)) {
             outputs[key] = await resolve(value);
-            if (pulumi.Output.isInstance(value) && await value.isSecret) {
+            if (pulumi.Output.isInstance(value) && await pulumi.isSecret(value)) {
                 secretOutputs.add(key);
             }
         }

@@ -4,17 +4,22 @@
 # Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok).
 #
 # Each family is a small wrapper module beside this script. Its binaries go to
-#   $ISTIO_MC_CACHE/toolchain/<family>-<hash of the family's files>/bin
-# and a family whose directory is already complete is skipped, so a warm machine rebuilds
-# nothing. All binaries are then linked into $ISTIO_MC_CACHE/toolchain/bin; put that on PATH.
+#   $ISTIO_MC_CACHE/toolchain/<family>-<key>/bin
+# keyed by the family's files, the versions below, the recipe number and the Go version; a family
+# whose directory is already complete is skipped, so a warm machine rebuilds nothing. The
+# binaries are then hard-linked into $ISTIO_MC_CACHE/toolchain/bin (put that on PATH; the CLI
+# finds its language host beside it) and the provider plugin into .../toolchain/plugins (install
+# it with `pulumi plugin install --file`, as tools/offline-pulumi.sh does).
 #
 # Usage: tools/toolchain/build.sh [family ...]      (default: all families)
+# ISTIO_MC_SKIP_BUILD="pulumi pulumi-nodejs-host" skips families whose tools you already have.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cache=${ISTIO_MC_CACHE:-$HOME/.cache/istio-multicluster}
 bin_dir=$cache/toolchain/bin
-mkdir -p "$bin_dir"
+plugin_dir=$cache/toolchain/plugins
+mkdir -p "$bin_dir" "$plugin_dir"
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 
@@ -22,9 +27,16 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 pulumi_version=v3.274.1
 kubernetes_provider_version=4.25.0
 kubernetes_version=v1.34.4
+# Bump when a family's recipe below changes, so that caches built by the old recipe are not reused.
+recipe=1
 
 families=(pulumi pulumi-nodejs-host kubernetes-provider etcd kwok kubernetes)
 [ $# -gt 0 ] && families=("$@")
+kept=()
+for family in "${families[@]}"; do
+    [[ " ${ISTIO_MC_SKIP_BUILD:-} " == *" $family "* ]] || kept+=("$family")
+done
+families=("${kept[@]}")
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 
@@ -36,10 +48,11 @@ fail() {
     exit 1
 }
 
-# The directory for a family's build: keyed by its wrapper files, this script and the Go version.
+# The directory for a family's build: keyed by its wrapper files, the versions, recipe and Go version.
 family_dir() {
     local family=$1 key
-    key=$( (cd "$here/$family" && cat go.mod go.sum ./*.go 2>/dev/null; cat "$here/build.sh"; go env GOVERSION) |
+    key=$( (cd "$here/$family" && cat go.mod go.sum ./*.go 2>/dev/null
+        echo "$pulumi_version $kubernetes_provider_version $kubernetes_version $recipe"; go env GOVERSION) |
         sha256sum | cut -c1-16)
     echo "$cache/toolchain/$family-$key"
 }
@@ -132,7 +145,12 @@ for family in "${families[@]}"; do
     log "$family: building"
     build_family "$family"
     out=$(family_dir "$family")
-    for b in "$out"/bin/*; do ln -sf "$b" "$bin_dir/$(basename "$b")"; done
+    for b in "$out"/bin/*; do
+        case $(basename "$b") in
+            pulumi-resource-*) ln -f "$b" "$plugin_dir/" ;;
+            *) ln -f "$b" "$bin_dir/" ;;
+        esac
+    done
     [ -d "$out/stages" ] && ln -sfn "$out/stages" "$cache/toolchain/kwok-stages"
     log "$family: done in $((SECONDS - start))s"
 done

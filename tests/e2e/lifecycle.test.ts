@@ -1,0 +1,252 @@
+// The whole lifecycle through the real Pulumi CLI, the real Kubernetes provider and two real
+// Kubernetes API servers (tools/clusters/local-clusters.sh). Run by tests/e2e/run.sh, which builds
+// the toolchain, starts the clusters and sets the offline Pulumi environment.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { admin, eventually, exists, fromTokenKubeconfig, get, KubeIdentity, readyPodIp, request } from "./kube";
+import { pulumi, pulumiOk, StepTimer } from "./pulumi";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const CLUSTERS = requiredEnv("ISTIO_MC_CLUSTERS");
+const NS = "istio-system";
+
+/** The seed's five pods (S3): contract output → pod label selector. */
+const CONTROL_PLANE_PODS: Record<string, string> = {
+    pilotAddress: "istio=pilot",
+    policyAddress: "istio-mixer-type=policy",
+    telemetryAddress: "istio-mixer-type=telemetry",
+    statsdAddress: "istio=statsd-prom-bridge",
+    zipkinAddress: "app=jaeger",
+};
+
+function requiredEnv(name: string): string {
+    const value = process.env[name];
+    if (!value) {
+        throw new Error(`${name} is not set: run this suite through tests/e2e/run.sh`);
+    }
+    return value;
+}
+
+/** A copy of the project to run in, so that Pulumi's stack files in the repo stay untouched. */
+function makeWorkDir(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mc-e2e-"));
+    for (const entry of ["index.ts", "components", "lib", "Pulumi.yaml", "Pulumi.primary.yaml", "Pulumi.remote-a.yaml",
+        "package.json", "tsconfig.json", "tests/fixtures"]) {
+        fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+    }
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+}
+
+describe("end to end: the real engine on two real clusters", function () {
+    this.timeout(20 * 60 * 1000);
+    const timer = new StepTimer();
+    const primary: KubeIdentity = admin(CLUSTERS, "primary");
+    const remote: KubeIdentity = admin(CLUSTERS, "remote-a");
+    let workDir: string;
+    let env: NodeJS.ProcessEnv;
+    let primaryOutputs: Record<string, any>;
+    let remoteKubeconfig: string;
+    const plaintextSecrets: string[] = [];
+
+    const cli = (args: string[]) => pulumi(workDir, env, args);
+    const cliOk = (args: string[]) => pulumiOk(workDir, env, args);
+    const outputs = async (stack: string) =>
+        JSON.parse((await cliOk(["stack", "output", "--json", "--show-secrets", "-s", stack])).stdout);
+
+    before(async () => {
+        workDir = makeWorkDir();
+        env = { ...process.env };
+        for (const stack of ["primary", "remote-a"]) {
+            await cliOk(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+        }
+        // The CA keys the stacks are given: none of them may appear in plain text in the state.
+        for (const dir of ["mesh/primary", "mesh/remote-a"]) {
+            const key = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs", dir, "ca-key.pem"), "utf8");
+            plaintextSecrets.push(key.split("\n")[1]);
+        }
+    });
+
+    after(() => {
+        console.log(`\nEnd-to-end wall time per step:\n${timer.table()}\n`);
+    });
+
+    it("1. previews, then installs the primary; its outputs are the real pod IPs", () => timer.time("1 primary preview + up", async () => {
+        const preview = await cliOk(["preview", "-s", "primary", "--diff"]);
+        assert.match(preview.stdout, /kubernetes:helm\.sh\/v4:Chart/);
+        assert.match(preview.stdout, /istio-multicluster:index:IstioControlPlane/);
+        assert.match(preview.stdout, /\+ .*create/);
+        await cliOk(["up", "--yes", "--skip-preview", "-s", "primary"]);
+        primaryOutputs = await outputs("primary");
+        for (const [output, selector] of Object.entries(CONTROL_PLANE_PODS)) {
+            const ip = await readyPodIp(primary, NS, selector);
+            assert.ok(ip, `one ready pod for ${selector}`);
+            assert.strictEqual(primaryOutputs[output], ip, output);
+        }
+        assert.strictEqual(primaryOutputs.mtlsEnabled, true);
+        assert.strictEqual(primaryOutputs.podCidr, "10.10.0.0/16");
+    }));
+
+    it("2. previews the join, then joins remote-a with installMethod template", () => timer.time("2 remote-a preview + up (template)", async () => {
+        const preview = await cliOk(["preview", "-s", "remote-a", "--diff"]);
+        assert.match(preview.stdout, /istio-multicluster:index:IstioRemote/);
+        assert.match(preview.stdout, /RemoteClusterRegistration/);
+        await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+        const out = await outputs("remote-a");
+        remoteKubeconfig = out.kubeconfig;
+        plaintextSecrets.push(fromTokenKubeconfig(remoteKubeconfig).token!);
+
+        const mesh = (await get(remote, `/api/v1/namespaces/${NS}/configmaps/istio`)).data.mesh as string;
+        assert.match(mesh, new RegExp(`mixerCheckServer: ${primaryOutputs.policyAddress}:15004`));
+        assert.match(mesh, new RegExp(`mixerReportServer: ${primaryOutputs.telemetryAddress}:15004`));
+        assert.match(mesh, new RegExp(`zipkinAddress: ${primaryOutputs.zipkinAddress}:9411`));
+        assert.match(mesh, new RegExp(`statsdUdpAddress: ${primaryOutputs.statsdAddress}:9125`));
+        const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
+        assert.strictEqual(endpoints.subsets[0].addresses[0].ip, primaryOutputs.pilotAddress);
+
+        const ns = await get(remote, "/api/v1/namespaces/default");
+        assert.strictEqual(ns.metadata.labels["istio-injection"], "enabled");
+
+        const registration = await get(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`);
+        assert.strictEqual(registration.metadata.labels["istio/multiCluster"], "true");
+        assert.deepStrictEqual(Object.keys(registration.data), ["remote-a"]);
+        assert.strictEqual(Buffer.from(registration.data["remote-a"], "base64").toString(), remoteKubeconfig);
+    }));
+
+    it("2b. the registered kubeconfig authenticates to remote-a as istio-multi, read-only", () => timer.time("2b istio-multi access checks", async () => {
+        const multi = fromTokenKubeconfig(remoteKubeconfig);
+        assert.strictEqual(multi.server, remote.server);
+        const review = await request(multi, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+            { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
+        assert.strictEqual(review.status, 201, JSON.stringify(review.body));
+        assert.strictEqual(review.body.status.userInfo.username, `system:serviceaccount:${NS}:istio-multi`);
+        for (const readable of ["/api/v1/pods", "/api/v1/services", "/api/v1/endpoints", "/api/v1/nodes"]) {
+            assert.strictEqual((await request(multi, "GET", readable)).status, 200, readable);
+        }
+        assert.strictEqual((await request(multi, "GET", `/api/v1/namespaces/${NS}/secrets`)).status, 403, "secrets are not readable");
+        const create = await request(multi, "POST", "/api/v1/namespaces/default/configmaps",
+            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "e2e-probe" } });
+        assert.strictEqual(create.status, 403, "creating is forbidden");
+        const pod = (await get(remote, `/api/v1/namespaces/${NS}/pods`)).items[0];
+        const del = await request(multi, "DELETE", `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}`);
+        assert.strictEqual(del.status, 403, "deleting is forbidden");
+    }));
+
+    it("3. preview --expect-no-changes passes on both stacks", () => timer.time("3 expect-no-changes x2", async () => {
+        await cliOk(["preview", "--expect-no-changes", "-s", "primary"]);
+        await cliOk(["preview", "--expect-no-changes", "-s", "remote-a"]);
+    }));
+
+    it("4. heals after the pilot pod restarts: up primary, then remote-a, points at the new IP (S15)", () => timer.time("4 pod churn + heal", async () => {
+        const oldIp = primaryOutputs.pilotAddress;
+        const pods = await get(primary, `/api/v1/namespaces/${NS}/pods?labelSelector=istio%3Dpilot`);
+        const del = await request(primary, "DELETE", `/api/v1/namespaces/${NS}/pods/${pods.items[0].metadata.name}`);
+        assert.strictEqual(del.status, 200);
+        const newIp = await eventually("a new ready pilot pod", 120, async () => {
+            const ip = await readyPodIp(primary, NS, "istio=pilot");
+            return ip && ip !== oldIp ? ip : undefined;
+        });
+        await eventually("the pilot Endpoints to follow the new pod", 60, async () => {
+            const ep = await get(primary, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
+            const ips = (ep.subsets ?? []).flatMap((s: any) => (s.addresses ?? []).map((a: any) => a.ip));
+            return ips.length === 1 && ips[0] === newIp ? true : undefined;
+        });
+        await cliOk(["up", "--yes", "--skip-preview", "-s", "primary"]);
+        primaryOutputs = await outputs("primary");
+        assert.strictEqual(primaryOutputs.pilotAddress, newIp);
+        await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+        const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
+        assert.strictEqual(endpoints.subsets[0].addresses[0].ip, newIp);
+    }));
+
+    it("5. leaves by the template route, then joins again with installMethod release (S5, S12)", () => timer.time("5 destroy template, up release", async () => {
+        await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
+        assert.deepStrictEqual(await leftovers(), [], "the template route leaves nothing behind");
+        await cliOk(["config", "set", "installMethod", "release", "-s", "remote-a"]);
+        await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+        const releases = await get(remote, `/api/v1/namespaces/${NS}/secrets?labelSelector=owner%3Dhelm%2Cname%3Distio-remote`);
+        assert.strictEqual(releases.items.length, 1, "one Helm release record for istio-remote");
+        assert.strictEqual(releases.items[0].metadata.labels.status, "deployed");
+        const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
+        assert.strictEqual(endpoints.subsets[0].addresses[0].ip, primaryOutputs.pilotAddress);
+        const out = await outputs("remote-a");
+        plaintextSecrets.push(fromTokenKubeconfig(out.kubeconfig).token!);
+        assert.ok(await exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`));
+    }));
+
+    it("6. a bad config (cluster name remote_b) fails at preview and changes nothing", () => timer.time("6 bad config preview", async () => {
+        const before = await clusterSnapshot();
+        await cliOk(["stack", "init", "remote_b", "--secrets-provider", "passphrase"]);
+        fs.copyFileSync(path.join(workDir, "Pulumi.remote-a.yaml"), path.join(workDir, "Pulumi.remote_b.yaml"));
+        const r = await cli(["preview", "-s", "remote_b"]);
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stdout + r.stderr, /istio-multicluster:clusterName = "remote_b": is used as a Secret data key/);
+        assert.deepStrictEqual(await clusterSnapshot(), before);
+        await cliOk(["stack", "rm", "--yes", "-s", "remote_b"]);
+    }));
+
+    it("7. destroy remote-a leaves nothing of it in either cluster, then the primary goes too", () => timer.time("7 destroy remote-a + primary", async () => {
+        await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
+        assert.deepStrictEqual(await leftovers(), []);
+        await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
+        assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false, "the primary's Istio namespace is gone");
+        assert.deepStrictEqual((await get(primary, "/apis/apps/v1/deployments")).items.map((d: any) => d.metadata.name), []);
+    }));
+
+    it("8. the state holds no plaintext token, kubeconfig or CA key", () => timer.time("8 state scan", async () => {
+        const backend = new URL(requiredEnv("PULUMI_BACKEND_URL")).pathname;
+        const files = listFiles(backend);
+        assert.ok(files.some((f) => f.endsWith(".json")), "the backend has state files to scan");
+        assert.ok(plaintextSecrets.length >= 4);
+        for (const file of files) {
+            const text = fs.readFileSync(file, "utf8");
+            for (const secret of plaintextSecrets) {
+                assert.ok(!text.includes(secret), `${path.relative(backend, file)} holds a secret in plain text`);
+            }
+            assert.ok(!/BEGIN (RSA )?PRIVATE KEY/.test(text), `${path.relative(backend, file)} holds a private key`);
+        }
+    }));
+
+    /** What a remote stack could leave behind, in either cluster; empty when it left nothing. */
+    async function leftovers(): Promise<string[]> {
+        const found: string[] = [];
+        const check = async (who: KubeIdentity, label: string, apiPath: string) => {
+            if (await exists(who, apiPath)) {
+                found.push(`${label}: ${apiPath}`);
+            }
+        };
+        await eventually("remote-a's Istio namespace to be gone", 120, async () =>
+            (await exists(remote, `/api/v1/namespaces/${NS}`)) ? undefined : true).catch(() => undefined);
+        await check(remote, "remote-a", `/api/v1/namespaces/${NS}`);
+        await check(remote, "remote-a", "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader");
+        await check(remote, "remote-a", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/istio-multi");
+        await check(remote, "remote-a", "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector");
+        const defaultNs = await get(remote, "/api/v1/namespaces/default");
+        if (defaultNs.metadata.labels?.["istio-injection"]) {
+            found.push("remote-a: label istio-injection on namespace default");
+        }
+        await check(primary, "primary", `/api/v1/namespaces/${NS}/secrets/remote-a`);
+        return found;
+    }
+
+    /** Names and versions of the objects a bad run could touch, in both clusters. */
+    async function clusterSnapshot(): Promise<Record<string, string[]>> {
+        const snapshot: Record<string, string[]> = {};
+        for (const [label, who] of [["primary", primary], ["remote-a", remote]] as const) {
+            for (const kind of ["namespaces", "secrets", "configmaps", "services"]) {
+                const items = (await get(who, `/api/v1/${kind}`)).items as any[];
+                snapshot[`${label}/${kind}`] = items.map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
+                    // The API server's own lease-like churn in kube-system is not ours to compare.
+                    .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
+            }
+        }
+        return snapshot;
+    }
+});
+
+function listFiles(dir: string): string[] {
+    return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? listFiles(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+}

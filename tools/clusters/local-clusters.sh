@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Runs independent Kubernetes clusters on loopback addresses, for the demo and the end-to-end
+# tests: each with its own etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
+# kwok that plays one node (its pods get Running, Ready and a pod IP, as on a real cluster).
+#
+#   local-clusters.sh start [NAME ...]   start clusters (default: primary remote-a) and wait until ready
+#   local-clusters.sh stop               stop every process this script started
+#   local-clusters.sh status             one line per cluster
+#   local-clusters.sh kubeconfig         print the kubeconfig path (contexts named after the clusters)
+#
+# The binaries come from tools/toolchain/build.sh. State lives in $ISTIO_MC_CLUSTERS
+# (default $ISTIO_MC_CACHE/clusters); it is wiped by `start`, so each start is a fresh cluster.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${ISTIO_MC_CACHE:-$HOME/.cache/istio-multicluster}
+state=${ISTIO_MC_CLUSTERS:-$cache/clusters}
+bin=$cache/toolchain/bin
+stages=$cache/toolchain/kwok-stages
+kubeconfig=$state/kubeconfig
+export PATH=$bin:$PATH
+
+log() { printf '[clusters] %s\n' "$*" >&2; }
+
+# Everything a cluster differs by: loopback address, pod and service ranges. The ranges match the
+# podCidr/serviceCidr of the stack files, and never overlap (S1).
+cluster_index() {
+    case $1 in
+        primary) echo 0 ;;
+        remote-a) echo 1 ;;
+        remote-b) echo 2 ;;
+        remote-c) echo 3 ;;
+        remote-d) echo 4 ;;
+        *) log "unknown cluster $1 (known: primary remote-a remote-b remote-c remote-d)"; exit 2 ;;
+    esac
+}
+cluster_ip() { echo "127.0.0.$(($(cluster_index "$1") + 2))"; }
+pod_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 10)).0.0/16"; }
+node_pod_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 10)).0.0/24"; }
+service_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 110)).0.0/16"; }
+
+# pki DIR IP: a CA, the API server's serving cert, an admin client cert and the service-account keys.
+pki() {
+    local dir=$1 ip=$2
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 30 -subj "/CN=local-cluster-ca" \
+            -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+        openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver"
+        printf 'subjectAltName=IP:%s,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:localhost\nextendedKeyUsage=serverAuth\n' "$ip" >apiserver.ext
+        openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 30 -extfile apiserver.ext
+        openssl req -newkey rsa:2048 -nodes -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=admin"
+        printf 'extendedKeyUsage=clientAuth\n' >admin.ext
+        openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out admin.crt -days 30 -extfile admin.ext
+        openssl genrsa -out sa.key 2048
+        openssl rsa -in sa.key -pubout -out sa.pub
+    ) >/dev/null 2>&1
+}
+
+# kubeconfig_entry NAME IP DIR: this cluster's admin kubeconfig, one context named after the cluster.
+kubeconfig_entry() {
+    local name=$1 ip=$2 dir=$3
+    cat <<EOF
+apiVersion: v1
+kind: Config
+current-context: $name
+clusters:
+- name: $name
+  cluster:
+    server: https://$ip:6443
+    certificate-authority-data: $(base64 -w0 <"$dir/ca.crt")
+contexts:
+- name: $name
+  context:
+    cluster: $name
+    user: $name-admin
+users:
+- name: $name-admin
+  user:
+    client-certificate-data: $(base64 -w0 <"$dir/admin.crt")
+    client-key-data: $(base64 -w0 <"$dir/admin.key")
+EOF
+}
+
+# run NAME DIR PROGRAM ARGS...: start a process in its own session, recording its pid.
+run() {
+    local name=$1 dir=$2
+    shift 2
+    setsid "$@" >"$dir/$name.log" 2>&1 </dev/null &
+    echo $! >"$dir/$name.pid"
+}
+
+# api DIR IP PATH [ARGS...]: an admin request to one cluster's API server.
+api() {
+    local dir=$1 ip=$2 path=$3
+    shift 3
+    curl -sS --max-time 10 --cacert "$dir/ca.crt" --cert "$dir/admin.crt" --key "$dir/admin.key" "$@" "https://$ip:6443$path"
+}
+
+wait_for() { # DESCRIPTION SECONDS COMMAND...
+    local what=$1 seconds=$2
+    shift 2
+    local deadline=$((SECONDS + seconds))
+    until "$@" >/dev/null 2>&1; do
+        if [ $SECONDS -ge $deadline ]; then
+            log "timed out after ${seconds}s waiting for $what"
+            return 1
+        fi
+        sleep 0.5
+    done
+}
+
+start_cluster() {
+    local name=$1 ip dir
+    ip=$(cluster_ip "$name")
+    dir=$state/$name
+    mkdir -p "$dir"
+    pki "$dir/pki" "$ip"
+    local p=$dir/pki
+    kubeconfig_entry "$name" "$ip" "$p" >"$dir/admin.kubeconfig"
+
+    run etcd "$dir" etcd --name "$name" --data-dir "$dir/etcd" \
+        --listen-client-urls "http://$ip:2379" --advertise-client-urls "http://$ip:2379" \
+        --listen-peer-urls "http://$ip:2380" --initial-advertise-peer-urls "http://$ip:2380" \
+        --initial-cluster "$name=http://$ip:2380" --listen-metrics-urls "http://$ip:2381"
+    wait_for "$name etcd" 60 curl -sf "http://$ip:2379/health"
+
+    run kube-apiserver "$dir" kube-apiserver --etcd-servers "http://$ip:2379" \
+        --bind-address "$ip" --advertise-address "$ip" --secure-port 6443 \
+        --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" --client-ca-file "$p/ca.crt" \
+        --service-account-issuer "https://kubernetes.default.svc" --service-account-key-file "$p/sa.pub" \
+        --service-account-signing-key-file "$p/sa.key" --service-cluster-ip-range "$(service_cidr "$name")" \
+        --authorization-mode Node,RBAC --endpoint-reconciler-type none --allow-privileged=true
+    wait_for "$name kube-apiserver" 120 api "$p" "$ip" /readyz -f
+
+    run kube-controller-manager "$dir" kube-controller-manager --kubeconfig "$dir/admin.kubeconfig" \
+        --bind-address "$ip" --secure-port 10257 --leader-elect=false \
+        --service-account-private-key-file "$p/sa.key" --root-ca-file "$p/ca.crt" \
+        --use-service-account-credentials=false --allocate-node-cidrs=false \
+        --cluster-cidr "$(pod_cidr "$name")" --service-cluster-ip-range "$(service_cidr "$name")"
+    run kube-scheduler "$dir" kube-scheduler --kubeconfig "$dir/admin.kubeconfig" \
+        --bind-address "$ip" --secure-port 10259 --leader-elect=false
+
+    # The one node, played by kwok: it reports Ready and gives pods IPs from its podCIDR.
+    api "$p" "$ip" /api/v1/nodes -f -X POST -H 'Content-Type: application/json' -d @- <<EOF >/dev/null
+{"apiVersion": "v1", "kind": "Node",
+ "metadata": {"name": "$name-node", "annotations": {"kwok.x-k8s.io/node": "fake"},
+              "labels": {"kubernetes.io/hostname": "$name-node", "kubernetes.io/os": "linux", "type": "kwok"}},
+ "spec": {"podCIDR": "$(node_pod_cidr "$name")", "podCIDRs": ["$(node_pod_cidr "$name")"]},
+ "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+            "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
+EOF
+    local stage_args=()
+    for f in node-initialize node-heartbeat pod-ready pod-complete pod-delete; do
+        stage_args+=(-c "$stages/$f.yaml")
+    done
+    run kwok "$dir" kwok --kubeconfig "$dir/admin.kubeconfig" "${stage_args[@]}" \
+        --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
+        --node-ip "$ip" --cidr "$(node_pod_cidr "$name")" --server-address "$ip:10247"
+}
+
+node_ready() { # DIR IP NAME
+    api "$1" "$2" "/api/v1/nodes/$3-node" | grep -q '"type": "Ready",' &&
+        api "$1" "$2" "/api/v1/nodes/$3-node" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
+}
+
+default_sa() { # DIR IP
+    api "$1" "$2" /api/v1/namespaces/default/serviceaccounts/default -f
+}
+
+merge_kubeconfigs() {
+    # One file with every running cluster's context, as a user's kubeconfig would have.
+    node -e '
+        const fs = require("fs");
+        const yaml = require(process.argv[1]);
+        const merged = { apiVersion: "v1", kind: "Config", clusters: [], contexts: [], users: [] };
+        for (const file of process.argv.slice(3)) {
+            const k = yaml.load(fs.readFileSync(file, "utf8"));
+            merged.clusters.push(...k.clusters); merged.contexts.push(...k.contexts); merged.users.push(...k.users);
+            merged["current-context"] = merged["current-context"] || k["current-context"];
+        }
+        fs.writeFileSync(process.argv[2], yaml.dump(merged), { mode: 0o600 });
+    ' "$root/node_modules/js-yaml" "$kubeconfig" "$state"/*/admin.kubeconfig
+}
+
+cmd_start() {
+    local names=("$@")
+    [ ${#names[@]} -gt 0 ] || names=(primary remote-a)
+    for tool in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+        [ -x "$bin/$tool" ] || { log "missing $bin/$tool: run tools/toolchain/build.sh first"; exit 1; }
+    done
+    cmd_stop
+    rm -rf "$state"
+    mkdir -p "$state"
+    local start=$SECONDS
+    for name in "${names[@]}"; do
+        log "starting $name on $(cluster_ip "$name") (pods $(pod_cidr "$name"), services $(service_cidr "$name"))"
+        start_cluster "$name" || { log "$name failed to start; logs in $state/$name"; cmd_stop; exit 1; }
+    done
+    for name in "${names[@]}"; do
+        local dir=$state/$name/pki ip
+        ip=$(cluster_ip "$name")
+        wait_for "$name node Ready" 120 node_ready "$dir" "$ip" "$name" &&
+            wait_for "$name default service account" 120 default_sa "$dir" "$ip" ||
+            { log "$name is not ready; logs in $state/$name"; cmd_stop; exit 1; }
+    done
+    merge_kubeconfigs
+    log "ready in $((SECONDS - start))s: ${names[*]}; KUBECONFIG=$kubeconfig"
+}
+
+cmd_stop() {
+    local pidfile stopped=0
+    for pidfile in "$state"/*/*.pid; do
+        [ -e "$pidfile" ] || continue
+        local pid
+        pid=$(cat "$pidfile")
+        if kill -0 "$pid" 2>/dev/null; then
+            kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+            stopped=$((stopped + 1))
+        fi
+        rm -f "$pidfile"
+    done
+    # Give them a moment, then make sure.
+    sleep 1
+    pkill -KILL -f "$state/" 2>/dev/null || true
+    [ $stopped -eq 0 ] || log "stopped $stopped processes"
+}
+
+cmd_status() {
+    local dir name ip any=0
+    for dir in "$state"/*/; do
+        [ -f "$dir/admin.kubeconfig" ] || continue
+        any=1
+        name=$(basename "$dir")
+        ip=$(cluster_ip "$name")
+        if api "$dir/pki" "$ip" /readyz -f >/dev/null 2>&1; then
+            echo "$name https://$ip:6443 ready"
+        else
+            echo "$name https://$ip:6443 down"
+        fi
+    done
+    [ $any -eq 1 ] || echo "no local clusters"
+}
+
+case ${1:-} in
+    start) shift; cmd_start "$@" ;;
+    stop) cmd_stop ;;
+    status) cmd_status ;;
+    kubeconfig) echo "$kubeconfig" ;;
+    *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
