@@ -4,15 +4,16 @@ import { IstioControlPlane } from "./components/IstioControlPlane";
 import { IstioRemote } from "./components/IstioRemote";
 import { clusterProvider } from "./lib/cluster";
 import { checkRemoteAgainstPrimary, readPrimaryOutputs } from "./lib/primary";
-import { apiServerFor, readStackConfig } from "./lib/stack";
+import { apiServerFor, deployedBefore, readStackConfig } from "./lib/stack";
 
 // Async so that every check, including those against the primary's outputs, runs before the
 // first resource is registered: bad input changes nothing.
 export = async () => {
     const config = readStackConfig();
     if (config.role === "primary") {
+        const chartDeployed = await deployedBefore("pilotAddress");
         const provider = clusterProvider("primary", config.cluster);
-        return new IstioControlPlane("istio", { config, provider }).outputs;
+        return new IstioControlPlane("istio", { config, provider, chartDeployed }).outputs;
     }
     const apiServer = apiServerFor(config);
     const primary = await readPrimaryOutputs(config.primaryStack);

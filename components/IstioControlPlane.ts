@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PrimaryConfig } from "../lib/config";
+import { definedOnly } from "../lib/outputs";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, loadBalancerAddress, readyPodAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
@@ -15,6 +16,11 @@ export interface IstioControlPlaneArgs {
     readonly config: PrimaryConfig;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
+    /**
+     * Whether the chart's objects can be read during this run. False in the preview of a first
+     * install, when there is nothing to read yet: the addresses then show as unknown.
+     */
+    readonly chartDeployed: boolean;
 }
 
 /**
@@ -64,17 +70,17 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const addresses: Record<string, pulumi.Output<string>> = {};
         if (cfg.endpointExposure === "gateway") {
             // Every control-plane service is reached through the one ingress gateway.
-            const gatewayAddress = this.gatewayAddress(name, cfg.istioNamespace, chart, args.provider);
+            const gatewayAddress = this.gatewayAddress(name, cfg.istioNamespace, chart, args);
             for (const svc of services) {
                 addresses[svc.output] = gatewayAddress;
             }
         } else {
             for (const svc of services) {
-                addresses[svc.output] = this.serviceAddress(name, svc, cfg, chart, args.provider);
+                addresses[svc.output] = this.serviceAddress(name, svc, cfg, chart, args);
             }
         }
 
-        this.outputs = {
+        this.outputs = definedOnly({
             ...addresses,
             istioNamespace: cfg.istioNamespace,
             controlPlaneSecurityEnabled: cfg.security.controlPlaneSecurityEnabled,
@@ -84,18 +90,19 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             serviceCidr: cfg.serviceCidr,
             rootCertFingerprint: cfg.caBundle && !cfg.security.selfSignedCa
                 ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
-        };
+        });
         this.registerOutputs(this.outputs);
     }
 
     /** The address the remotes dial for one control-plane service: its pod IP, or a load balancer's. */
     private serviceAddress(
-        name: string, svc: ControlPlaneService, cfg: PrimaryConfig, chart: IstioChart, provider: k8s.Provider,
+        name: string, svc: ControlPlaneService, cfg: PrimaryConfig, chart: IstioChart, args: IstioControlPlaneArgs,
     ): pulumi.Output<string> {
         const ns = cfg.istioNamespace;
+        const provider = args.provider;
         if (cfg.endpointExposure === "podIP") {
             const endpoints = k8s.core.v1.Endpoints.get(`${name}-${svc.service}`,
-                afterChart(chart, `${ns}/${svc.service}`), { parent: this, provider });
+                afterChart(chart, `${ns}/${svc.service}`, args.chartDeployed), { parent: this, provider });
             return endpoints.subsets.apply((subsets) => readyPodAddress({ subsets }, svc, ns));
         }
         const lb = new k8s.core.v1.Service(`${name}-${svc.service}-lb`, {
@@ -106,19 +113,20 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     }
 
     /** The ingress gateway's load balancer address. */
-    private gatewayAddress(name: string, ns: string, chart: IstioChart, provider: k8s.Provider): pulumi.Output<string> {
+    private gatewayAddress(name: string, ns: string, chart: IstioChart, args: IstioControlPlaneArgs): pulumi.Output<string> {
         const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
-            afterChart(chart, `${ns}/istio-ingressgateway`), { parent: this, provider });
+            afterChart(chart, `${ns}/istio-ingressgateway`, args.chartDeployed), { parent: this, provider: args.provider });
         return gateway.status.apply((status) => required(loadBalancerAddress(status), `${ns}/istio-ingressgateway`));
     }
 }
 
 /**
  * An object id that resolves only once the chart is ready, so that a read of it happens after the
- * chart's pods are up (and is skipped in the preview of a first install, when there is nothing yet).
+ * chart's pods are up; unknown when the chart is not deployed yet, so that a first install's
+ * preview skips the read instead of failing on an object that does not exist yet.
  */
-function afterChart(chart: IstioChart, id: string): pulumi.Output<string> {
-    return chart.ready.apply(() => id);
+function afterChart(chart: IstioChart, id: string, chartDeployed: boolean): pulumi.Output<string> {
+    return chartDeployed ? chart.ready.apply(() => id) : pulumi.output(pulumi.unknown as unknown as string);
 }
 
 function required(address: string | undefined, service: string): string {

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RemoteConfig } from "../lib/config";
+import { definedOnly } from "../lib/outputs";
 import { PrimaryOutputs } from "../lib/primary";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
 import { CaCerts } from "./CaCerts";
@@ -37,7 +38,7 @@ export interface IstioRemoteArgs {
  * primary, and the services mirrored between the two clusters.
  */
 export class IstioRemote extends pulumi.ComponentResource {
-    /** The remote stack's contract outputs (SPEC §4). */
+    /** The remote stack's contract outputs (SPEC §4); absent ones are left out. */
     public readonly outputs: Record<string, pulumi.Output<unknown> | string | string[] | undefined>;
 
     constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -89,13 +90,13 @@ export class IstioRemote extends pulumi.ComponentResource {
             }, { parent: this });
         }
 
-        this.outputs = {
+        this.outputs = definedOnly({
             clusterName: cfg.clusterName,
             remoteSecretName: registration.secretName,
             kubeconfig: account.kubeconfig,
             injectedNamespaces: injected,
             manualInjectCommand: cfg.sidecarInjector ? undefined : manualInjectCommand(cfg),
-        };
+        });
         this.registerOutputs(this.outputs);
     }
 }

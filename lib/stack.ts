@@ -55,3 +55,17 @@ export function apiServerFor(config: RemoteConfig, kubeconfigText = kubeconfigTe
     }
     return found.server;
 }
+
+/**
+ * Whether this stack's last deployment exported `output`: tells a preview whether the objects it
+ * would read already exist. Outside a preview the program reads after applying, so always true.
+ */
+export async function deployedBefore(output: string): Promise<boolean> {
+    if (!pulumi.runtime.isDryRun()) {
+        return true;
+    }
+    const self = new pulumi.StackReference("self", {
+        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    });
+    return (await self.getOutputDetails(output)).value !== undefined;
+}

@@ -103,7 +103,7 @@ describe("bad input fails at preview with one message and registers nothing", ()
 
     it("a primary whose pods are not ready fails naming the service and selector", async () => {
         const r = await runProgram({ stack: "primary", preview: true, config: ROLE_CONFIG.primary,
-            podIps: { "istio-pilot": undefined } });
+            podIps: { "istio-pilot": undefined }, previousOutputs: PRIMARY_OUTPUTS });
         assert.match(r.error!.message, /service istio-system\/istio-pilot has no ready pod \(selector istio=pilot\)/);
     });
 });

@@ -1,5 +1,8 @@
 import * as assert from "assert";
-import { isSecretInput, ofType, plain, PRIMARY_POD_IPS, ROLE_CONFIG, runProgram } from "./harness";
+import { isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, runProgram } from "./harness";
+
+/** What the primary exported before its pilot pod restarted. */
+const PRIMARY_OUTPUTS_BEFORE_RESTART = { ...PRIMARY_OUTPUTS, pilotAddress: "10.10.0.99" };
 
 describe("IstioControlPlane (the primary stack)", () => {
     let run: Awaited<ReturnType<typeof runProgram>>;
@@ -66,6 +69,20 @@ describe("IstioControlPlane (the primary stack)", () => {
     it("points that provider at the configured context", () => {
         const [provider] = ofType(run.resources, "pulumi:providers:kubernetes");
         assert.strictEqual(provider.inputs.context, "primary");
+    });
+
+    it("reads nothing in the preview of a first install, when the chart's objects do not exist yet", async () => {
+        const r = await runProgram({ stack: "primary", preview: true, config: ROLE_CONFIG.primary });
+        assert.ifError(r.error);
+        assert.deepStrictEqual(ofType(r.resources, "kubernetes:core/v1:Endpoints"), []);
+        assert.strictEqual(ofType(r.resources, "pulumi:pulumi:StackReference")[0].inputs.name, "organization/istio-multicluster/primary");
+    });
+
+    it("reads the pods' current IPs in the preview of a deployed primary, so a preview shows a moved pod", async () => {
+        const r = await runProgram({ stack: "primary", preview: true, config: ROLE_CONFIG.primary, previousOutputs: PRIMARY_OUTPUTS_BEFORE_RESTART });
+        assert.ifError(r.error);
+        assert.strictEqual(ofType(r.resources, "kubernetes:core/v1:Endpoints").length, 5);
+        assert.strictEqual(r.outputs!.pilotAddress, PRIMARY_POD_IPS["istio-pilot"]);
     });
 
     it("omits statsd when envoyStatsd is off (Istio >= 1.0.3)", async () => {

@@ -191,6 +191,14 @@ cmd_start() {
         [ -x "$bin/$tool" ] || { log "missing $bin/$tool: run tools/toolchain/build.sh first"; exit 1; }
     done
     cmd_stop
+    for name in "${names[@]}"; do
+        local ip
+        ip=$(cluster_ip "$name")
+        if (exec 3<>"/dev/tcp/$ip/6443") 2>/dev/null || (exec 3<>"/dev/tcp/$ip/2379") 2>/dev/null; then
+            log "$ip is already serving a cluster (another state directory than $state?); stop that one first"
+            exit 1
+        fi
+    done
     rm -rf "$state"
     mkdir -p "$state"
     local start=$SECONDS
