@@ -151,8 +151,8 @@ start_cluster() {
  "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
             "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}}}
 EOF
-    local stage_args=()
-    for f in node-initialize node-heartbeat pod-ready pod-complete pod-delete; do
+    local stage_args=(-c "$root/tools/clusters/stages/pod-delete-graceful.yaml")
+    for f in node-initialize node-heartbeat pod-ready pod-complete; do
         stage_args+=(-c "$stages/$f.yaml")
     done
     run kwok "$dir" kwok --kubeconfig "$dir/admin.kubeconfig" "${stage_args[@]}" \
