@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what this project needs and a fresh machine may lack: the npm packages pinned in
+# package-lock.json, and the few Debian tools the scripts call. Run by `npm start` and `npm test`
+# before anything else; does nothing when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+declare -A package_of=([curl]=curl [openssl]=openssl [setsid]=util-linux [base64]=coreutils)
+missing=()
+for tool in "${!package_of[@]}"; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("${package_of[$tool]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "[deps] installing ${missing[*]}" >&2
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v go >/dev/null 2>&1 || { echo "[deps] Go (1.26) is needed to build the toolchain: https://go.dev/doc/install" >&2; exit 1; }
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "[deps] npm ci" >&2
+    npm ci --no-audit --no-fund >&2
+fi
