@@ -39,7 +39,7 @@ export interface IstioRemoteArgs {
  */
 export class IstioRemote extends pulumi.ComponentResource {
     /** The remote stack's contract outputs (SPEC §4); absent ones are left out. */
-    public readonly outputs: Record<string, pulumi.Output<unknown> | string | string[] | undefined>;
+    public readonly outputs: Record<string, pulumi.Output<unknown> | string | string[] | Record<string, string> | undefined>;
 
     constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:IstioRemote", name, {}, opts);
@@ -96,6 +96,14 @@ export class IstioRemote extends pulumi.ComponentResource {
             kubeconfig: account.kubeconfig,
             injectedNamespaces: injected,
             manualInjectCommand: cfg.sidecarInjector ? undefined : manualInjectCommand(cfg),
+            // What this remote was rendered with, so that `mesh status` can tell when the primary's pods moved.
+            controlPlaneAddresses: definedOnly({
+                pilotAddress: args.primary.pilotAddress,
+                policyAddress: args.primary.policyAddress,
+                telemetryAddress: args.primary.telemetryAddress,
+                zipkinAddress: args.primary.zipkinAddress,
+                statsdAddress: args.primary.statsdAddress,
+            }),
         });
         this.registerOutputs(this.outputs);
     }

@@ -5,7 +5,8 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { admin, eventually, exists, fromTokenKubeconfig, get, KubeIdentity, readyPodIp, request } from "./kube";
+import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
+import { eventually, readyPodIp } from "./wait";
 import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -43,8 +44,9 @@ function makeWorkDir(): string {
 describe("end to end: the real engine on two real clusters", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
-    const primary: KubeIdentity = admin(CLUSTERS, "primary");
-    const remote: KubeIdentity = admin(CLUSTERS, "remote-a");
+    const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
+    const primary: KubeIdentity = identityFromKubeconfig(kubeconfig, "primary");
+    const remote: KubeIdentity = identityFromKubeconfig(kubeconfig, "remote-a");
     let workDir: string;
     let env: NodeJS.ProcessEnv;
     let primaryOutputs: Record<string, any>;
@@ -96,7 +98,7 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
         const out = await outputs("remote-a");
         remoteKubeconfig = out.kubeconfig;
-        plaintextSecrets.push(fromTokenKubeconfig(remoteKubeconfig).token!);
+        plaintextSecrets.push(identityFromKubeconfig(remoteKubeconfig).token!);
 
         const mesh = (await get(remote, `/api/v1/namespaces/${NS}/configmaps/istio`)).data.mesh as string;
         assert.match(mesh, new RegExp(`mixerCheckServer: ${primaryOutputs.policyAddress}:15004`));
@@ -116,7 +118,7 @@ describe("end to end: the real engine on two real clusters", function () {
     }));
 
     it("2b. the registered kubeconfig authenticates to remote-a as istio-multi, read-only", () => timer.time("2b istio-multi access checks", async () => {
-        const multi = fromTokenKubeconfig(remoteKubeconfig);
+        const multi = identityFromKubeconfig(remoteKubeconfig);
         assert.strictEqual(multi.server, remote.server);
         const review = await request(multi, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
             { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
@@ -172,7 +174,7 @@ describe("end to end: the real engine on two real clusters", function () {
         const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
         assert.strictEqual(endpoints.subsets[0].addresses[0].ip, primaryOutputs.pilotAddress);
         const out = await outputs("remote-a");
-        plaintextSecrets.push(fromTokenKubeconfig(out.kubeconfig).token!);
+        plaintextSecrets.push(identityFromKubeconfig(out.kubeconfig).token!);
         assert.ok(await exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`));
     }));
 

@@ -200,8 +200,13 @@ describe("IstioRemote (a remote stack)", () => {
 
     it("exports the remote contract (SPEC §4), leaving out manualInjectCommand while the webhook injects", () => {
         assert.deepStrictEqual(Object.keys(run.outputs!).sort(),
-            ["clusterName", "injectedNamespaces", "kubeconfig", "remoteSecretName"]);
+            ["clusterName", "controlPlaneAddresses", "injectedNamespaces", "kubeconfig", "remoteSecretName"]);
         assert.strictEqual(run.outputs!.clusterName, "remote-a");
+    });
+
+    it("exports the primary addresses it was rendered with, for `mesh status` to compare", () => {
+        const { pilotAddress, policyAddress, telemetryAddress, zipkinAddress, statsdAddress } = PRIMARY_OUTPUTS;
+        assert.deepStrictEqual(run.outputs!.controlPlaneAddresses, { pilotAddress, policyAddress, telemetryAddress, zipkinAddress, statsdAddress });
     });
 
     it("reads the primary through a StackReference to primaryStack", () => {

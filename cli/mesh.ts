@@ -1,0 +1,373 @@
+// `mesh`: the fleet view. Brings up, checks, heals and tears down the whole mesh through Pulumi's
+// Automation API, driving the same project and stack files as the `pulumi` CLI does.
+import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as path from "path";
+import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
+import { Fleet, FleetStack, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
+import { identityFromKubeconfig, KubeIdentity, request } from "../lib/kubeClient";
+import { ambientKubeconfigText } from "../lib/kubeconfig";
+import { drift, RemoteFacts, statusRow, StatusRow, statusTable } from "../lib/meshStatus";
+
+const VERBS: Record<string, { args: string; help: string }> = {
+    up: { args: "[--remotes a,b]", help: "Deploy the primary, then the remotes in parallel; a summary table at the end." },
+    preview: { args: "[--remotes a,b]", help: "Every stack's diff, grouped per stack; \"no changes\" when there are none." },
+    status: { args: "[--json]", help: "One row per remote: registered, addresses current, token valid, read-only. Exit 1 on any problem." },
+    heal: { args: "", help: "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted." },
+    down: { args: "[--remotes a,b]", help: "Destroy the remotes in parallel, then the primary; with --remotes only those remotes." },
+    "add-remote": { args: "NAME --context CTX [--pod-cidr R] [--service-cidr R]", help: "Write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml." },
+};
+
+export const USAGE = ["usage: mesh <verb> [options]   (mesh <verb> --help for one verb)", "",
+    ...Object.entries(VERBS).map(([verb, v]) => `  mesh ${`${verb} ${v.args}`.padEnd(62)} ${v.help}`)].join("\n");
+
+/** A parsed command line. */
+export interface Command {
+    readonly verb: string;
+    readonly help: boolean;
+    readonly remotes?: string[];
+    readonly json: boolean;
+    readonly name?: string;
+    readonly context?: string;
+    readonly podCidr?: string;
+    readonly serviceCidr?: string;
+}
+
+/** Parses `mesh` arguments; throws a UsageError naming what is wrong. */
+export function parseArgs(argv: string[]): Command {
+    const [verb, ...rest] = argv;
+    if (!verb || verb === "--help" || verb === "-h" || verb === "help") {
+        return { verb: "help", help: true, json: false };
+    }
+    if (!VERBS[verb]) {
+        throw new UsageError(`unknown verb "${verb}"`);
+    }
+    const flags: Record<string, string | true> = {};
+    const positional: string[] = [];
+    const allowed: Record<string, string[]> = {
+        up: ["--remotes"], preview: ["--remotes"], down: ["--remotes"], status: ["--json"], heal: [],
+        "add-remote": ["--context", "--pod-cidr", "--service-cidr"],
+    };
+    for (let i = 0; i < rest.length; i++) {
+        const arg = rest[i];
+        if (arg === "--help" || arg === "-h") {
+            return { verb, help: true, json: false };
+        }
+        if (!arg.startsWith("--")) {
+            positional.push(arg);
+            continue;
+        }
+        const [flag, inline] = arg.split("=", 2);
+        if (!allowed[verb].includes(flag)) {
+            throw new UsageError(`mesh ${verb} does not take ${flag}`);
+        }
+        if (flag === "--json") {
+            flags[flag] = true;
+            continue;
+        }
+        const value = inline ?? rest[++i];
+        if (value === undefined || value.startsWith("--") || value === "") {
+            throw new UsageError(`${flag} needs a value`);
+        }
+        flags[flag] = value;
+    }
+    const wantsName = verb === "add-remote";
+    if (positional.length > (wantsName ? 1 : 0)) {
+        throw new UsageError(`unexpected argument "${positional[wantsName ? 1 : 0]}"`);
+    }
+    if (wantsName && positional.length === 0) {
+        throw new UsageError("add-remote needs a NAME");
+    }
+    if (wantsName && !flags["--context"]) {
+        throw new UsageError("add-remote needs --context CTX");
+    }
+    const remotes = typeof flags["--remotes"] === "string" ? flags["--remotes"].split(",").filter((r) => r) : undefined;
+    return {
+        verb, help: false, remotes, json: flags["--json"] === true, name: positional[0],
+        context: flags["--context"] as string | undefined,
+        podCidr: flags["--pod-cidr"] as string | undefined,
+        serviceCidr: flags["--service-cidr"] as string | undefined,
+    };
+}
+
+/** The outcome of one stack's operation, for the summary table. */
+interface StackResult {
+    readonly stack: string;
+    readonly op: string;
+    readonly ok: boolean;
+    readonly changed: number;
+    readonly seconds: number;
+    readonly error?: string;
+    readonly output?: string;
+}
+
+const projectDir = process.env.MESH_PROJECT_DIR ?? process.cwd();
+
+function say(line: string): void {
+    process.stdout.write(`${line}\n`);
+}
+
+async function openStack(name: string, create: boolean): Promise<Stack> {
+    const args = { stackName: name, workDir: projectDir };
+    if (create) {
+        return LocalWorkspace.createOrSelectStack(args, { secretsProvider: "passphrase" });
+    }
+    try {
+        return await LocalWorkspace.selectStack(args);
+    } catch {
+        throw new UsageError(`stack "${name}" does not exist; run \`mesh up\` first`);
+    }
+}
+
+/** The first line of a failed Pulumi command that says what went wrong. */
+function firstError(err: unknown): string {
+    const text = String((err as Error)?.message ?? err);
+    const lines = text.split("\n").map((l) => l.trim());
+    const specific = lines.find((l) => /error: /.test(l) && !/error: (update|preview|destroy) failed|error: an unhandled error/.test(l));
+    return (specific ?? lines.find((l) => l.length > 0) ?? "unknown error").replace(/^.*?error: /, "");
+}
+
+/** Runs up, preview or destroy on one stack, printing a progress line per changed resource. */
+async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "destroy"): Promise<StackResult> {
+    const start = Date.now();
+    let changed = 0;
+    const elapsed = () => ((Date.now() - start) / 1000).toFixed(1);
+    const onEvent = (event: EngineEvent) => {
+        const meta = event.resOutputsEvent?.metadata ?? (op === "preview" ? event.resourcePreEvent?.metadata : undefined);
+        if (meta && meta.op !== "same" && meta.op !== "read" && !meta.type.startsWith("pulumi:")) {
+            changed++;
+            say(`[${fleetStack.name}] ${op}: ${meta.op} ${meta.type.split(":").pop()} ${meta.urn.split("::").pop()} ` +
+                `(${changed} changed, ${elapsed()}s)`);
+        }
+    };
+    say(`[${fleetStack.name}] ${op}: starting`);
+    try {
+        const stack = await openStack(fleetStack.name, op !== "destroy");
+        let output = "";
+        const onOutput = (text: string) => (output += text);
+        if (op === "up") {
+            await stack.up({ onEvent, onOutput });
+        } else if (op === "preview") {
+            await stack.preview({ onEvent, onOutput, diff: true });
+        } else {
+            await stack.destroy({ onEvent, onOutput });
+        }
+        say(`[${fleetStack.name}] ${op}: done, ${changed} changed in ${elapsed()}s`);
+        return { stack: fleetStack.name, op, ok: true, changed, seconds: Number(elapsed()), output };
+    } catch (err) {
+        const error = err instanceof UsageError ? err.message : firstError(err);
+        say(`[${fleetStack.name}] ${op}: FAILED after ${elapsed()}s: ${error}`);
+        return { stack: fleetStack.name, op, ok: false, changed, seconds: Number(elapsed()), error };
+    }
+}
+
+function summary(results: StackResult[]): string {
+    const width = Math.max(5, ...results.map((r) => r.stack.length));
+    return [`${"stack".padEnd(width)}  op       result  changed  seconds`,
+        ...results.map((r) => `${r.stack.padEnd(width)}  ${r.op.padEnd(7)}  ${(r.ok ? "ok" : "FAILED").padEnd(6)}  ` +
+            `${String(r.changed).padStart(7)}  ${r.seconds.toFixed(1).padStart(7)}${r.error ? `  ${r.error}` : ""}`)].join("\n");
+}
+
+/** Exit code 1 when any failed, naming each failed stack and its first error. */
+function finish(results: StackResult[]): number {
+    say("");
+    say(summary(results));
+    const failed = results.filter((r) => !r.ok);
+    for (const f of failed) {
+        process.stderr.write(`mesh: stack ${f.stack} failed: ${f.error}\n`);
+    }
+    return failed.length > 0 ? 1 : 0;
+}
+
+async function up(fleet: Fleet, remotes: FleetStack[]): Promise<number> {
+    const primary = await runStack(fleet.primary, "up");
+    if (!primary.ok) {
+        return finish([primary]);
+    }
+    // Remotes are independent of each other: one failing leaves the others to finish their run.
+    return finish([primary, ...await Promise.all(remotes.map((r) => runStack(r, "up")))]);
+}
+
+async function preview(fleet: Fleet, remotes: FleetStack[]): Promise<number> {
+    const results = await Promise.all([fleet.primary, ...remotes].map((s) => runStack(s, "preview")));
+    for (const r of results) {
+        say(`\n== ${r.stack}${r.ok && r.changed === 0 ? ": no changes" : ""}`);
+        if (r.ok && r.changed > 0) {
+            say((r.output ?? "").trim());
+        }
+    }
+    const code = finish(results);
+    if (code === 0 && results.every((r) => r.changed === 0)) {
+        say("no changes");
+    }
+    return code;
+}
+
+async function down(fleet: Fleet, remotes: FleetStack[], onlyRemotes: boolean): Promise<number> {
+    const results = await Promise.all(remotes.map((r) => runStack(r, "destroy")));
+    if (!onlyRemotes && results.every((r) => r.ok)) {
+        results.push(await runStack(fleet.primary, "destroy"));
+    }
+    return finish(results);
+}
+
+/** A cluster's identity from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
+async function clusterIdentity(stack: Stack, fleetStack: FleetStack, contextKey: string, kubeconfigKey: string): Promise<KubeIdentity> {
+    const config = await stack.getAllConfig();
+    const inline = config[`istio-multicluster:${kubeconfigKey}`]?.value;
+    if (inline) {
+        return identityFromKubeconfig(inline);
+    }
+    const ambient = ambientKubeconfigText();
+    if (!ambient) {
+        throw new Error(`no kubeconfig found for ${fleetStack.name} ($KUBECONFIG, ~/.kube/config)`);
+    }
+    return identityFromKubeconfig(ambient, fleetStack.config[contextKey] as string | undefined);
+}
+
+/** The addresses the primary's control plane has now: its pods' IPs, or its exported addresses. */
+async function currentPrimaryAddresses(fleet: Fleet, outputs: Record<string, any>, primary: KubeIdentity): Promise<Record<string, string | undefined>> {
+    const exposure = (fleet.primary.config.endpointExposure as string | undefined) ?? "podIP";
+    if (exposure !== "podIP") {
+        return outputs;
+    }
+    const ns = outputs.istioNamespace as string;
+    const current: Record<string, string | undefined> = {};
+    for (const svc of CONTROL_PLANE_SERVICES) {
+        if (outputs[svc.output] === undefined) {
+            continue;
+        }
+        const endpoints = await request(primary, "GET", `/api/v1/namespaces/${ns}/endpoints/${svc.service}`);
+        try {
+            current[svc.output] = readyPodAddress(endpoints.status === 200 ? endpoints.body : {}, svc, ns);
+        } catch {
+            current[svc.output] = "(no ready pod)";
+        }
+    }
+    return current;
+}
+
+const WRITES_TO_REFUSE: ReadonlyArray<{ verb: string; resource: string; group?: string }> = [
+    { verb: "create", resource: "pods" }, { verb: "delete", resource: "pods" }, { verb: "update", resource: "services" },
+    { verb: "get", resource: "secrets" }, { verb: "create", resource: "deployments", group: "apps" },
+];
+
+async function remoteFacts(remote: FleetStack, primary: KubeIdentity, istioNamespace: string): Promise<RemoteFacts> {
+    const stack = await openStack(remote.name, false);
+    const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+    const clusterName = (outputs.clusterName as string | undefined) ?? remote.name;
+    if (!outputs.kubeconfig) {
+        throw new UsageError(`stack "${remote.name}" has not been deployed; run \`mesh up\` first`);
+    }
+    const secret = await request(primary, "GET", `/api/v1/namespaces/${istioNamespace}/secrets/${clusterName}`);
+    const registration = secret.status === 200
+        ? { labels: secret.body.metadata.labels ?? {}, keys: Object.keys(secret.body.data ?? {}) } : undefined;
+    const token = identityFromKubeconfig(outputs.kubeconfig);
+    const review = await request(token, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" }).catch((err: Error) => ({ status: 0, body: err.message }));
+    const tokenIdentity = review.status === 201
+        ? { username: review.body.status.userInfo.username as string }
+        : { problem: review.status === 401 ? "token no longer authenticates (its secret was deleted or revoked)"
+            : `token check failed: ${review.status} ${JSON.stringify(review.body).slice(0, 120)}` };
+    const allowedWrites: string[] = [];
+    if (tokenIdentity.username) {
+        for (const w of WRITES_TO_REFUSE) {
+            const r = await request(token, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
+                apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview",
+                spec: { resourceAttributes: { verb: w.verb, resource: w.resource, group: w.group ?? "" } },
+            });
+            if (r.body?.status?.allowed) {
+                allowedWrites.push(`${w.verb} ${w.resource}`);
+            }
+        }
+    }
+    return { stack: remote.name, clusterName, registration, renderedWith: outputs.controlPlaneAddresses ?? {}, tokenIdentity, allowedWrites };
+}
+
+async function status(fleet: Fleet, json: boolean): Promise<number> {
+    const primaryStack = await openStack(fleet.primary.name, false);
+    const outputs = Object.fromEntries(Object.entries(await primaryStack.outputs()).map(([k, v]) => [k, v.value]));
+    if (!outputs.pilotAddress) {
+        throw new UsageError(`stack "${fleet.primary.name}" has not been deployed; run \`mesh up\` first`);
+    }
+    const primary = await clusterIdentity(primaryStack, fleet.primary, "kubeContext", "kubeconfig");
+    const current = await currentPrimaryAddresses(fleet, outputs, primary);
+    const rows: StatusRow[] = [];
+    for (const remote of fleet.remotes) {
+        try {
+            rows.push(statusRow(await remoteFacts(remote, primary, outputs.istioNamespace), current, outputs.istioNamespace));
+        } catch (err) {
+            rows.push({ remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
+                problems: [(err as Error).message] });
+        }
+    }
+    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, addresses: current }, remotes: rows }, null, 2) : statusTable(rows));
+    return rows.every((r) => r.problems.length === 0) ? 0 : 1;
+}
+
+async function heal(fleet: Fleet): Promise<number> {
+    const primary = await runStack(fleet.primary, "up");
+    if (!primary.ok) {
+        return finish([primary]);
+    }
+    const primaryOutputs = Object.fromEntries(Object.entries(await (await openStack(fleet.primary.name, false)).outputs())
+        .map(([k, v]) => [k, v.value]));
+    const drifted: FleetStack[] = [];
+    for (const remote of fleet.remotes) {
+        const outputs = await (await openStack(remote.name, false)).outputs();
+        const moved = drift(outputs.controlPlaneAddresses?.value ?? {}, primaryOutputs);
+        if (Object.keys(moved).length > 0) {
+            say(`[heal] ${remote.name} drifted: ${Object.entries(moved).map(([o, [was, now]]) => `${o} ${was} -> ${now}`).join(", ")}; re-deploying`);
+            drifted.push(remote);
+        } else {
+            say(`[heal] ${remote.name} is current`);
+        }
+    }
+    return finish([primary, ...await Promise.all(drifted.map((r) => runStack(r, "up")))]);
+}
+
+function addRemote(cmd: Command): number {
+    const template = path.join(projectDir, "Pulumi.remote-a.yaml");
+    if (!fs.existsSync(template)) {
+        throw new UsageError(`no ${template} to copy from`);
+    }
+    const { stack, text } = newRemoteStackFile(fs.readFileSync(template, "utf8"), cmd.name!, cmd.context!,
+        { podCidr: cmd.podCidr, serviceCidr: cmd.serviceCidr });
+    const target = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (fs.existsSync(target)) {
+        throw new UsageError(`${path.basename(target)} already exists`);
+    }
+    fs.writeFileSync(target, text);
+    say(`wrote ${path.basename(target)} (cluster ${stack}, context ${cmd.context}); \`mesh up --remotes ${stack}\` joins it`);
+    return 0;
+}
+
+/** Runs the command line; resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+    let cmd: Command;
+    try {
+        cmd = parseArgs(argv);
+        if (cmd.help) {
+            say(cmd.verb === "help" ? USAGE : `usage: mesh ${cmd.verb} ${VERBS[cmd.verb].args}\n\n${VERBS[cmd.verb].help}`);
+            return 0;
+        }
+        if (cmd.verb === "add-remote") {
+            return addRemote(cmd);
+        }
+        const fleet = readFleet(projectDir);
+        switch (cmd.verb) {
+            case "up": return await up(fleet, selectRemotes(fleet, cmd.remotes));
+            case "preview": return await preview(fleet, selectRemotes(fleet, cmd.remotes));
+            case "down": return await down(fleet, selectRemotes(fleet, cmd.remotes), cmd.remotes !== undefined);
+            case "status": return await status(fleet, cmd.json);
+            default: return await heal(fleet);
+        }
+    } catch (err) {
+        if (err instanceof UsageError) {
+            process.stderr.write(`mesh: ${err.message}\n\n${USAGE}\n`);
+            return 2;
+        }
+        process.stderr.write(`mesh: ${(err as Error).message}\n`);
+        return 1;
+    }
+}

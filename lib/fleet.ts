@@ -1,0 +1,94 @@
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { CONFIG_NAMESPACE } from "./config";
+import { isDns1123Label } from "./net";
+
+/** One stack of the mesh, as its Pulumi.<stack>.yaml describes it. */
+export interface FleetStack {
+    /** The stack's name. */
+    readonly name: string;
+    /** Its role. */
+    readonly role: "primary" | "remote";
+    /** Its config, keys without the project prefix. */
+    readonly config: Record<string, unknown>;
+}
+
+/** The mesh's stacks: the one primary and its remotes. */
+export interface Fleet {
+    /** The primary stack. */
+    readonly primary: FleetStack;
+    /** The remote stacks, by name. */
+    readonly remotes: FleetStack[];
+}
+
+/** Reads every Pulumi.<stack>.yaml of the project; the one with role primary is the primary. */
+export function readFleet(projectDir: string): Fleet {
+    const stacks: FleetStack[] = [];
+    for (const file of fs.readdirSync(projectDir).sort()) {
+        const match = /^Pulumi\.(.+)\.yaml$/.exec(file);
+        if (!match) {
+            continue;
+        }
+        const doc = (yaml.load(fs.readFileSync(path.join(projectDir, file), "utf8")) ?? {}) as { config?: Record<string, unknown> };
+        const config: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(doc.config ?? {})) {
+            if (key.startsWith(`${CONFIG_NAMESPACE}:`)) {
+                config[key.slice(CONFIG_NAMESPACE.length + 1)] = value;
+            }
+        }
+        if (config.role === "primary" || config.role === "remote") {
+            stacks.push({ name: match[1], role: config.role, config });
+        }
+    }
+    const primaries = stacks.filter((s) => s.role === "primary");
+    if (primaries.length !== 1) {
+        throw new Error(`expected exactly one stack file with role primary in ${projectDir}, found ${primaries.length}`);
+    }
+    return { primary: primaries[0], remotes: stacks.filter((s) => s.role === "remote") };
+}
+
+/** The remotes named in `--remotes a,b` (all when none are named); unknown names are an error. */
+export function selectRemotes(fleet: Fleet, names: string[] | undefined): FleetStack[] {
+    if (!names) {
+        return fleet.remotes;
+    }
+    return names.map((name) => {
+        const found = fleet.remotes.find((r) => r.name === name);
+        if (!found) {
+            throw new UsageError(`no remote stack "${name}" (known: ${fleet.remotes.map((r) => r.name).join(", ") || "none"})`);
+        }
+        return found;
+    });
+}
+
+/** A mistake in how the command was called: reported in one line, followed by the usage. */
+export class UsageError extends Error {}
+
+/**
+ * The text of Pulumi.remote-NAME.yaml for a new remote, from a template remote's file: the same
+ * settings, with its own cluster name and context (and ranges, when given; the template's are
+ * dropped otherwise, since two clusters' ranges must differ).
+ */
+export function newRemoteStackFile(templateText: string, name: string, context: string,
+    ranges: { podCidr?: string; serviceCidr?: string } = {}): { stack: string; text: string } {
+    const stack = `remote-${name}`;
+    if (!isDns1123Label(stack)) {
+        throw new UsageError(`cluster name "${stack}" is not a DNS-1123 label (lower-case letters, digits and '-')`);
+    }
+    const doc = yaml.load(templateText) as { config: Record<string, unknown> };
+    const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
+    const config = { ...doc.config };
+    config[key("clusterName")] = stack;
+    config[key("kubeContext")] = context;
+    delete config[key("kubeconfig")];
+    delete config[key("podCidr")];
+    delete config[key("serviceCidr")];
+    if (ranges.podCidr) {
+        config[key("podCidr")] = ranges.podCidr;
+    }
+    if (ranges.serviceCidr) {
+        config[key("serviceCidr")] = ranges.serviceCidr;
+    }
+    return { stack, text: `# Written by \`mesh add-remote ${name}\`.\n${yaml.dump({ config })}` };
+}

@@ -1,0 +1,98 @@
+// A small Kubernetes API client, for `mesh status` and the end-to-end assertions: a kubeconfig
+// context's identity (client certificate or bearer token), plain HTTPS, no dependencies.
+import * as fs from "fs";
+import * as https from "https";
+import * as yaml from "js-yaml";
+import * as path from "path";
+
+export interface KubeResponse {
+    readonly status: number;
+    readonly body: any;
+}
+
+/** How to reach one API server as one identity. */
+export interface KubeIdentity {
+    readonly server: string;
+    readonly ca: Buffer;
+    readonly cert?: Buffer;
+    readonly key?: Buffer;
+    readonly token?: string;
+}
+
+/**
+ * The identity a kubeconfig's context (default: its current context) carries: server, CA, and a
+ * client certificate or a bearer token, inline or from files. Exec and auth-provider plugins are
+ * not supported: this is for the admin and service-account kubeconfigs this project deals with.
+ */
+export function identityFromKubeconfig(text: string, context?: string, baseDir = process.cwd()): KubeIdentity {
+    const kc = yaml.load(text) as any;
+    const contextName = context ?? kc["current-context"];
+    const ctx = (kc.contexts ?? []).find((c: any) => c.name === contextName)?.context;
+    if (!ctx) {
+        throw new Error(`the kubeconfig has no context "${contextName}"`);
+    }
+    const cluster = (kc.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
+    const user = (kc.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
+    if (!cluster?.server) {
+        throw new Error(`context "${contextName}" has no cluster server`);
+    }
+    const material = (data?: string, file?: string) => data ? Buffer.from(data, "base64")
+        : file ? fs.readFileSync(path.resolve(baseDir, file)) : undefined;
+    if (user.exec || user["auth-provider"]) {
+        throw new Error(`context "${contextName}" authenticates through a plugin, which this client does not run`);
+    }
+    return {
+        server: cluster.server,
+        ca: material(cluster["certificate-authority-data"], cluster["certificate-authority"]) ?? Buffer.alloc(0),
+        cert: material(user["client-certificate-data"], user["client-certificate"]),
+        key: material(user["client-key-data"], user["client-key"]),
+        token: user.token ?? (user.tokenFile ? fs.readFileSync(path.resolve(baseDir, user.tokenFile), "utf8").trim() : undefined),
+    };
+}
+
+/** One API request; resolves with the status and parsed body, whatever the status. */
+export function request(who: KubeIdentity, method: string, apiPath: string, body?: unknown): Promise<KubeResponse> {
+    const url = new URL(apiPath, who.server);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+        const req = https.request(url, {
+            method, ca: who.ca.length > 0 ? who.ca : undefined, cert: who.cert, key: who.key, timeout: 15000,
+            headers: {
+                ...(who.token ? { Authorization: `Bearer ${who.token}` } : {}),
+                ...(payload ? { "Content-Type": "application/json" } : {}),
+            },
+        }, (res) => {
+            let text = "";
+            res.on("data", (chunk) => (text += chunk));
+            res.on("end", () => {
+                let parsed: unknown = text;
+                try { parsed = JSON.parse(text); } catch { /* not JSON: keep the text */ }
+                resolve({ status: res.statusCode ?? 0, body: parsed });
+            });
+        });
+        req.on("timeout", () => req.destroy(new Error(`${method} ${url} timed out`)));
+        req.on("error", reject);
+        if (payload) {
+            req.write(payload);
+        }
+        req.end();
+    });
+}
+
+/** GET that must succeed. */
+export async function get(who: KubeIdentity, apiPath: string): Promise<any> {
+    const res = await request(who, "GET", apiPath);
+    if (res.status !== 200) {
+        throw new Error(`GET ${apiPath}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return res.body;
+}
+
+/** True when the object exists (GET answers 200); false on 404. */
+export async function exists(who: KubeIdentity, apiPath: string): Promise<boolean> {
+    const res = await request(who, "GET", apiPath);
+    if (res.status !== 200 && res.status !== 404) {
+        throw new Error(`GET ${apiPath}: ${res.status} ${JSON.stringify(res.body)}`);
+    }
+    return res.status === 200;
+}

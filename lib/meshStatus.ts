@@ -1,0 +1,94 @@
+import { CONTROL_PLANE_SERVICES } from "./endpoints";
+
+/** What `mesh status` found about one remote. */
+export interface RemoteFacts {
+    /** The remote's stack. */
+    readonly stack: string;
+    /** Its cluster name (the registration secret's name and key). */
+    readonly clusterName: string;
+    /** The registration secret in the primary, or undefined when there is none. */
+    readonly registration?: { readonly labels: Record<string, string>; readonly keys: string[] };
+    /** The primary addresses the remote was last rendered with (its `controlPlaneAddresses` output). */
+    readonly renderedWith: Record<string, string>;
+    /** Who the remote's istio-multi token authenticates as, or why it does not. */
+    readonly tokenIdentity: { readonly username?: string; readonly problem?: string };
+    /** The writes (or secret reads) the token is allowed, which must be none. */
+    readonly allowedWrites: string[];
+}
+
+/** One row of `mesh status`. */
+export interface StatusRow {
+    /** The remote's stack. */
+    readonly remote: string;
+    /** Registered in the primary: the secret exists, is labelled, and has the one right key. */
+    readonly registered: boolean;
+    /** Rendered with the primary's current addresses. */
+    readonly addressesCurrent: boolean;
+    /** The token still authenticates as istio-multi. */
+    readonly tokenValid: boolean;
+    /** The account can read but not write. */
+    readonly readOnly: boolean;
+    /** Each problem, in words. */
+    readonly problems: string[];
+}
+
+/** The addresses that moved: output name → [rendered, current]. */
+export function drift(renderedWith: Record<string, string>, current: Record<string, string | undefined>): Record<string, [string, string]> {
+    const moved: Record<string, [string, string]> = {};
+    for (const { output } of CONTROL_PLANE_SERVICES) {
+        const was = renderedWith[output];
+        const now = current[output];
+        if (was !== undefined && now !== undefined && was !== now) {
+            moved[output] = [was, now];
+        }
+    }
+    return moved;
+}
+
+/** Judges one remote from what was found. */
+export function statusRow(facts: RemoteFacts, currentAddresses: Record<string, string | undefined>, istioNamespace: string): StatusRow {
+    const problems: string[] = [];
+    const reg = facts.registration;
+    if (!reg) {
+        problems.push(`no registration secret ${istioNamespace}/${facts.clusterName} in the primary`);
+    } else {
+        if (reg.labels["istio/multiCluster"] !== "true") {
+            problems.push("registration secret lacks the label istio/multiCluster=true");
+        }
+        if (reg.keys.length !== 1 || reg.keys[0] !== facts.clusterName) {
+            problems.push(`registration secret's keys are [${reg.keys.join(", ")}], expected [${facts.clusterName}]`);
+        }
+    }
+    const moved = drift(facts.renderedWith, currentAddresses);
+    for (const [output, [was, now]] of Object.entries(moved)) {
+        problems.push(`drift: ${output} is ${was} in the remote, the primary's is now ${now}`);
+    }
+    const expected = `system:serviceaccount:${istioNamespace}:istio-multi`;
+    const tokenValid = facts.tokenIdentity.username === expected;
+    if (!tokenValid) {
+        problems.push(facts.tokenIdentity.problem ?? `token authenticates as ${facts.tokenIdentity.username}, expected ${expected}`);
+    }
+    if (facts.allowedWrites.length > 0) {
+        problems.push(`istio-multi is not read-only: it may ${facts.allowedWrites.join(", ")}`);
+    }
+    return {
+        remote: facts.stack,
+        registered: !!reg && problems.every((p) => !p.startsWith("registration") && !p.startsWith("no registration")),
+        addressesCurrent: Object.keys(moved).length === 0,
+        tokenValid,
+        readOnly: facts.allowedWrites.length === 0,
+        problems,
+    };
+}
+
+/** The status table, one row per remote. */
+export function statusTable(rows: StatusRow[]): string {
+    const mark = (ok: boolean) => (ok ? "ok" : "PROBLEM");
+    const width = Math.max(6, ...rows.map((r) => r.remote.length));
+    const lines = [`${"remote".padEnd(width)}  registered  addresses  token    read-only  problems`];
+    for (const r of rows) {
+        lines.push(`${r.remote.padEnd(width)}  ${mark(r.registered).padEnd(10)}  ${(r.addressesCurrent ? "current" : "DRIFT").padEnd(9)}  ` +
+            `${mark(r.tokenValid).padEnd(7)}  ${mark(r.readOnly).padEnd(9)}  ${r.problems.join("; ") || "-"}`);
+    }
+    return lines.join("\n");
+}
