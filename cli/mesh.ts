@@ -127,6 +127,9 @@ function firstError(err: unknown): string {
     return (specific ?? lines.find((l) => l.length > 0) ?? "unknown error").replace(/^.*?error: /, "");
 }
 
+/** The engine's operations that change a resource (a refresh or a read does not). */
+const CHANGES = new Set(["create", "update", "delete", "replace", "create-replacement", "delete-replaced", "import", "import-replacement"]);
+
 /** Runs up, preview or destroy on one stack, printing a progress line per changed resource. */
 async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "destroy"): Promise<StackResult> {
     const start = Date.now();
@@ -134,7 +137,7 @@ async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "destroy"
     const elapsed = () => ((Date.now() - start) / 1000).toFixed(1);
     const onEvent = (event: EngineEvent) => {
         const meta = event.resOutputsEvent?.metadata ?? (op === "preview" ? event.resourcePreEvent?.metadata : undefined);
-        if (meta && meta.op !== "same" && meta.op !== "read" && !meta.type.startsWith("pulumi:")) {
+        if (meta && CHANGES.has(meta.op) && !meta.type.startsWith("pulumi:")) {
             changed++;
             say(`[${fleetStack.name}] ${op}: ${meta.op} ${meta.type.split(":").pop()} ${meta.urn.split("::").pop()} ` +
                 `(${changed} changed, ${elapsed()}s)`);
@@ -146,7 +149,8 @@ async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "destroy"
         let output = "";
         const onOutput = (text: string) => (output += text);
         if (op === "up") {
-            await stack.up({ onEvent, onOutput });
+            // Refresh first: what was deleted behind Pulumi's back (a registration secret, a token) is re-created.
+            await stack.up({ onEvent, onOutput, refresh: true });
         } else if (op === "preview") {
             await stack.preview({ onEvent, onOutput, diff: true });
         } else {
@@ -302,7 +306,13 @@ async function status(fleet: Fleet, json: boolean): Promise<number> {
         }
     }
     say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, addresses: current }, remotes: rows }, null, 2) : statusTable(rows));
-    return rows.every((r) => r.problems.length === 0) ? 0 : 1;
+    const broken = rows.filter((r) => r.problems.length > 0);
+    if (!json && broken.length > 0) {
+        const drifted = broken.filter((r) => !r.addressesCurrent).map((r) => r.remote);
+        const other = broken.filter((r) => !r.registered || !r.tokenValid || !r.readOnly).map((r) => r.remote);
+        say(`\nto fix:${drifted.length ? " `mesh heal` (drift);" : ""}${other.length ? ` \`mesh up --remotes ${other.join(",")}\`` : ""}`);
+    }
+    return broken.length === 0 ? 0 : 1;
 }
 
 async function heal(fleet: Fleet): Promise<number> {

@@ -3,10 +3,9 @@
 // the toolchain, starts the clusters and sets the offline Pulumi environment.
 import * as assert from "assert";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
-import { eventually, readyPodIp } from "./wait";
+import { eventually, leftovers, makeWorkDir, readyPodIp } from "./helpers";
 import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -28,17 +27,6 @@ function requiredEnv(name: string): string {
         throw new Error(`${name} is not set: run this suite through tests/e2e/run.sh`);
     }
     return value;
-}
-
-/** A copy of the project to run in, so that Pulumi's stack files in the repo stay untouched. */
-function makeWorkDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mc-e2e-"));
-    for (const entry of ["index.ts", "components", "lib", "Pulumi.yaml", "Pulumi.primary.yaml", "Pulumi.remote-a.yaml",
-        "package.json", "tsconfig.json", "tests/fixtures"]) {
-        fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
-    }
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-    return dir;
 }
 
 describe("end to end: the real engine on two real clusters", function () {
@@ -165,7 +153,7 @@ describe("end to end: the real engine on two real clusters", function () {
 
     it("5. leaves by the template route, then joins again with installMethod release (S5, S12)", () => timer.time("5 destroy template, up release", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
-        assert.deepStrictEqual(await leftovers(), [], "the template route leaves nothing behind");
+        assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), [], "the template route leaves nothing behind");
         await cliOk(["config", "set", "installMethod", "release", "-s", "remote-a"]);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
         const releases = await get(remote, `/api/v1/namespaces/${NS}/secrets?labelSelector=owner%3Dhelm%2Cname%3Distio-remote`);
@@ -191,7 +179,7 @@ describe("end to end: the real engine on two real clusters", function () {
 
     it("7. destroy remote-a leaves nothing of it in either cluster, then the primary goes too", () => timer.time("7 destroy remote-a + primary", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
-        assert.deepStrictEqual(await leftovers(), []);
+        assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
         assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false, "the primary's Istio namespace is gone");
         assert.deepStrictEqual((await get(primary, "/apis/apps/v1/deployments")).items.map((d: any) => d.metadata.name), []);
@@ -210,28 +198,6 @@ describe("end to end: the real engine on two real clusters", function () {
             assert.ok(!/BEGIN (RSA )?PRIVATE KEY/.test(text), `${path.relative(backend, file)} holds a private key`);
         }
     }));
-
-    /** What a remote stack could leave behind, in either cluster; empty when it left nothing. */
-    async function leftovers(): Promise<string[]> {
-        const found: string[] = [];
-        const check = async (who: KubeIdentity, label: string, apiPath: string) => {
-            if (await exists(who, apiPath)) {
-                found.push(`${label}: ${apiPath}`);
-            }
-        };
-        await eventually("remote-a's Istio namespace to be gone", 120, async () =>
-            (await exists(remote, `/api/v1/namespaces/${NS}`)) ? undefined : true).catch(() => undefined);
-        await check(remote, "remote-a", `/api/v1/namespaces/${NS}`);
-        await check(remote, "remote-a", "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader");
-        await check(remote, "remote-a", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/istio-multi");
-        await check(remote, "remote-a", "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector");
-        const defaultNs = await get(remote, "/api/v1/namespaces/default");
-        if (defaultNs.metadata.labels?.["istio-injection"]) {
-            found.push("remote-a: label istio-injection on namespace default");
-        }
-        await check(primary, "primary", `/api/v1/namespaces/${NS}/secrets/remote-a`);
-        return found;
-    }
 
     /** Names and versions of the objects a bad run could touch, in both clusters. */
     async function clusterSnapshot(): Promise<Record<string, string[]>> {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The end-to-end suite: builds (or reuses) the toolchain, starts two local clusters, runs the
-# lifecycle through the real Pulumi CLI, and stops every process it started, also on failure.
+# The end-to-end suites: builds (or reuses) the toolchain, starts four local clusters, runs the
+# lifecycle through the real Pulumi CLI and the fleet through `mesh`, and stops every process it
+# started, also on failure.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -17,7 +18,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-tools/clusters/local-clusters.sh start primary remote-a
+tools/clusters/local-clusters.sh start primary remote-a remote-b remote-c
 export KUBECONFIG=$ISTIO_MC_CLUSTERS/kubeconfig
 # shellcheck source=../../tools/offline-pulumi.sh
 source tools/offline-pulumi.sh "$work"

@@ -1,0 +1,180 @@
+// `mesh`, the fleet command, on four real clusters (primary, remote-a, remote-b, remote-c), through
+// the Automation API and the real Pulumi CLI. Run by tests/e2e/run.sh after the lifecycle suite.
+import * as assert from "assert";
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
+import { eventually, leftovers, makeWorkDir, readyPodIp } from "./helpers";
+import { StepTimer } from "./pulumi";
+
+const NS = "istio-system";
+const REMOTES = ["remote-a", "remote-b", "remote-c"];
+
+interface MeshRun { readonly code: number; readonly stdout: string; readonly stderr: string; readonly seconds: number }
+
+describe("end to end: mesh, the fleet command", function () {
+    this.timeout(20 * 60 * 1000);
+    const timer = new StepTimer();
+    const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
+    const cluster = (name: string): KubeIdentity => identityFromKubeconfig(kubeconfig, name);
+    let workDir: string;
+    let env: NodeJS.ProcessEnv;
+    const timings: Record<string, number> = {};
+
+    /** Runs the `mesh` bin (bin/mesh) in the work directory. */
+    const mesh = (...args: string[]): Promise<MeshRun> => new Promise((resolve, reject) => {
+        const start = Date.now();
+        const child = spawn(process.execPath, [path.join(workDir, "bin", "mesh"), ...args], { cwd: workDir, env });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => (stdout += d));
+        child.stderr.on("data", (d) => (stderr += d));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - start) / 1000 }));
+    });
+    const meshOk = async (...args: string[]) => {
+        const r = await mesh(...args);
+        assert.strictEqual(r.code, 0, `mesh ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+        return r;
+    };
+    const statusJson = async () => {
+        const r = await mesh("status", "--json");
+        return { code: r.code, rows: Object.fromEntries(JSON.parse(r.stdout).remotes.map((row: any) => [row.remote, row])) as Record<string, any> };
+    };
+    /** The seconds one stack took, from the summary table `mesh up` prints. */
+    const stackSeconds = (out: string, stack: string) => Number(new RegExp(`^${stack} +up +ok +\\d+ +([\\d.]+)`, "m").exec(out)![1]);
+
+    before(() => {
+        workDir = makeWorkDir();
+        // A backend of its own: the lifecycle suite's stacks of the same names live in another.
+        const backend = path.join(workDir, ".backend");
+        fs.mkdirSync(backend);
+        env = { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` };
+    });
+
+    after(() => {
+        console.log(`\nmesh wall time per step:\n${timer.table()}\n`);
+        if (timings.oneRemote && timings.threeRemotes) {
+            console.log(`Joining remotes, measured in this run: one remote ${timings.oneRemote.toFixed(1)}s, three in parallel ` +
+                `${timings.threeRemotes.toFixed(1)}s (${(timings.threeRemotes / timings.oneRemote).toFixed(2)}x; goal <= 1.5x)\n`);
+        }
+    });
+
+    it("answers argument errors with one line and the usage", () => timer.time("argument errors", async () => {
+        for (const [args, message] of [
+            [["frob"], /^mesh: unknown verb "frob"$/m],
+            [["up", "--remote", "a"], /^mesh: mesh up does not take --remote$/m],
+            [["up", "--remotes"], /^mesh: --remotes needs a value$/m],
+            [["add-remote", "b"], /^mesh: add-remote needs --context CTX$/m],
+            [["add-remote", "B_1", "--context", "x"], /^mesh: cluster name "remote-B_1" is not a DNS-1123 label/m],
+            [["status"], /^mesh: stack "primary" does not exist; run `mesh up` first$/m],
+            [["up", "--remotes", "remote-z"], /^mesh: no remote stack "remote-z" \(known: remote-a\)$/m],
+        ] as Array<[string[], RegExp]>) {
+            const r = await mesh(...args);
+            assert.strictEqual(r.code, 2, `mesh ${args.join(" ")}`);
+            assert.match(r.stderr, message);
+            assert.match(r.stderr, /usage: mesh <verb>/);
+        }
+        const help = await meshOk("status", "--help");
+        assert.match(help.stdout, /^usage: mesh status \[--json\]/);
+    }));
+
+    it("adds remotes b and c from remote-a's stack file", () => timer.time("add-remote x2", async () => {
+        await meshOk("add-remote", "b", "--context", "remote-b", "--pod-cidr", "10.30.0.0/16", "--service-cidr", "10.130.0.0/16");
+        await meshOk("add-remote", "c", "--context", "remote-c", "--pod-cidr", "10.40.0.0/16", "--service-cidr", "10.140.0.0/16");
+        const text = fs.readFileSync(path.join(workDir, "Pulumi.remote-b.yaml"), "utf8");
+        assert.match(text, /istio-multicluster:clusterName: remote-b/);
+        assert.match(text, /istio-multicluster:kubeContext: remote-b/);
+        assert.match(text, /istio-multicluster:primaryStack: organization\/istio-multicluster\/primary/);
+        const again = await mesh("add-remote", "b", "--context", "remote-b");
+        assert.match(again.stderr, /Pulumi\.remote-b\.yaml already exists/);
+    }));
+
+    it("brings up the primary and one remote, with progress lines and a summary", () => timer.time("mesh up (primary + remote-a)", async () => {
+        const r = await meshOk("up", "--remotes", "remote-a");
+        assert.match(r.stdout, /^\[primary\] up: create .*\(1 changed, [\d.]+s\)$/m);
+        assert.match(r.stdout, /^\[remote-a\] up: done, \d+ changed in [\d.]+s$/m);
+        assert.match(r.stdout, /^stack +op +result +changed +seconds$/m);
+        timings.oneRemote = stackSeconds(r.stdout, "remote-a");
+        await meshOk("down", "--remotes", "remote-a");
+        assert.deepStrictEqual(await leftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
+        assert.ok((await get(cluster("primary"), `/api/v1/namespaces/${NS}/configmaps/istio`)).data, "down --remotes leaves the primary");
+    }));
+
+    it("joins three remotes in one `mesh up`", () => timer.time("mesh up (three remotes)", async () => {
+        const r = await meshOk("up");
+        timings.threeRemotes = Math.max(...REMOTES.map((remote) => stackSeconds(r.stdout, remote)));
+        for (const remote of REMOTES) {
+            const secret = await get(cluster("primary"), `/api/v1/namespaces/${NS}/secrets/${remote}`);
+            assert.deepStrictEqual(Object.keys(secret.data), [remote]);
+        }
+    }));
+
+    it("previews every stack and says there are no changes", () => timer.time("mesh preview", async () => {
+        const r = await meshOk("preview");
+        for (const stack of ["primary", ...REMOTES]) {
+            assert.match(r.stdout, new RegExp(`^== ${stack}: no changes$`, "m"));
+        }
+        assert.match(r.stdout, /^no changes$/m);
+    }));
+
+    it("reports a healthy mesh, one row per remote", () => timer.time("mesh status (healthy)", async () => {
+        const table = await meshOk("status");
+        for (const remote of REMOTES) {
+            assert.match(table.stdout, new RegExp(`^${remote} +ok +current +ok +ok +-$`, "m"));
+        }
+        const { code, rows } = await statusJson();
+        assert.strictEqual(code, 0);
+        assert.deepStrictEqual(Object.keys(rows).sort(), REMOTES);
+    }));
+
+    it("detects a deleted registration secret, a drifted address and a revoked token, each in its row", () => timer.time("mesh status (problems)", async () => {
+        const primary = cluster("primary");
+        assert.strictEqual((await request(primary, "DELETE", `/api/v1/namespaces/${NS}/secrets/remote-b`)).status, 200);
+        assert.strictEqual((await request(cluster("remote-c"), "DELETE", `/api/v1/namespaces/${NS}/secrets/istio-multi-token`)).status, 200);
+        const oldIp = await readyPodIp(primary, NS, "istio=pilot");
+        const pods = await get(primary, `/api/v1/namespaces/${NS}/pods?labelSelector=istio%3Dpilot`);
+        await request(primary, "DELETE", `/api/v1/namespaces/${NS}/pods/${pods.items[0].metadata.name}`);
+        await eventually("the pilot Endpoints to move", 60, async () => {
+            const ep = await get(primary, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
+            const ips = (ep.subsets ?? []).flatMap((s: any) => (s.addresses ?? []).map((a: any) => a.ip));
+            return ips.length === 1 && ips[0] !== oldIp ? true : undefined;
+        });
+        // The token controller invalidates a deleted secret's token; give the API server's cache a moment.
+        const { code, rows } = await eventually("remote-c's token to stop authenticating", 30, async () => {
+            const s = await statusJson();
+            return s.rows["remote-c"].tokenValid ? undefined : s;
+        });
+        assert.strictEqual(code, 1);
+        assert.strictEqual(rows["remote-b"].registered, false);
+        assert.match(rows["remote-b"].problems.join(";"), /no registration secret istio-system\/remote-b in the primary/);
+        for (const remote of REMOTES) {
+            assert.strictEqual(rows[remote].addressesCurrent, false, `${remote} drifted`);
+            assert.match(rows[remote].problems.join(";"), new RegExp(`drift: pilotAddress is ${oldIp!.replace(/\./g, "\\.")} in the remote`));
+        }
+        assert.strictEqual(rows["remote-c"].tokenValid, false);
+        assert.match(rows["remote-c"].problems.join(";"), /token no longer authenticates/);
+        assert.strictEqual(rows["remote-a"].registered && rows["remote-a"].tokenValid && rows["remote-a"].readOnly, true);
+        const table = await mesh("status");
+        assert.strictEqual(table.code, 1);
+        assert.match(table.stdout, /^remote-b +PROBLEM +DRIFT /m);
+    }));
+
+    it("heals: re-reads the primary, re-deploys the drifted remotes, and status is clean after", () => timer.time("mesh heal", async () => {
+        const r = await meshOk("heal");
+        for (const remote of REMOTES) {
+            assert.match(r.stdout, new RegExp(`^\\[heal\\] ${remote} drifted: pilotAddress [\\d.]+ -> [\\d.]+; re-deploying$`, "m"));
+        }
+        const { code, rows } = await statusJson();
+        assert.strictEqual(code, 0, JSON.stringify(rows));
+    }));
+
+    it("takes the whole mesh down, leaving nothing in any cluster", () => timer.time("mesh down", async () => {
+        await meshOk("down");
+        for (const remote of REMOTES) {
+            assert.deepStrictEqual(await leftovers(cluster("primary"), cluster(remote), remote), []);
+        }
+        assert.strictEqual((await request(cluster("primary"), "GET", `/api/v1/namespaces/${NS}`)).status, 404);
+    }));
+});

@@ -1,0 +1,118 @@
+import * as assert from "assert";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs, USAGE } from "../../cli/mesh";
+import { newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../../lib/fleet";
+import { drift, RemoteFacts, statusRow, statusTable } from "../../lib/meshStatus";
+import { ROOT } from "./harness";
+
+const HEALTHY: RemoteFacts = {
+    stack: "remote-a",
+    clusterName: "remote-a",
+    registration: { labels: { "istio/multiCluster": "true" }, keys: ["remote-a"] },
+    renderedWith: { pilotAddress: "10.10.0.2", policyAddress: "10.10.0.5" },
+    tokenIdentity: { username: "system:serviceaccount:istio-system:istio-multi" },
+    allowedWrites: [],
+};
+const CURRENT = { pilotAddress: "10.10.0.2", policyAddress: "10.10.0.5" };
+
+describe("mesh", () => {
+    describe("command line", () => {
+        it("reads a verb and its flags", () => {
+            assert.deepStrictEqual(parseArgs(["up", "--remotes", "remote-a,remote-b"]).remotes, ["remote-a", "remote-b"]);
+            assert.deepStrictEqual(parseArgs(["down", "--remotes=remote-a"]).remotes, ["remote-a"]);
+            assert.strictEqual(parseArgs(["status", "--json"]).json, true);
+            const add = parseArgs(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"]);
+            assert.deepStrictEqual([add.name, add.context, add.podCidr], ["b", "ctx-b", "10.30.0.0/16"]);
+        });
+        it("answers --help for the tool and for each verb", () => {
+            assert.strictEqual(parseArgs([]).verb, "help");
+            assert.deepStrictEqual([parseArgs(["heal", "--help"]).verb, parseArgs(["heal", "--help"]).help], ["heal", true]);
+            for (const verb of ["up", "preview", "status", "heal", "down", "add-remote"]) {
+                assert.match(USAGE, new RegExp(`mesh ${verb}\\b`));
+            }
+        });
+        const refuses = (argv: string[], message: RegExp) =>
+            assert.throws(() => parseArgs(argv), (err: Error) => err instanceof UsageError && message.test(err.message));
+        it("refuses an unknown verb", () => refuses(["deploy"], /^unknown verb "deploy"$/));
+        it("refuses a flag the verb does not take", () => refuses(["status", "--remotes", "a"], /^mesh status does not take --remotes$/));
+        it("refuses a flag without its value", () => refuses(["up", "--remotes"], /^--remotes needs a value$/));
+        it("refuses add-remote without a name or a context", () => {
+            refuses(["add-remote", "--context", "x"], /^add-remote needs a NAME$/);
+            refuses(["add-remote", "b"], /^add-remote needs --context CTX$/);
+        });
+        it("refuses stray arguments", () => refuses(["up", "remote-a"], /^unexpected argument "remote-a"$/));
+    });
+
+    describe("the fleet", () => {
+        it("finds the primary and the remotes from the stack files", () => {
+            const fleet = readFleet(ROOT);
+            assert.strictEqual(fleet.primary.name, "primary");
+            assert.deepStrictEqual(fleet.remotes.map((r) => r.name), ["remote-a"]);
+        });
+        it("selects named remotes and refuses unknown ones", () => {
+            const fleet = readFleet(ROOT);
+            assert.deepStrictEqual(selectRemotes(fleet, ["remote-a"]).map((r) => r.name), ["remote-a"]);
+            assert.throws(() => selectRemotes(fleet, ["remote-x"]), /no remote stack "remote-x" \(known: remote-a\)/);
+        });
+        it("refuses a project without exactly one primary", () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-"));
+            fs.copyFileSync(path.join(ROOT, "Pulumi.remote-a.yaml"), path.join(dir, "Pulumi.remote-a.yaml"));
+            assert.throws(() => readFleet(dir), /expected exactly one stack file with role primary/);
+        });
+        it("writes a new remote's stack file from remote-a's, with its own name, context and ranges", () => {
+            const { stack, text } = newRemoteStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.remote-a.yaml"), "utf8"),
+                "b", "ctx-b", { podCidr: "10.30.0.0/16" });
+            const config = (yaml.load(text) as any).config;
+            assert.strictEqual(stack, "remote-b");
+            assert.strictEqual(config["istio-multicluster:clusterName"], "remote-b");
+            assert.strictEqual(config["istio-multicluster:kubeContext"], "ctx-b");
+            assert.strictEqual(config["istio-multicluster:podCidr"], "10.30.0.0/16");
+            assert.strictEqual(config["istio-multicluster:serviceCidr"], undefined, "remote-a's range is not copied");
+            assert.strictEqual(config["istio-multicluster:primaryStack"], "organization/istio-multicluster/primary");
+        });
+        it("refuses a name that does not make a DNS-1123 cluster name", () => {
+            assert.throws(() => newRemoteStackFile("config: {}", "B_1", "x"), /cluster name "remote-B_1" is not a DNS-1123 label/);
+        });
+    });
+
+    describe("status", () => {
+        it("finds a healthy remote healthy", () => {
+            assert.deepStrictEqual(statusRow(HEALTHY, CURRENT, "istio-system"),
+                { remote: "remote-a", registered: true, addressesCurrent: true, tokenValid: true, readOnly: true, problems: [] });
+        });
+        it("reports a missing registration secret", () => {
+            const row = statusRow({ ...HEALTHY, registration: undefined }, CURRENT, "istio-system");
+            assert.strictEqual(row.registered, false);
+            assert.deepStrictEqual(row.problems, ["no registration secret istio-system/remote-a in the primary"]);
+        });
+        it("reports a registration without its label or with the wrong key", () => {
+            const row = statusRow({ ...HEALTHY, registration: { labels: {}, keys: ["other"] } }, CURRENT, "istio-system");
+            assert.strictEqual(row.registered, false);
+            assert.strictEqual(row.problems.length, 2);
+        });
+        it("reports drift when the primary's pods moved", () => {
+            const row = statusRow(HEALTHY, { ...CURRENT, pilotAddress: "10.10.0.9" }, "istio-system");
+            assert.strictEqual(row.addressesCurrent, false);
+            assert.deepStrictEqual(row.problems, ["drift: pilotAddress is 10.10.0.2 in the remote, the primary's is now 10.10.0.9"]);
+            assert.deepStrictEqual(drift(HEALTHY.renderedWith, { pilotAddress: "10.10.0.9" }), { pilotAddress: ["10.10.0.2", "10.10.0.9"] });
+        });
+        it("reports a token that no longer authenticates, or authenticates as someone else", () => {
+            const revoked = statusRow({ ...HEALTHY, tokenIdentity: { problem: "token no longer authenticates" } }, CURRENT, "istio-system");
+            assert.deepStrictEqual([revoked.tokenValid, revoked.problems], [false, ["token no longer authenticates"]]);
+            const other = statusRow({ ...HEALTHY, tokenIdentity: { username: "admin" } }, CURRENT, "istio-system");
+            assert.match(other.problems[0], /authenticates as admin/);
+        });
+        it("reports an account that can write", () => {
+            const row = statusRow({ ...HEALTHY, allowedWrites: ["create pods"] }, CURRENT, "istio-system");
+            assert.deepStrictEqual([row.readOnly, row.problems], [false, ["istio-multi is not read-only: it may create pods"]]);
+        });
+        it("prints one row per remote", () => {
+            const table = statusTable([statusRow(HEALTHY, CURRENT, "istio-system"), statusRow({ ...HEALTHY, stack: "remote-b", registration: undefined }, CURRENT, "istio-system")]);
+            assert.match(table, /^remote-a +ok +current +ok +ok +-$/m);
+            assert.match(table, /^remote-b +PROBLEM +current +ok +ok +no registration secret/m);
+        });
+    });
+});
