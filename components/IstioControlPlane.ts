@@ -5,10 +5,7 @@ import { definedOnly } from "../lib/outputs";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, loadBalancerAddress, readyPodAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
-import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
-import { CaCerts } from "./CaCerts";
-import { InjectionLabels } from "./InjectionLabels";
-import { IstioChart } from "./IstioChart";
+import { IstioInstallation } from "./IstioInstallation";
 
 /** Arguments of IstioControlPlane. */
 export interface IstioControlPlaneArgs {
@@ -35,48 +32,29 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:IstioControlPlane", name, {}, opts);
         const cfg = args.config;
-        const childOpts = { parent: this, provider: args.provider };
 
-        const namespace = new k8s.core.v1.Namespace(name, { metadata: { name: cfg.istioNamespace } }, childOpts);
-        const prerequisites: pulumi.Resource[] = [namespace];
-        if (!cfg.security.selfSignedCa && cfg.caBundle) {
-            prerequisites.push(new CaCerts(`${name}-cacerts`, {
-                namespace: namespace.metadata.name, bundle: cfg.caBundle, provider: args.provider,
-            }, { parent: this }));
-        }
-        const addons = addonsNeedingCredentials(cfg.values);
-        if (addons.length > 0) {
-            prerequisites.push(new AddonCredentials(`${name}-addons`, {
-                namespace: namespace.metadata.name, addons, provider: args.provider,
-            }, { parent: this }));
-        }
-
-        const chart = new IstioChart(name, {
+        const installation = new IstioInstallation(name, {
             chartName: "istio",
             source: cfg.chart,
             installMethod: cfg.installMethod,
-            namespace: namespace.metadata.name,
+            namespace: cfg.istioNamespace,
             values: mergeValues(cfg.values, primaryChartValues(cfg.security)),
+            caBundle: cfg.security.selfSignedCa ? undefined : cfg.caBundle,
+            injectionNamespaces: cfg.sidecarInjector ? cfg.injectionNamespaces : [],
             provider: args.provider,
-        }, { parent: this, dependsOn: prerequisites });
-
-        if (cfg.sidecarInjector && cfg.injectionNamespaces.length > 0) {
-            new InjectionLabels(`${name}-injection`, {
-                namespaces: cfg.injectionNamespaces, provider: args.provider,
-            }, { parent: this, dependsOn: chart });
-        }
+        }, { parent: this });
 
         const services = CONTROL_PLANE_SERVICES.filter((s) => cfg.envoyStatsd || s.output !== "statsdAddress");
         const addresses: Record<string, pulumi.Output<string>> = {};
         if (cfg.endpointExposure === "gateway") {
             // Every control-plane service is reached through the one ingress gateway.
-            const gatewayAddress = this.gatewayAddress(name, cfg.istioNamespace, chart, args);
+            const gatewayAddress = this.gatewayAddress(name, cfg.istioNamespace, installation, args);
             for (const svc of services) {
                 addresses[svc.output] = gatewayAddress;
             }
         } else {
             for (const svc of services) {
-                addresses[svc.output] = this.serviceAddress(name, svc, cfg, chart, args);
+                addresses[svc.output] = this.serviceAddress(name, svc, cfg, installation, args);
             }
         }
 
@@ -96,7 +74,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
 
     /** The address the remotes dial for one control-plane service: its pod IP, or a load balancer's. */
     private serviceAddress(
-        name: string, svc: ControlPlaneService, cfg: PrimaryConfig, chart: IstioChart, args: IstioControlPlaneArgs,
+        name: string, svc: ControlPlaneService, cfg: PrimaryConfig, chart: IstioInstallation, args: IstioControlPlaneArgs,
     ): pulumi.Output<string> {
         const ns = cfg.istioNamespace;
         const provider = args.provider;
@@ -113,7 +91,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     }
 
     /** The ingress gateway's load balancer address. */
-    private gatewayAddress(name: string, ns: string, chart: IstioChart, args: IstioControlPlaneArgs): pulumi.Output<string> {
+    private gatewayAddress(name: string, ns: string, chart: IstioInstallation, args: IstioControlPlaneArgs): pulumi.Output<string> {
         const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
             afterChart(chart, `${ns}/istio-ingressgateway`, args.chartDeployed), { parent: this, provider: args.provider });
         return gateway.status.apply((status) => required(loadBalancerAddress(status), `${ns}/istio-ingressgateway`));
@@ -125,7 +103,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
  * chart's pods are up; unknown when the chart is not deployed yet, so that a first install's
  * preview skips the read instead of failing on an object that does not exist yet.
  */
-function afterChart(chart: IstioChart, id: string, chartDeployed: boolean): pulumi.Output<string> {
+function afterChart(chart: IstioInstallation, id: string, chartDeployed: boolean): pulumi.Output<string> {
     return chartDeployed ? chart.ready.apply(() => id) : pulumi.output(pulumi.unknown as unknown as string);
 }
 

@@ -4,9 +4,7 @@ import { RemoteConfig } from "../lib/config";
 import { definedOnly } from "../lib/outputs";
 import { PrimaryOutputs } from "../lib/primary";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
-import { CaCerts } from "./CaCerts";
-import { InjectionLabels } from "./InjectionLabels";
-import { IstioChart } from "./IstioChart";
+import { IstioInstallation } from "./IstioInstallation";
 import { IstioMultiAccount } from "./IstioMultiAccount";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 import { ServiceMirror } from "./ServiceMirror";
@@ -44,34 +42,22 @@ export class IstioRemote extends pulumi.ComponentResource {
     constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:IstioRemote", name, {}, opts);
         const cfg = args.config;
-        const remote = { parent: this, provider: args.provider };
 
-        const namespace = new k8s.core.v1.Namespace(name, { metadata: { name: cfg.istioNamespace } }, remote);
-        const prerequisites: pulumi.Resource[] = [namespace];
-        if (!args.security.selfSignedCa && cfg.caBundle) {
-            prerequisites.push(new CaCerts(`${name}-cacerts`, {
-                namespace: namespace.metadata.name, bundle: cfg.caBundle, provider: args.provider,
-            }, { parent: this }));
-        }
-
-        const chart = new IstioChart(name, {
+        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
+        const installation = new IstioInstallation(name, {
             chartName: "istio-remote",
             source: cfg.chart,
             installMethod: cfg.installMethod,
-            namespace: namespace.metadata.name,
+            namespace: cfg.istioNamespace,
             values: mergeValues(cfg.values, remoteChartValues({ ...args.primary, ...args.security }, cfg)),
+            caBundle: args.security.selfSignedCa ? undefined : cfg.caBundle,
+            injectionNamespaces: injected,
             provider: args.provider,
-        }, { parent: this, dependsOn: prerequisites });
-
-        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
-        if (injected.length > 0) {
-            new InjectionLabels(`${name}-injection`, { namespaces: injected, provider: args.provider },
-                { parent: this, dependsOn: chart });
-        }
+        }, { parent: this });
 
         const account = new IstioMultiAccount(`${name}-istio-multi`, {
-            namespace: namespace.metadata.name, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
-        }, { parent: this, dependsOn: chart });
+            namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
+        }, { parent: this, dependsOn: installation });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {
             clusterName: cfg.clusterName,
