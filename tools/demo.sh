@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm start`: the demo. Builds (or reuses) the toolchain; when the kubeconfig has no `primary`
-# and `remote-a` contexts, starts two local clusters for them; then `pulumi up` the primary and
-# remote-a and prints both stacks' outputs. Run it again to converge (e.g. after a pod restart);
-# `npm run demo:down` destroys both stacks and stops the local clusters.
+# and `remote-a` contexts, starts two local clusters for them; then `mesh up` (the primary, then
+# the remotes) and `mesh status`, and prints the stacks' outputs. Run it again to converge (e.g.
+# after a pod restart); `npm run demo:down` runs `mesh down` and stops the local clusters.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -21,9 +21,7 @@ has_contexts() {
 
 down() {
     source tools/offline-pulumi.sh "$demo"
-    for stack in remote-a primary; do
-        pulumi stack select "$stack" >/dev/null 2>&1 && pulumi destroy --yes --skip-preview -s "$stack" --non-interactive
-    done
+    node bin/mesh down
     tools/clusters/local-clusters.sh stop
 }
 
@@ -43,13 +41,11 @@ if ! has_contexts; then
     export KUBECONFIG=$ISTIO_MC_CLUSTERS/kubeconfig
 fi
 source tools/offline-pulumi.sh "$demo"
-for stack in primary remote-a; do
-    pulumi stack select --create "$stack" --secrets-provider passphrase --non-interactive >/dev/null
-done
-pulumi up --yes --skip-preview -s primary --non-interactive
-pulumi up --yes --skip-preview -s remote-a --non-interactive
+node bin/mesh up
 for stack in primary remote-a; do
     echo "== outputs of $stack"
     pulumi stack output -s "$stack"
 done
+echo "== mesh status"
+node bin/mesh status
 echo "[demo] KUBECONFIG=${KUBECONFIG:-} PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_HOME=$PULUMI_HOME"

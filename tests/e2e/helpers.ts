@@ -64,6 +64,11 @@ export function makeWorkDir(): string {
         "package.json", "tsconfig.json", "tests/fixtures"]) {
         fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
     }
+    // A demo run may have written its stacks' encryption salt into the repo's stack files.
+    for (const file of fs.readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+        const text = fs.readFileSync(path.join(dir, file), "utf8");
+        fs.writeFileSync(path.join(dir, file), text.replace(/^encryptionsalt: .*\n/m, ""));
+    }
     fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
     return dir;
 }

@@ -80,6 +80,14 @@ describe("end to end: the real engine on two real clusters", function () {
     }));
 
     it("2. previews the join, then joins remote-a with installMethod template", () => timer.time("2 remote-a preview + up (template)", async () => {
+        // Services to mirror (S14): one the primary runs, one remote-a runs in a namespace the primary lacks.
+        await createService(primary, "default", "reviews", 9080);
+        assert.strictEqual((await request(remote, "POST", "/api/v1/namespaces",
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: "bookinfo" } })).status, 201);
+        await createService(remote, "bookinfo", "ratings", 9081);
+        await cliOk(["config", "set", "--path", "mirrorServices.fromPrimary[0]", "default/reviews", "-s", "remote-a"]);
+        await cliOk(["config", "set", "--path", "mirrorServices.toPrimary[0]", "bookinfo/ratings", "-s", "remote-a"]);
+
         const preview = await cliOk(["preview", "-s", "remote-a", "--diff"]);
         assert.match(preview.stdout, /istio-multicluster:index:IstioRemote/);
         assert.match(preview.stdout, /RemoteClusterRegistration/);
@@ -98,6 +106,13 @@ describe("end to end: the real engine on two real clusters", function () {
 
         const ns = await get(remote, "/api/v1/namespaces/default");
         assert.strictEqual(ns.metadata.labels["istio-injection"], "enabled");
+
+        const reviews = await get(remote, "/api/v1/namespaces/default/services/reviews");
+        assert.strictEqual(reviews.metadata.labels["istio-multicluster/mirrored-from"], "primary");
+        assert.strictEqual(reviews.spec.ports[0].port, 9080);
+        const ratings = await get(primary, "/api/v1/namespaces/bookinfo/services/ratings");
+        assert.strictEqual(ratings.metadata.labels["istio-multicluster/mirrored-from"], "remote-a");
+        assert.strictEqual(ratings.spec.ports[0].port, 9081);
 
         const registration = await get(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`);
         assert.strictEqual(registration.metadata.labels["istio/multiCluster"], "true");
@@ -154,6 +169,7 @@ describe("end to end: the real engine on two real clusters", function () {
     it("5. leaves by the template route, then joins again with installMethod release (S5, S12)", () => timer.time("5 destroy template, up release", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), [], "the template route leaves nothing behind");
+        assert.deepStrictEqual(await mirroredCopies(), [], "the mirrored copies are gone");
         await cliOk(["config", "set", "installMethod", "release", "-s", "remote-a"]);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
         const releases = await get(remote, `/api/v1/namespaces/${NS}/secrets?labelSelector=owner%3Dhelm%2Cname%3Distio-remote`);
@@ -180,6 +196,9 @@ describe("end to end: the real engine on two real clusters", function () {
     it("7. destroy remote-a leaves nothing of it in either cluster, then the primary goes too", () => timer.time("7 destroy remote-a + primary", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
+        assert.deepStrictEqual(await mirroredCopies(), []);
+        assert.ok(await exists(primary, "/api/v1/namespaces/default/services/reviews"), "the original in the primary stays");
+        assert.ok(await exists(remote, "/api/v1/namespaces/bookinfo/services/ratings"), "the original in remote-a stays");
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
         assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false, "the primary's Istio namespace is gone");
         assert.deepStrictEqual((await get(primary, "/apis/apps/v1/deployments")).items.map((d: any) => d.metadata.name), []);
@@ -199,6 +218,18 @@ describe("end to end: the real engine on two real clusters", function () {
         }
     }));
 
+    /** The copies of the mirrored services that still exist. */
+    async function mirroredCopies(): Promise<string[]> {
+        const copies: string[] = [];
+        if (await exists(remote, "/api/v1/namespaces/default/services/reviews")) {
+            copies.push("remote-a: default/reviews");
+        }
+        if (await exists(primary, "/api/v1/namespaces/bookinfo/services/ratings")) {
+            copies.push("primary: bookinfo/ratings");
+        }
+        return copies;
+    }
+
     /** Names and versions of the objects a bad run could touch, in both clusters. */
     async function clusterSnapshot(): Promise<Record<string, string[]>> {
         const snapshot: Record<string, string[]> = {};
@@ -213,6 +244,14 @@ describe("end to end: the real engine on two real clusters", function () {
         return snapshot;
     }
 });
+
+async function createService(who: KubeIdentity, namespace: string, name: string, port: number): Promise<void> {
+    const r = await request(who, "POST", `/api/v1/namespaces/${namespace}/services`, {
+        apiVersion: "v1", kind: "Service", metadata: { name },
+        spec: { selector: { app: name }, ports: [{ name: "http", port, protocol: "TCP" }] },
+    });
+    assert.strictEqual(r.status, 201, JSON.stringify(r.body));
+}
 
 function listFiles(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
