@@ -125,6 +125,13 @@ describe("stack config", () => {
         it("rejects CA key material given inline in plain text", () => {
             rejects({ ...ROLE_CONFIG.primary, cacerts: { caCert: "x", caKey: "y", rootCert: "z", certChain: "w" } }, "cacerts", /plain text/);
         });
+        it("accepts CA material given inline as a secret, and checks it like a directory", () => {
+            const read = (f: string) => require("fs").readFileSync(`${ROOT}/tests/fixtures/certs/mesh/remote-a/${f}`, "utf8");
+            const inline = { caCert: read("ca-cert.pem"), caKey: read("ca-key.pem"), rootCert: read("root-cert.pem"), certChain: read("cert-chain.pem") };
+            const cfg = parse({ ...ROLE_CONFIG.primary, cacerts: inline }, ["cacerts"]) as PrimaryConfig;
+            assert.strictEqual(cfg.caBundle!.caKey, inline.caKey);
+            rejects({ ...ROLE_CONFIG.primary, cacerts: { ...inline, caKey: read("ca-cert.pem") } }, "cacerts", /ca-key\.pem is not a PEM private key/, ["cacerts"]);
+        });
         it("rejects a namespace list entry that is not a namespace name", () => {
             rejects({ ...ROLE_CONFIG.remote, injectionNamespaces: ["default", "Book_Info"] }, "injectionNamespaces", /"Book_Info" is not a valid namespace name/);
         });
