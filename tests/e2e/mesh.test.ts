@@ -111,6 +111,23 @@ describe("end to end: mesh, the fleet command", function () {
         }
     }));
 
+    it("fails `mesh up` naming the failed stack and its first error, and finishes the others", () => timer.time("mesh up (one remote failing)", async () => {
+        const file = path.join(workDir, "Pulumi.remote-c.yaml");
+        const good = fs.readFileSync(file, "utf8");
+        fs.writeFileSync(file, good.replace("istio-multicluster:clusterName: remote-c", "istio-multicluster:clusterName: remote_c"));
+        try {
+            const r = await mesh("up");
+            assert.strictEqual(r.code, 1);
+            assert.match(r.stderr, /^mesh: stack remote-c failed: istio-multicluster:clusterName = "remote_c": is used as a Secret data key/m);
+            assert.match(r.stdout, /^remote-a +up +ok /m);
+            assert.match(r.stdout, /^remote-b +up +ok /m);
+            assert.match(r.stdout, /^remote-c +up +FAILED /m);
+        } finally {
+            fs.writeFileSync(file, good);
+        }
+        assert.ok((await get(cluster("primary"), `/api/v1/namespaces/${NS}/secrets/remote-c`)).data, "remote-c's join is untouched");
+    }));
+
     it("previews every stack and says there are no changes", () => timer.time("mesh preview", async () => {
         const r = await meshOk("preview");
         for (const stack of ["primary", ...REMOTES]) {
