@@ -6,7 +6,7 @@ import * as path from "path";
 import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
 import { Fleet, FleetStack, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
 import { identityFromKubeconfig, KubeIdentity, request } from "../lib/kubeClient";
-import { ambientKubeconfigText } from "../lib/kubeconfig";
+import { kubeconfigTextOf } from "../lib/kubeconfig";
 import { drift, RemoteFacts, statusRow, StatusRow, statusTable } from "../lib/meshStatus";
 
 const VERBS: Record<string, { args: string; help: string }> = {
@@ -119,6 +119,11 @@ async function openStack(name: string, create: boolean): Promise<Stack> {
     }
 }
 
+/** A stack's outputs as plain values (secrets included, as `mesh` only reads them itself). */
+async function outputValues(stack: Stack): Promise<Record<string, any>> {
+    return Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+}
+
 /** The first line of a failed Pulumi command that says what went wrong. */
 function firstError(err: unknown): string {
     const text = String((err as Error)?.message ?? err);
@@ -217,16 +222,12 @@ async function down(fleet: Fleet, remotes: FleetStack[], onlyRemotes: boolean): 
 
 /** A cluster's identity from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
 async function clusterIdentity(stack: Stack, fleetStack: FleetStack, contextKey: string, kubeconfigKey: string): Promise<KubeIdentity> {
-    const config = await stack.getAllConfig();
-    const inline = config[`istio-multicluster:${kubeconfigKey}`]?.value;
-    if (inline) {
-        return identityFromKubeconfig(inline);
-    }
-    const ambient = ambientKubeconfigText();
-    if (!ambient) {
+    const inline = (await stack.getAllConfig())[`istio-multicluster:${kubeconfigKey}`]?.value;
+    const text = kubeconfigTextOf({ kubeconfig: inline || undefined });
+    if (!text) {
         throw new Error(`no kubeconfig found for ${fleetStack.name} ($KUBECONFIG, ~/.kube/config)`);
     }
-    return identityFromKubeconfig(ambient, fleetStack.config[contextKey] as string | undefined);
+    return identityFromKubeconfig(text, inline ? undefined : fleetStack.config[contextKey] as string | undefined);
 }
 
 /** The addresses the primary's control plane has now: its pods' IPs, or its exported addresses. */
@@ -258,7 +259,7 @@ const WRITES_TO_REFUSE: ReadonlyArray<{ verb: string; resource: string; group?: 
 
 async function remoteFacts(remote: FleetStack, primary: KubeIdentity, istioNamespace: string): Promise<RemoteFacts> {
     const stack = await openStack(remote.name, false);
-    const outputs = Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value]));
+    const outputs = await outputValues(stack);
     const clusterName = (outputs.clusterName as string | undefined) ?? remote.name;
     if (!outputs.kubeconfig) {
         throw new UsageError(`stack "${remote.name}" has not been deployed; run \`mesh up\` first`);
@@ -290,7 +291,7 @@ async function remoteFacts(remote: FleetStack, primary: KubeIdentity, istioNames
 
 async function status(fleet: Fleet, json: boolean): Promise<number> {
     const primaryStack = await openStack(fleet.primary.name, false);
-    const outputs = Object.fromEntries(Object.entries(await primaryStack.outputs()).map(([k, v]) => [k, v.value]));
+    const outputs = await outputValues(primaryStack);
     if (!outputs.pilotAddress) {
         throw new UsageError(`stack "${fleet.primary.name}" has not been deployed; run \`mesh up\` first`);
     }
@@ -320,12 +321,11 @@ async function heal(fleet: Fleet): Promise<number> {
     if (!primary.ok) {
         return finish([primary]);
     }
-    const primaryOutputs = Object.fromEntries(Object.entries(await (await openStack(fleet.primary.name, false)).outputs())
-        .map(([k, v]) => [k, v.value]));
+    const primaryOutputs = await outputValues(await openStack(fleet.primary.name, false));
     const drifted: FleetStack[] = [];
     for (const remote of fleet.remotes) {
-        const outputs = await (await openStack(remote.name, false)).outputs();
-        const moved = drift(outputs.controlPlaneAddresses?.value ?? {}, primaryOutputs);
+        const outputs = await outputValues(await openStack(remote.name, false));
+        const moved = drift(outputs.controlPlaneAddresses ?? {}, primaryOutputs);
         if (Object.keys(moved).length > 0) {
             say(`[heal] ${remote.name} drifted: ${Object.entries(moved).map(([o, [was, now]]) => `${o} ${was} -> ${now}`).join(", ")}; re-deploying`);
             drifted.push(remote);

@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "./config";
-import { ambientKubeconfigText } from "./kubeconfig";
 
 /**
  * An explicit Kubernetes provider for one cluster, from a context of the ambient kubeconfig or
@@ -15,7 +14,3 @@ export function clusterProvider(name: string, access: ClusterAccess, opts?: pulu
     }, opts);
 }
 
-/** The kubeconfig text the provider for `access` reads, or undefined when there is none on this machine. */
-export function kubeconfigTextOf(access: ClusterAccess): string | undefined {
-    return access.kubeconfig ?? ambientKubeconfigText();
-}

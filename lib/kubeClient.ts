@@ -2,8 +2,8 @@
 // context's identity (client certificate or bearer token), plain HTTPS, no dependencies.
 import * as fs from "fs";
 import * as https from "https";
-import * as yaml from "js-yaml";
 import * as path from "path";
+import { resolveContext } from "./kubeconfig";
 
 export interface KubeResponse {
     readonly status: number;
@@ -25,22 +25,16 @@ export interface KubeIdentity {
  * not supported: this is for the admin and service-account kubeconfigs this project deals with.
  */
 export function identityFromKubeconfig(text: string, context?: string, baseDir = process.cwd()): KubeIdentity {
-    const kc = yaml.load(text) as any;
-    const contextName = context ?? kc["current-context"];
-    const ctx = (kc.contexts ?? []).find((c: any) => c.name === contextName)?.context;
-    if (!ctx) {
-        throw new Error(`the kubeconfig has no context "${contextName}"`);
+    const resolved = resolveContext(text, context);
+    if ("problem" in resolved) {
+        throw new Error(resolved.problem);
     }
-    const cluster = (kc.clusters ?? []).find((c: any) => c.name === ctx.cluster)?.cluster;
-    const user = (kc.users ?? []).find((u: any) => u.name === ctx.user)?.user ?? {};
-    if (!cluster?.server) {
-        throw new Error(`context "${contextName}" has no cluster server`);
+    const { name, cluster, user } = resolved;
+    if (user.exec || user["auth-provider"]) {
+        throw new Error(`context "${name}" authenticates through a plugin, which this client does not run`);
     }
     const material = (data?: string, file?: string) => data ? Buffer.from(data, "base64")
         : file ? fs.readFileSync(path.resolve(baseDir, file)) : undefined;
-    if (user.exec || user["auth-provider"]) {
-        throw new Error(`context "${contextName}" authenticates through a plugin, which this client does not run`);
-    }
     return {
         server: cluster.server,
         ca: material(cluster["certificate-authority-data"], cluster["certificate-authority"]) ?? Buffer.alloc(0),

@@ -30,15 +30,26 @@ export function renderKubeconfig(k: ServiceAccountKubeconfig): string {
 
 interface KubeconfigFile {
     "current-context"?: string;
-    contexts?: Array<{ name: string; context?: { cluster?: string } }>;
-    clusters?: Array<{ name: string; cluster?: { server?: string } }>;
+    contexts?: Array<{ name: string; context?: { cluster?: string; user?: string } }>;
+    clusters?: Array<{ name: string; cluster?: Record<string, any> }>;
+    users?: Array<{ name: string; user?: Record<string, any> }>;
+}
+
+/** One context of a kubeconfig, resolved to its cluster (with a server) and its user entry. */
+export interface ResolvedContext {
+    /** The context's name. */
+    readonly name: string;
+    /** Its cluster entry: `server`, `certificate-authority(-data)`. */
+    readonly cluster: Record<string, any> & { server: string };
+    /** Its user entry (empty when the context names none). */
+    readonly user: Record<string, any>;
 }
 
 /**
- * The API server URL that `context` (or the current context) of a kubeconfig points at, or an
- * explanation of why there is none.
+ * Resolves `context` (or the current context) of a kubeconfig to its cluster and user, or
+ * explains why it cannot.
  */
-export function serverOfContext(kubeconfigText: string, context?: string): { server?: string; problem?: string } {
+export function resolveContext(kubeconfigText: string, context?: string): ResolvedContext | { problem: string } {
     let parsed: KubeconfigFile;
     try {
         parsed = (yaml.load(kubeconfigText) ?? {}) as KubeconfigFile;
@@ -53,11 +64,21 @@ export function serverOfContext(kubeconfigText: string, context?: string): { ser
     if (!ctx) {
         return { problem: `the kubeconfig has no context "${contextName}"` };
     }
-    const cluster = (parsed.clusters ?? []).find((c) => c.name === ctx.context?.cluster);
-    if (!cluster?.cluster?.server) {
+    const cluster = (parsed.clusters ?? []).find((c) => c.name === ctx.context?.cluster)?.cluster;
+    if (!cluster?.server) {
         return { problem: `context "${contextName}" names cluster "${ctx.context?.cluster}", which has no server` };
     }
-    return { server: cluster.cluster.server };
+    const user = (parsed.users ?? []).find((u) => u.name === ctx.context?.user)?.user ?? {};
+    return { name: contextName, cluster: cluster as ResolvedContext["cluster"], user };
+}
+
+/**
+ * The API server URL that `context` (or the current context) of a kubeconfig points at, or an
+ * explanation of why there is none.
+ */
+export function serverOfContext(kubeconfigText: string, context?: string): { server?: string; problem?: string } {
+    const resolved = resolveContext(kubeconfigText, context);
+    return "problem" in resolved ? resolved : { server: resolved.cluster.server };
 }
 
 /**
@@ -70,4 +91,9 @@ export function ambientKubeconfigText(env: NodeJS.ProcessEnv = process.env): str
         : [path.join(os.homedir(), ".kube", "config")];
     const found = candidates.find((p) => fs.existsSync(p));
     return found === undefined ? undefined : fs.readFileSync(found, "utf8");
+}
+
+/** The kubeconfig text a stack's provider reads: the one given in config, else the ambient one. */
+export function kubeconfigTextOf(access: { readonly kubeconfig?: string }): string | undefined {
+    return access.kubeconfig ?? ambientKubeconfigText();
 }

@@ -4,8 +4,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
 import { ConfigError } from "./errors";
-import { kubeconfigTextOf } from "./cluster";
-import { serverOfContext } from "./kubeconfig";
+import { kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 
 // The SDK exports this at run time but leaves it out of its type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -1,17 +1,14 @@
 // `mesh`, the fleet command, on four real clusters (primary, remote-a, remote-b, remote-c), through
 // the Automation API and the real Pulumi CLI. Run by tests/e2e/run.sh after the lifecycle suite.
 import * as assert from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
 import { eventually, leftovers, makeWorkDir, readyPodIp } from "./helpers";
-import { StepTimer } from "./pulumi";
+import { runCommand, StepTimer } from "./pulumi";
 
 const NS = "istio-system";
 const REMOTES = ["remote-a", "remote-b", "remote-c"];
-
-interface MeshRun { readonly code: number; readonly stdout: string; readonly stderr: string; readonly seconds: number }
 
 describe("end to end: mesh, the fleet command", function () {
     this.timeout(20 * 60 * 1000);
@@ -23,16 +20,7 @@ describe("end to end: mesh, the fleet command", function () {
     const timings: Record<string, number> = {};
 
     /** Runs the `mesh` bin (bin/mesh) in the work directory. */
-    const mesh = (...args: string[]): Promise<MeshRun> => new Promise((resolve, reject) => {
-        const start = Date.now();
-        const child = spawn(process.execPath, [path.join(workDir, "bin", "mesh"), ...args], { cwd: workDir, env });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr, seconds: (Date.now() - start) / 1000 }));
-    });
+    const mesh = (...args: string[]) => runCommand(process.execPath, [path.join(workDir, "bin", "mesh"), ...args], workDir, env);
     const meshOk = async (...args: string[]) => {
         const r = await mesh(...args);
         assert.strictEqual(r.code, 0, `mesh ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);

@@ -8,9 +8,14 @@ export interface CliResult {
 }
 
 /** Runs `pulumi ARGS` in the work directory with the suite's offline environment. */
-export function pulumi(workDir: string, env: NodeJS.ProcessEnv, args: string[], timeoutSeconds = 900): Promise<CliResult> {
+export function pulumi(workDir: string, env: NodeJS.ProcessEnv, args: string[]): Promise<CliResult> {
+    return runCommand("pulumi", [...args, "--non-interactive"], workDir, env);
+}
+
+/** Runs a command to its end (or kills it after the time out) and collects its output. */
+export function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutSeconds = 900): Promise<CliResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn("pulumi", [...args, "--non-interactive"], { cwd: workDir, env, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));

@@ -161,8 +161,7 @@ EOF
 }
 
 node_ready() { # DIR IP NAME
-    api "$1" "$2" "/api/v1/nodes/$3-node" | grep -q '"type": "Ready",' &&
-        api "$1" "$2" "/api/v1/nodes/$3-node" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
+    api "$1" "$2" "/api/v1/nodes/$3-node" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
 }
 
 default_sa() { # DIR IP
