@@ -1,24 +1,58 @@
-// One program, two roles: the `primary` stack installs the Istio control plane and exports its
-// endpoints; each remote stack reads them and joins its cluster to the mesh (see README.md).
+// One program, two roles, three mesh models: the `primary` stack installs the control plane and
+// exports what the other clusters need; each remote stack reads it and joins its cluster to the
+// mesh, the way the primary's model builds it (see README.md).
 import { IstioControlPlane } from "./components/IstioControlPlane";
 import { IstioRemote } from "./components/IstioRemote";
+import { MultiPrimaryControlPlane } from "./components/MultiPrimaryControlPlane";
+import { MultiPrimaryPeer } from "./components/MultiPrimaryPeer";
+import { PrimaryRemoteControlPlane } from "./components/PrimaryRemoteControlPlane";
+import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { clusterProvider } from "./lib/cluster";
-import { checkRemoteAgainstPrimary, readPrimaryOutputs } from "./lib/primary";
-import { apiServerFor, deployedBefore, readStackConfig } from "./lib/stack";
+import { remoteSecretName } from "./lib/istiod";
+import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPrimaryOutputs } from "./lib/primary";
+import { checkClusterNameFree } from "./lib/registration";
+import { apiServerFor, deployedBefore, exportedBefore, readStackConfig } from "./lib/stack";
 
-// Async so that every check, including those against the primary's outputs, runs before the
-// first resource is registered: bad input changes nothing.
+// Async so that every check, including those against the primary's outputs and its cluster, runs
+// before the first resource is registered: bad input changes nothing.
 export = async () => {
     const config = readStackConfig();
     if (config.role === "primary") {
+        const { mesh, meshModel } = config;
+        if (meshModel === "primary-remote" && mesh && config.discoveryAddress) {
+            const provider = clusterProvider("primary", config.cluster);
+            return new PrimaryRemoteControlPlane("istio", { config, mesh, discoveryAddress: config.discoveryAddress, provider }).outputs;
+        }
+        if (meshModel === "multi-primary" && mesh) {
+            const apiServer = apiServerFor(config);
+            const provider = clusterProvider("primary", config.cluster);
+            return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, provider }).outputs;
+        }
         const chartDeployed = await deployedBefore("pilotAddress");
         const provider = clusterProvider("primary", config.cluster);
         return new IstioControlPlane("istio", { config, provider, chartDeployed }).outputs;
     }
     const apiServer = apiServerFor(config);
     const primary = await readPrimaryOutputs(config.primaryStack);
-    const security = checkRemoteAgainstPrimary(config, primary);
+    const mesh = checkMeshAgainstPrimary(config, primary);
+    if (primary.meshModel === "istio-1.0" || !mesh) {
+        const security = checkRemoteAgainstPrimary(config, primary as Extract<typeof primary, { meshModel: "istio-1.0" }>);
+        const provider = clusterProvider(config.clusterName, config.cluster);
+        const primaryProvider = clusterProvider("primary", config.primaryCluster);
+        return new IstioRemote(config.clusterName, {
+            config, primary: primary as Extract<typeof primary, { meshModel: "istio-1.0" }>, security, apiServer, provider, primaryProvider,
+        }).outputs;
+    }
+    await checkClusterNameFree(config.primaryCluster, primary.istioNamespace, config.clusterName,
+        remoteSecretName(config.clusterName), await exportedBefore("remoteSecretName"));
     const provider = clusterProvider(config.clusterName, config.cluster);
     const primaryProvider = clusterProvider("primary", config.primaryCluster);
-    return new IstioRemote(config.clusterName, { config, primary, security, apiServer, provider, primaryProvider }).outputs;
+    const args = { config, mesh, apiServer, provider, primaryProvider };
+    if (primary.meshModel === "primary-remote" && primary.discoveryAddress) {
+        return new PrimaryRemoteMember(config.clusterName, { ...args, primary: { ...primary, discoveryAddress: primary.discoveryAddress } }).outputs;
+    }
+    if (primary.meshModel === "multi-primary" && primary.readerKubeconfig) {
+        return new MultiPrimaryPeer(config.clusterName, { ...args, primary: { ...primary, readerKubeconfig: primary.readerKubeconfig } }).outputs;
+    }
+    throw new Error(`the primary's ${primary.meshModel} outputs are incomplete`);
 };

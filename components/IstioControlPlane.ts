@@ -34,11 +34,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const cfg = args.config;
 
         const installation = new IstioInstallation(name, {
-            chartName: "istio",
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
-            values: mergeValues(cfg.values, primaryChartValues(cfg.security)),
+            charts: [{ name: "istio", dir: "istio", values: mergeValues(cfg.values, primaryChartValues(cfg.security)) }],
             caBundle: cfg.security.selfSignedCa ? undefined : cfg.caBundle,
             injectionNamespaces: cfg.sidecarInjector ? cfg.injectionNamespaces : [],
             provider: args.provider,

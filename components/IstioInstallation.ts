@@ -3,23 +3,25 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ChartSource, InstallMethod } from "../lib/config";
 import { CaBundle } from "../lib/pki";
-import { Values } from "../lib/values";
+import { ChartInstall } from "../lib/values";
 import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
 import { CaCerts } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
 
 /** Arguments of IstioInstallation. */
 export interface IstioInstallationArgs {
-    /** `istio` (primary) or `istio-remote` (remote). */
-    readonly chartName: "istio" | "istio-remote";
-    /** Where the chart comes from. */
+    /** The charts, installed in this order (e.g. `base` with Istio's CRDs before `istiod`). */
+    readonly charts: ChartInstall[];
+    /** Where the charts come from. */
     readonly source: ChartSource;
     /** `template`: objects applied one by one; `release`: a Helm release. */
     readonly installMethod: InstallMethod;
     /** The Istio namespace, created and owned by the installation. */
     readonly namespace: string;
-    /** The chart values, derived values already merged in. */
-    readonly values: Values;
+    /** Labels of the Istio namespace (e.g. topology.istio.io/network). */
+    readonly namespaceLabels?: Record<string, string>;
+    /** Annotations of the Istio namespace (e.g. topology.istio.io/controlPlaneClusters). */
+    readonly namespaceAnnotations?: Record<string, string>;
     /** The CA for Citadel's `cacerts` secret; absent with a self-signed CA. */
     readonly caBundle?: CaBundle;
     /** Namespaces to label `istio-injection=enabled` once the injector is installed. */
@@ -29,11 +31,11 @@ export interface IstioInstallationArgs {
 }
 
 /**
- * One Istio chart installed on one cluster with what it needs around it: its namespace (S7), the
- * `cacerts` secret (S16) and add-on credentials first; then the chart the way the seed's two
- * routes do, `helm template | kubectl apply` (per-object diffs in preview, objects in Pulumi
- * state) or `helm install` (a release that `helm list` shows); then the injection labels (S8).
- * Destroy removes it all by the route it was installed by (S12).
+ * Istio's charts installed on one cluster with what they need around them: the Istio namespace,
+ * the `cacerts` secret and add-on credentials first; then each chart, in order, the way the seed's
+ * two routes do, `helm template | kubectl apply` (per-object diffs in preview, objects in Pulumi
+ * state) or `helm install` (a release that `helm list` shows); then the injection labels.
+ * Destroy removes it all by the route it was installed by.
  */
 export class IstioInstallation extends pulumi.ComponentResource {
     /** Resolves once every object of the chart is applied and ready. */
@@ -42,40 +44,48 @@ export class IstioInstallation extends pulumi.ComponentResource {
     constructor(name: string, args: IstioInstallationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:IstioInstallation", name, {}, opts);
         const childOpts = { parent: this, provider: args.provider };
-        const namespace = new k8s.core.v1.Namespace(name, { metadata: { name: args.namespace } }, childOpts);
+        const namespace = new k8s.core.v1.Namespace(name, {
+            metadata: { name: args.namespace, labels: args.namespaceLabels, annotations: args.namespaceAnnotations },
+        }, childOpts);
         const prerequisites: pulumi.Resource[] = [namespace];
         if (args.caBundle) {
             prerequisites.push(new CaCerts(`${name}-cacerts`, {
                 namespace: namespace.metadata.name, bundle: args.caBundle, provider: args.provider,
             }, { parent: this }));
         }
-        const addons = addonsNeedingCredentials(args.values);
+        const addons = args.charts.flatMap((c) => addonsNeedingCredentials(c.values));
         if (addons.length > 0) {
             prerequisites.push(new AddonCredentials(`${name}-addons`, {
                 namespace: namespace.metadata.name, addons, provider: args.provider,
             }, { parent: this }));
         }
 
-        const chart = args.source.kind === "dir" ? path.join(args.source.dir, args.chartName) : args.chartName;
         const version = args.source.kind === "repo" ? args.source.version : undefined;
         const repositoryOpts = args.source.kind === "repo" ? { repo: args.source.repo } : undefined;
-        const chartOpts = { ...childOpts, dependsOn: prerequisites };
-        let installed: pulumi.Resource;
-        if (args.installMethod === "template") {
-            const rendered = new k8s.helm.v4.Chart(name, {
-                chart, version, repositoryOpts, namespace: namespace.metadata.name, values: args.values,
-            }, chartOpts);
-            this.ready = rendered.resources.apply(() => "ready");
-            installed = rendered;
-        } else {
-            const release = new k8s.helm.v3.Release(name, {
-                name: args.chartName, chart, version, repositoryOpts, namespace: namespace.metadata.name, values: args.values,
-                // The installation owns the namespace; the release must not create (or later delete) it.
-                createNamespace: false,
-            }, chartOpts);
-            this.ready = release.status.apply((s) => s.status);
-            installed = release;
+        let installed: pulumi.Resource[] = prerequisites;
+        let ready: pulumi.Output<string> = pulumi.output("ready");
+        for (const spec of args.charts) {
+            const chart = args.source.kind === "dir" ? path.join(args.source.dir, spec.dir) : spec.name;
+            // The first chart keeps the seed's resource name, so that existing stacks see no rename.
+            const resourceName = spec === args.charts[0] ? name : `${name}-${spec.name}`;
+            const chartOpts = { ...childOpts, dependsOn: installed };
+            if (args.installMethod === "template") {
+                const rendered = new k8s.helm.v4.Chart(resourceName, {
+                    chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
+                }, chartOpts);
+                ready = pulumi.all([ready, rendered.resources]).apply(() => "ready");
+                installed = [rendered];
+            } else {
+                const release = new k8s.helm.v3.Release(resourceName, {
+                    name: spec.name, chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
+                    // The installation owns the namespace; the release must not create (or later delete) it.
+                    createNamespace: false,
+                }, chartOpts);
+                ready = pulumi.all([ready, release.status]).apply(([, s]) => s.status);
+                installed = [release];
+            }
         }
+        this.ready = ready;
 
         if (args.injectionNamespaces.length > 0) {
             new InjectionLabels(`${name}-injection`, { namespaces: args.injectionNamespaces, provider: args.provider },

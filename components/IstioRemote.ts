@@ -2,12 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RemoteConfig } from "../lib/config";
 import { definedOnly } from "../lib/outputs";
-import { PrimaryOutputs } from "../lib/primary";
+import { SeedPrimaryOutputs } from "../lib/primary";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
-import { IstioMultiAccount } from "./IstioMultiAccount";
+import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 import { ServiceMirror } from "./ServiceMirror";
+
+/** The service account the `istio-remote` chart creates for the primary's Pilot to read this cluster. */
+export const ISTIO_MULTI_ACCOUNT = "istio-multi";
 
 /** The config maps a manual `istioctl kube-inject` needs (seed step S13). */
 const INJECT_CONFIG_MAP = "istio-sidecar-injector";
@@ -18,7 +21,7 @@ export interface IstioRemoteArgs {
     /** The remote stack's validated config. */
     readonly config: RemoteConfig;
     /** The primary stack's outputs, already checked against this config. */
-    readonly primary: PrimaryOutputs;
+    readonly primary: SeedPrimaryOutputs;
     /** The security settings the mesh runs with (the primary's). */
     readonly security: SecuritySettings;
     /** The API server URL the primary's Pilot dials to read this cluster. */
@@ -45,25 +48,29 @@ export class IstioRemote extends pulumi.ComponentResource {
 
         const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         const installation = new IstioInstallation(name, {
-            chartName: "istio-remote",
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
-            values: mergeValues(cfg.values, remoteChartValues({ ...args.primary, ...args.security }, cfg)),
+            charts: [{
+                name: "istio-remote", dir: "istio-remote",
+                values: mergeValues(cfg.values, remoteChartValues({ ...args.primary, ...args.security }, cfg)),
+            }],
             caBundle: args.security.selfSignedCa ? undefined : cfg.caBundle,
             injectionNamespaces: injected,
             provider: args.provider,
         }, { parent: this });
 
-        const account = new IstioMultiAccount(`${name}-istio-multi`, {
+        const account = new ServiceAccountKubeconfig(`${name}-istio-multi`, {
+            account: ISTIO_MULTI_ACCOUNT, tokenSecretName: `${ISTIO_MULTI_ACCOUNT}-token`,
             namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
         }, { parent: this, dependsOn: installation });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {
             clusterName: cfg.clusterName,
+            secretName: cfg.clusterName,
             namespace: args.primary.istioNamespace,
             kubeconfig: account.kubeconfig,
-            primaryProvider: args.primaryProvider,
+            provider: args.primaryProvider,
         }, { parent: this });
 
         const mirrors = [

@@ -1,7 +1,8 @@
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ConfigError } from "./errors";
-import { cidrsOverlap, isDns1123Label, isHostAddress, parseCidr } from "./net";
+import { cidrsOverlap, isDns1123Label, isHostAddress, isLoopback, parseCidr } from "./net";
 import { CA_FILES, CaBundle, caBundleProblems, readCaDirectory } from "./pki";
 import { SecuritySettings, Values } from "./values";
 
@@ -21,6 +22,30 @@ export type ChartSource =
     | { readonly kind: "dir"; readonly dir: string }
     | { readonly kind: "repo"; readonly repo: string; readonly version: string };
 
+/**
+ * How the mesh is built. `istio-1.0`: Istio 1.0's flow (the `istio` chart on the primary, the
+ * `istio-remote` chart pointed at its pods on each remote). `primary-remote`: today's Istio, one
+ * istiod on the primary serving every remote (`base` + `istiod` with the `remote` profile there).
+ * `multi-primary`: an istiod on every cluster, each reading every other cluster's API server.
+ */
+export type MeshModel = "istio-1.0" | "primary-remote" | "multi-primary";
+
+/** The mesh models, the first being the default. */
+export const MESH_MODELS: readonly MeshModel[] = ["istio-1.0", "primary-remote", "multi-primary"];
+
+/** The models run by istiod, on Istio's current charts. */
+export type IstiodModel = Exclude<MeshModel, "istio-1.0">;
+
+/** This cluster's place in an istiod mesh. */
+export interface MeshIdentity {
+    /** global.meshID: the same on every cluster of the mesh. */
+    readonly meshID: string;
+    /** global.multiCluster.clusterName: this cluster's name in the mesh. */
+    readonly clusterName: string;
+    /** global.network: clusters with the same value reach each other's pods directly. */
+    readonly network: string;
+}
+
 /** `template`: render and apply object by object (S4); `release`: a real Helm release (S5). */
 export type InstallMethod = "template" | "release";
 
@@ -37,6 +62,8 @@ export interface ServiceRef {
 
 /** What both roles configure. */
 interface CommonConfig {
+    /** How the mesh is built. */
+    readonly meshModel: MeshModel;
     /** The cluster this stack deploys to. */
     readonly cluster: ClusterAccess;
     /** The Istio namespace in this cluster. */
@@ -69,6 +96,17 @@ export interface PrimaryConfig extends CommonConfig {
     readonly endpointExposure: EndpointExposure;
     /** Whether to discover and export the statsd bridge (absent from Istio ≥ 1.0.3). */
     readonly envoyStatsd: boolean;
+    /** With an istiod model: the mesh identity of this cluster. */
+    readonly mesh?: MeshIdentity;
+    /** primary-remote: the host name or IP the remotes reach istiod at (ports 15012, 15017). */
+    readonly discoveryAddress?: string;
+    /**
+     * primary-remote: HOST[:PORT] at which the remotes' API servers reach istiod's injection
+     * webhook directly, when they cannot go through the istiod Service of their own cluster.
+     */
+    readonly injectionAddress?: string;
+    /** multi-primary: the API server address the other primaries dial to read this cluster. */
+    readonly apiServerAddress?: string;
 }
 
 /** A remote stack's config. */
@@ -89,6 +127,8 @@ export interface RemoteConfig extends CommonConfig {
     readonly apiServerAddress?: string;
     /** Services to copy between the clusters so their names resolve everywhere (S14). */
     readonly mirrorServices: { readonly fromPrimary: ServiceRef[]; readonly toPrimary: ServiceRef[] };
+    /** With an istiod model: meshID and network as configured here (each must agree with the primary's). */
+    readonly mesh?: { readonly meshID?: string; readonly network?: string };
 }
 
 /** A stack's config, validated. */
@@ -96,9 +136,20 @@ export type StackConfig = PrimaryConfig | RemoteConfig;
 
 type Role = StackConfig["role"];
 
-/** Every key, the roles it belongs to, and whether it holds a credential. */
-const KEYS: Record<string, { roles: Role[]; secret?: boolean }> = {
+const ISTIO_1_0: MeshModel[] = ["istio-1.0"];
+const ISTIOD_MODELS: IstiodModel[] = ["primary-remote", "multi-primary"];
+
+/**
+ * Every key: the roles it belongs to (`seedRoles` where the istio-1.0 model differs), the models
+ * it applies to (all when absent), and whether it holds a credential.
+ */
+const KEYS: Record<string, { roles: Role[]; seedRoles?: Role[]; models?: MeshModel[]; secret?: boolean }> = {
     role: { roles: ["primary", "remote"] },
+    meshModel: { roles: ["primary", "remote"] },
+    meshID: { roles: ["primary", "remote"], models: ISTIOD_MODELS },
+    network: { roles: ["primary", "remote"], models: ISTIOD_MODELS },
+    discoveryAddress: { roles: ["primary"], models: ["primary-remote"] },
+    injectionAddress: { roles: ["primary"], models: ["primary-remote"] },
     kubeContext: { roles: ["primary", "remote"] },
     kubeconfig: { roles: ["primary", "remote"], secret: true },
     istioNamespace: { roles: ["primary", "remote"] },
@@ -106,8 +157,8 @@ const KEYS: Record<string, { roles: Role[]; secret?: boolean }> = {
     chartRepo: { roles: ["primary", "remote"] },
     chartVersion: { roles: ["primary", "remote"] },
     installMethod: { roles: ["primary", "remote"] },
-    controlPlaneSecurityEnabled: { roles: ["primary", "remote"] },
-    mtls: { roles: ["primary", "remote"] },
+    controlPlaneSecurityEnabled: { roles: ["primary", "remote"], models: ISTIO_1_0 },
+    mtls: { roles: ["primary", "remote"], models: ISTIO_1_0 },
     selfSignedCa: { roles: ["primary", "remote"] },
     cacerts: { roles: ["primary", "remote"] },
     injectionNamespaces: { roles: ["primary", "remote"] },
@@ -115,14 +166,14 @@ const KEYS: Record<string, { roles: Role[]; secret?: boolean }> = {
     podCidr: { roles: ["primary", "remote"] },
     serviceCidr: { roles: ["primary", "remote"] },
     values: { roles: ["primary", "remote"] },
-    envoyStatsd: { roles: ["primary"] },
-    endpointExposure: { roles: ["primary"] },
+    envoyStatsd: { roles: ["primary"], models: ISTIO_1_0 },
+    endpointExposure: { roles: ["primary"], models: ISTIO_1_0 },
     primaryStack: { roles: ["remote"] },
     primaryKubeContext: { roles: ["remote"] },
     primaryKubeconfig: { roles: ["remote"], secret: true },
-    clusterName: { roles: ["remote"] },
-    remotePilotCreateSvcEndpoint: { roles: ["remote"] },
-    apiServerAddress: { roles: ["remote"] },
+    clusterName: { roles: ["primary", "remote"], seedRoles: ["remote"] },
+    remotePilotCreateSvcEndpoint: { roles: ["remote"], models: ISTIO_1_0 },
+    apiServerAddress: { roles: ["primary", "remote"], seedRoles: ["remote"] },
     mirrorServices: { roles: ["remote"] },
 };
 
@@ -145,14 +196,20 @@ export function parseStackConfig(
     const r = new RawConfig(raw, projectDir);
     const role = r.oneOf("role", ["primary", "remote"] as const, undefined,
         "set it with `pulumi config set role primary` (or `remote`)");
+    const meshModel = r.oneOf("meshModel", MESH_MODELS, MESH_MODELS[0]);
     for (const key of Object.keys(raw)) {
         const known = KEYS[key];
         if (!known) {
             throw new ConfigError(key, raw[key], "is not a key this program knows",
                 `remove it, or use one of: ${CONFIG_KEYS.join(", ")}`);
         }
-        if (!known.roles.includes(role)) {
-            throw new ConfigError(key, raw[key], `belongs to the ${known.roles[0]} stack, and this stack's role is ${role}`,
+        if (known.models && !known.models.includes(meshModel)) {
+            throw new ConfigError(key, raw[key], `applies to the ${known.models.join(" and ")} model${known.models.length > 1 ? "s" : ""}, ` +
+                `and this stack's meshModel is ${meshModel}`, `remove it with \`pulumi config rm ${key}\``);
+        }
+        const roles = meshModel === "istio-1.0" ? known.seedRoles ?? known.roles : known.roles;
+        if (!roles.includes(role)) {
+            throw new ConfigError(key, raw[key], `belongs to the ${roles[0]} stack, and this stack's role is ${role}`,
                 `remove it with \`pulumi config rm ${key}\``);
         }
         if (known.secret && !secretKeys.has(key)) {
@@ -162,9 +219,10 @@ export function parseStackConfig(
     }
 
     const common = {
+        meshModel,
         cluster: r.clusterAccess("kubeContext", "kubeconfig"),
         istioNamespace: r.dnsLabel("istioNamespace", "istio-system"),
-        chart: r.chartSource(),
+        chart: r.chartSource(CHARTS_OF[meshModel]),
         installMethod: r.oneOf("installMethod", ["template", "release"] as const, "template"),
         caBundle: r.caBundle(secretKeys.has("cacerts")),
         injectionNamespaces: r.dnsLabelList("injectionNamespaces", ["default"]),
@@ -175,6 +233,42 @@ export function parseStackConfig(
     };
     if (common.podCidr && common.serviceCidr) {
         checkOverlap("serviceCidr", common.serviceCidr, "this stack's podCidr", common.podCidr);
+    }
+
+    const clusterName = r.string("clusterName") ?? stackName;
+    if (!isDns1123Label(clusterName)) {
+        throw new ConfigError("clusterName", clusterName,
+            "is used as a Secret data key and name in the primary, which must be a DNS-1123 label " +
+            "(lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+            `set a valid name, e.g. \`pulumi config set clusterName ${suggestLabel(clusterName)}\``);
+    }
+    const apiServerAddress = r.string("apiServerAddress");
+    if (apiServerAddress !== undefined && !isHostAddress(hostOf(apiServerAddress))) {
+        throw new ConfigError("apiServerAddress", apiServerAddress, "is neither an IP address nor a DNS name",
+            "give the API server as https://HOST[:PORT] or HOST[:PORT], where HOST is an IP address or a DNS name");
+    }
+    const meshID = r.meshName("meshID");
+    const network = r.meshName("network");
+
+    if (role === "primary" && meshModel !== "istio-1.0") {
+        if (r.optionalBoolean("selfSignedCa") === false) {
+            requireCaBundle(common.caBundle, "istiod");
+        }
+        if (meshModel === "multi-primary" && common.caBundle === undefined) {
+            throw new ConfigError("cacerts", undefined, "every cluster of a multi-primary mesh runs its own istiod, and " +
+                "self-signed istiods each mint their own root, so workloads of different clusters would not trust each other",
+                "give each cluster an intermediate CA of one shared root: `pulumi config set --path cacerts.dir ./certs/<cluster>`");
+        }
+        return {
+            role, ...common,
+            security: { controlPlaneSecurityEnabled: true, mtlsEnabled: false, selfSignedCa: common.caBundle === undefined },
+            endpointExposure: "podIP",
+            envoyStatsd: false,
+            mesh: { meshID: meshID ?? "mesh1", clusterName, network: network ?? "network1" },
+            discoveryAddress: meshModel === "primary-remote" ? r.discoveryAddress() : undefined,
+            injectionAddress: r.hostPort("injectionAddress"),
+            apiServerAddress,
+        };
     }
 
     if (role === "primary") {
@@ -193,18 +287,6 @@ export function parseStackConfig(
         };
     }
 
-    const clusterName = r.string("clusterName") ?? stackName;
-    if (!isDns1123Label(clusterName)) {
-        throw new ConfigError("clusterName", clusterName,
-            "is used as a Secret data key and name in the primary, which must be a DNS-1123 label " +
-            "(lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
-            `set a valid name, e.g. \`pulumi config set clusterName ${suggestLabel(clusterName)}\``);
-    }
-    const apiServerAddress = r.string("apiServerAddress");
-    if (apiServerAddress !== undefined && !isHostAddress(hostOf(apiServerAddress))) {
-        throw new ConfigError("apiServerAddress", apiServerAddress, "is neither an IP address nor a DNS name",
-            "give the API server as https://HOST[:PORT] or HOST[:PORT], where HOST is an IP address or a DNS name");
-    }
     const primaryStack = r.string("primaryStack");
     if (!primaryStack) {
         throw new ConfigError("primaryStack", undefined, "a remote must know its primary stack",
@@ -220,8 +302,16 @@ export function parseStackConfig(
         },
         remotePilotCreateSvcEndpoint: r.boolean("remotePilotCreateSvcEndpoint", false),
         mirrorServices: r.mirrorServices(),
+        mesh: meshModel === "istio-1.0" ? undefined : { meshID, network },
     };
 }
+
+/** The charts each model installs, as paths under chartDir (also their names in a chart repository). */
+export const CHARTS_OF: Record<MeshModel, ReadonlyArray<{ readonly name: string; readonly dir: string }>> = {
+    "istio-1.0": [{ name: "istio", dir: "istio" }, { name: "istio-remote", dir: "istio-remote" }],
+    "primary-remote": [{ name: "base", dir: "base" }, { name: "istiod", dir: "istio-control/istio-discovery" }],
+    "multi-primary": [{ name: "base", dir: "base" }, { name: "istiod", dir: "istio-control/istio-discovery" }],
+};
 
 /**
  * The raw config without the values that equal Pulumi.yaml's declared defaults: Pulumi fills
@@ -243,10 +333,10 @@ export function withoutProjectDefaults(raw: Record<string, string>, defaults: Re
         !(key in defaults) || normalise(value) !== normalise(defaults[key])));
 }
 
-/** Throws unless a CA bundle is configured: selfSignedCa=false makes Citadel need one. */
-export function requireCaBundle(bundle: CaBundle | undefined): asserts bundle is CaBundle {
+/** Throws unless a CA bundle is configured: selfSignedCa=false makes Citadel (or istiod) need one. */
+export function requireCaBundle(bundle: CaBundle | undefined, signer = "Citadel"): asserts bundle is CaBundle {
     if (!bundle) {
-        throw new ConfigError("cacerts", undefined, "selfSignedCa is false, so Citadel needs the `cacerts` secret",
+        throw new ConfigError("cacerts", undefined, `selfSignedCa is false, so ${signer} needs the \`cacerts\` secret`,
             "set `cacerts.dir` to a directory with ca-cert.pem, ca-key.pem, root-cert.pem and cert-chain.pem " +
             "(`pulumi config set --path cacerts.dir ./certs`), or set selfSignedCa to true");
     }
@@ -296,6 +386,47 @@ class RawConfig {
                 fix ?? `set it with \`pulumi config set ${key} ${allowed[0]}\``);
         }
         return value as T;
+    }
+
+    /** meshID and network: free-form names in Istio, kept to DNS-1123 labels here so they fit a label value. */
+    meshName(key: string): string | undefined {
+        const value = this.string(key);
+        if (value !== undefined && !isDns1123Label(value)) {
+            throw new ConfigError(key, value, "must be a DNS-1123 label (it becomes a label value on namespaces and pods)",
+                `use lower-case letters, digits and '-', e.g. ${suggestLabel(value)}`);
+        }
+        return value;
+    }
+
+    /** HOST[:PORT]: an IP address or DNS name, and an optional port. */
+    hostPort(key: string): string | undefined {
+        const value = this.string(key);
+        if (value !== undefined && (!isHostAddress(hostOf(value)) || /^https?:\/\//.test(value))) {
+            throw new ConfigError(key, value, "is not HOST[:PORT] (an IP address or DNS name, and an optional port)",
+                `give it without a scheme, e.g. \`pulumi config set ${key} 192.0.2.10:15017\``);
+        }
+        return value;
+    }
+
+    /** Where the remotes reach istiod: a DNS name or an IP they can route to, never loopback. */
+    discoveryAddress(): string {
+        const value = this.string("discoveryAddress");
+        if (value === undefined) {
+            throw new ConfigError("discoveryAddress", undefined,
+                "the remotes of a primary-remote mesh reach istiod (ports 15012 and 15017) at this address",
+                "set it to the DNS name or IP of the primary's east-west gateway or of a load balancer in front of istiod, " +
+                "e.g. `pulumi config set discoveryAddress istiod.mesh.example.com`");
+        }
+        if (!isHostAddress(value)) {
+            throw new ConfigError("discoveryAddress", value, "is neither an IP address nor a DNS name",
+                "give a bare host, without scheme or port: the remotes dial ports 15012 and 15017 on it");
+        }
+        if (isLoopback(value)) {
+            throw new ConfigError("discoveryAddress", value, "is a loopback address, which Kubernetes refuses in the " +
+                "remote's EndpointSlice, and which the remotes' pods could not reach istiod at",
+                "give a DNS name (a host name is written as an ExternalName Service) or a routable IP");
+        }
+        return value;
     }
 
     optionalBoolean(key: string): boolean | undefined {
@@ -375,7 +506,7 @@ class RawConfig {
         return { kubeContext, kubeconfig };
     }
 
-    chartSource(): ChartSource {
+    chartSource(charts: ReadonlyArray<{ readonly dir: string }>): ChartSource {
         const dir = this.string("chartDir");
         const repo = this.string("chartRepo");
         const version = this.string("chartVersion");
@@ -383,11 +514,12 @@ class RawConfig {
             if (repo !== undefined) {
                 throw new ConfigError("chartRepo", repo, "is set together with chartDir", "set only one of chartDir and chartRepo");
             }
-            const resolved = path.resolve(this.projectDir, dir);
-            for (const chart of ["istio", "istio-remote"]) {
-                if (!fs.existsSync(path.join(resolved, chart, "Chart.yaml"))) {
-                    throw new ConfigError("chartDir", dir, `has no ${chart}/Chart.yaml`,
-                        "point it at your Istio release's install/kubernetes/helm directory");
+            const resolved = path.resolve(this.projectDir, dir.replace(/^~(?=\/|$)/, os.homedir()));
+            for (const chart of charts) {
+                if (!fs.existsSync(path.join(resolved, chart.dir, "Chart.yaml"))) {
+                    throw new ConfigError("chartDir", dir, `has no ${chart.dir}/Chart.yaml`,
+                        charts[0].dir === "istio" ? "point it at your Istio 1.0 release's install/kubernetes/helm directory"
+                            : "point it at your Istio release's manifests/charts directory");
                 }
             }
             return { kind: "dir", dir: resolved };

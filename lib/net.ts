@@ -82,3 +82,15 @@ function ipv6ToBigInt(address: string): bigint {
     const parts = [...headParts, ...Array(tail === undefined ? 0 : missing).fill("0"), ...tailParts];
     return parts.reduce((acc, hextet) => (acc << 16n) | BigInt(parseInt(hextet, 16)), 0n);
 }
+
+/** True for addresses on the loopback interface: 127.0.0.0/8, ::1, and the name localhost. */
+export function isLoopback(host: string): boolean {
+    const family = net.isIP(host);
+    if (family === 4) {
+        return host.startsWith("127.");
+    }
+    if (family === 6) {
+        return ipv6ToBigInt(host) === 1n;
+    }
+    return host === "localhost" || host.endsWith(".localhost");
+}

@@ -1,41 +1,82 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkOverlap, RemoteConfig, requireCaBundle } from "./config";
+import { checkOverlap, IstiodModel, MeshIdentity, MeshModel, RemoteConfig, requireCaBundle } from "./config";
 import { certificateFingerprint } from "./pki";
 import { ConfigError } from "./errors";
 import { PrimaryEndpoints, SecuritySettings } from "./values";
 
-/** The primary's outputs a remote cannot join without (SPEC §4). */
-const REQUIRED_OUTPUTS = [
-    "pilotAddress", "policyAddress", "telemetryAddress", "zipkinAddress",
-    "istioNamespace", "controlPlaneSecurityEnabled", "mtlsEnabled", "selfSignedCa",
-] as const;
+/** Each model's primary outputs a remote cannot join without, then those that may be absent. */
+const OUTPUTS_OF: Record<MeshModel, { required: readonly string[]; optional: readonly string[] }> = {
+    "istio-1.0": {
+        required: ["pilotAddress", "policyAddress", "telemetryAddress", "zipkinAddress",
+            "istioNamespace", "controlPlaneSecurityEnabled", "mtlsEnabled", "selfSignedCa"],
+        optional: ["statsdAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
+    },
+    "primary-remote": {
+        required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "discoveryAddress"],
+        optional: ["injectionAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
+    },
+    "multi-primary": {
+        required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "readerKubeconfig"],
+        optional: ["podCidr", "serviceCidr", "rootCertFingerprint"],
+    },
+};
 
-/** The primary's outputs that may be absent. */
-const OPTIONAL_OUTPUTS = ["statsdAddress", "podCidr", "serviceCidr", "rootCertFingerprint"] as const;
+/** The istio-1.0 primary's contract outputs, plus the fingerprint of its CA root when it uses cacerts. */
+export type SeedPrimaryOutputs = PrimaryEndpoints & { readonly meshModel: "istio-1.0"; readonly rootCertFingerprint?: string };
 
-/** The primary's contract outputs, plus the fingerprint of its CA root when it uses cacerts. */
-export type PrimaryOutputs = PrimaryEndpoints & { readonly rootCertFingerprint?: string };
+/** An istiod primary's outputs. */
+export interface IstiodPrimaryOutputs extends MeshIdentity {
+    /** How the mesh is built. */
+    readonly meshModel: IstiodModel;
+    /** The primary's Istio namespace. */
+    readonly istioNamespace: string;
+    /** primary-remote: where the remotes reach istiod. */
+    readonly discoveryAddress?: string;
+    /** primary-remote: HOST[:PORT] of istiod's injection webhook for API servers outside the cluster network. */
+    readonly injectionAddress?: string;
+    /** multi-primary: the kubeconfig of the primary's reader account, for the other primaries (a secret). */
+    readonly readerKubeconfig?: pulumi.Output<string>;
+    /** The primary's pod range, when configured. */
+    readonly podCidr?: string;
+    /** The primary's service range, when configured. */
+    readonly serviceCidr?: string;
+    /** SHA-256 of the mesh root, when the primary plugs in a CA. */
+    readonly rootCertFingerprint?: string;
+}
+
+/** A primary's outputs, of whichever model it runs. */
+export type PrimaryOutputs = SeedPrimaryOutputs | IstiodPrimaryOutputs;
 
 /**
  * Reads the primary stack's outputs through a StackReference and waits for them, so that a
- * remote's checks against the primary run before the remote registers anything.
+ * remote's checks against the primary run before the remote registers anything. Secret outputs
+ * stay secret: they come back as secret Outputs.
  */
 export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryOutputs> {
     const ref = new pulumi.StackReference("primary", { name: primaryStack });
     const notDeployed = (why: string) => new ConfigError("primaryStack", primaryStack, why,
         "run `pulumi up -s primary` first (or point primaryStack at the primary's stack, e.g. organization/istio-multicluster/primary)");
-    const values: Record<string, unknown> = {};
-    for (const name of [...REQUIRED_OUTPUTS, ...OPTIONAL_OUTPUTS]) {
+    const read = async (name: string): Promise<unknown> => {
         let details: pulumi.StackReferenceOutputDetails;
         try {
             details = await ref.getOutputDetails(name);
         } catch (err) {
             throw notDeployed(`the stack could not be read (${(err as Error).message.split("\n")[0]})`);
         }
-        values[name] = details.value ?? details.secretValue;
+        return details.secretValue !== undefined ? pulumi.secret(details.secretValue) : details.value;
+    };
+    // A primary deployed before models existed exports no meshModel: it runs Istio 1.0's flow.
+    const meshModel = ((await read("meshModel")) ?? "istio-1.0") as MeshModel;
+    const expected = OUTPUTS_OF[meshModel];
+    if (!expected) {
+        throw notDeployed(`the primary exports meshModel ${JSON.stringify(meshModel)}, which this program does not know`);
     }
-    const missing = REQUIRED_OUTPUTS.filter((name) => values[name] === undefined || values[name] === "");
-    if (missing.length === REQUIRED_OUTPUTS.length) {
+    const values: Record<string, unknown> = { meshModel };
+    for (const name of [...expected.required, ...expected.optional]) {
+        values[name] ??= await read(name);
+    }
+    const missing = expected.required.filter((name) => values[name] === undefined || values[name] === "");
+    if (missing.length >= expected.required.length - 1) {
         throw notDeployed("the primary stack has no endpoint outputs: it has never been deployed");
     }
     if (missing.length > 0) {
@@ -45,21 +86,51 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
 }
 
 /**
+ * Checks that a remote's model and mesh agree with its primary's, before anything is made: the
+ * same meshModel and meshID, a cluster name of its own, and (until cross-network gateways are
+ * installed) the primary's network. Returns the remote's mesh identity.
+ */
+export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: PrimaryOutputs): MeshIdentity | undefined {
+    if (remote.meshModel !== primary.meshModel) {
+        throw new ConfigError("meshModel", remote.meshModel, `differs from the primary's (${primary.meshModel}); ` +
+            "a remote joins its primary's mesh the way that mesh is built",
+            `set it to ${primary.meshModel} (\`pulumi config set meshModel ${primary.meshModel}\`), or point primaryStack at a ${remote.meshModel} primary`);
+    }
+    if (primary.meshModel === "istio-1.0") {
+        return undefined;
+    }
+    const mine = remote.mesh ?? {};
+    if (mine.meshID !== undefined && mine.meshID !== primary.meshID) {
+        throw new ConfigError("meshID", mine.meshID, `differs from the primary's (${primary.meshID}); every cluster of a mesh has its meshID`,
+            `set it to ${primary.meshID}, or remove it to inherit the primary's`);
+    }
+    if (mine.network !== undefined && mine.network !== primary.network) {
+        throw new ConfigError("network", mine.network, `differs from the primary's (${primary.network}); clusters on ` +
+            "different networks reach each other only through east-west gateways, which this program does not install yet",
+            `put the cluster on the primary's network (${primary.network}), or remove the key to inherit it`);
+    }
+    if (remote.clusterName === primary.clusterName) {
+        throw new ConfigError("clusterName", remote.clusterName, "is the primary's cluster name; every cluster of a mesh needs its own",
+            "set another name, e.g. `pulumi config set clusterName remote-a`");
+    }
+    if (remote.caBundle && primary.meshModel === "primary-remote") {
+        throw new ConfigError("cacerts", "[cacerts]", "a primary-remote remote runs no istiod of its own: the primary's " +
+            "istiod signs its workloads' certificates, so a CA here would never be used", "remove it with `pulumi config rm cacerts`");
+    }
+    if (primary.meshModel === "multi-primary") {
+        requireSharedRoot(remote, primary.rootCertFingerprint, "istiod");
+    }
+    checkRanges(remote, primary);
+    return { meshID: primary.meshID, network: primary.network, clusterName: remote.clusterName };
+}
+
+/**
  * Checks a remote's config against the primary it joins: ranges must not overlap (S1), the
  * security switches must agree (S16, S17), and a CA bundle must share the primary's root.
  * Returns the security settings the remote's chart gets: the primary's.
  */
-export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: PrimaryOutputs): SecuritySettings {
-    const primaryRanges: Array<[string, string | undefined]> = [
-        ["the primary's podCidr", primary.podCidr], ["the primary's serviceCidr", primary.serviceCidr],
-    ];
-    for (const [key, range] of [["podCidr", remote.podCidr], ["serviceCidr", remote.serviceCidr]] as const) {
-        for (const [otherName, otherRange] of primaryRanges) {
-            if (range && otherRange) {
-                checkOverlap(key, range, otherName, otherRange);
-            }
-        }
-    }
+export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: SeedPrimaryOutputs): SecuritySettings {
+    checkRanges(remote, primary);
     const settings: SecuritySettings = {
         controlPlaneSecurityEnabled: primary.controlPlaneSecurityEnabled,
         mtlsEnabled: primary.mtlsEnabled,
@@ -77,13 +148,32 @@ export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: Primary
         }
     }
     if (!settings.selfSignedCa) {
-        requireCaBundle(remote.caBundle);
-        const mine = certificateFingerprint(remote.caBundle.rootCert);
-        if (primary.rootCertFingerprint && mine !== primary.rootCertFingerprint) {
-            throw new ConfigError("cacerts", "[root-cert.pem]", `its root (SHA-256 ${mine}) is not the primary's ` +
-                `(${primary.rootCertFingerprint}); workloads of the two clusters would not trust each other`,
-                "use a CA signed by the same root as the primary's cacerts");
-        }
+        requireSharedRoot(remote, primary.rootCertFingerprint, "Citadel");
     }
     return settings;
+}
+
+/** S1: the remote's ranges may not overlap the primary's. */
+function checkRanges(remote: RemoteConfig, primary: { podCidr?: string; serviceCidr?: string }): void {
+    const primaryRanges: Array<[string, string | undefined]> = [
+        ["the primary's podCidr", primary.podCidr], ["the primary's serviceCidr", primary.serviceCidr],
+    ];
+    for (const [key, range] of [["podCidr", remote.podCidr], ["serviceCidr", remote.serviceCidr]] as const) {
+        for (const [otherName, otherRange] of primaryRanges) {
+            if (range && otherRange) {
+                checkOverlap(key, range, otherName, otherRange);
+            }
+        }
+    }
+}
+
+/** The remote must plug in a CA, and it must chain to the primary's root. */
+function requireSharedRoot(remote: RemoteConfig, primaryRoot: string | undefined, signer: string): void {
+    requireCaBundle(remote.caBundle, signer);
+    const mine = certificateFingerprint(remote.caBundle.rootCert);
+    if (primaryRoot && mine !== primaryRoot) {
+        throw new ConfigError("cacerts", "[root-cert.pem]", `its root (SHA-256 ${mine}) is not the primary's ` +
+            `(${primaryRoot}); workloads of the two clusters would not trust each other`,
+            "use a CA signed by the same root as the primary's cacerts");
+    }
 }

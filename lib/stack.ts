@@ -40,7 +40,9 @@ export function projectDefaults(projectDir: string): Record<string, unknown> {
  * The API server URL the primary's Pilot dials to read a remote: `apiServerAddress` when set,
  * else the server of the remote's kubeconfig context.
  */
-export function apiServerFor(config: RemoteConfig, kubeconfigText = kubeconfigTextOf(config.cluster)): string {
+export function apiServerFor(
+    config: Pick<RemoteConfig, "apiServerAddress" | "cluster">, kubeconfigText = kubeconfigTextOf(config.cluster),
+): string {
     if (config.apiServerAddress) {
         return /^https?:\/\//.test(config.apiServerAddress) ? config.apiServerAddress : `https://${config.apiServerAddress}`;
     }
@@ -49,8 +51,8 @@ export function apiServerFor(config: RemoteConfig, kubeconfigText = kubeconfigTe
         : serverOfContext(kubeconfigText, config.cluster.kubeContext);
     if (!found.server) {
         throw new ConfigError("apiServerAddress", undefined,
-            `the remote's API server address could not be taken from its kubeconfig: ${found.problem}`,
-            "set apiServerAddress to the address the primary cluster reaches this cluster's API server at");
+            `this cluster's API server address could not be taken from its kubeconfig: ${found.problem}`,
+            "set apiServerAddress to the address the other clusters' control planes reach this cluster's API server at");
     }
     return found.server;
 }
@@ -60,11 +62,14 @@ export function apiServerFor(config: RemoteConfig, kubeconfigText = kubeconfigTe
  * would read already exist. Outside a preview the program reads after applying, so always true.
  */
 export async function deployedBefore(output: string): Promise<boolean> {
-    if (!pulumi.runtime.isDryRun()) {
-        return true;
-    }
+    return !pulumi.runtime.isDryRun() || await exportedBefore(output);
+}
+
+/** Whether this stack's last deployment exported `output` (read from its own last checkpoint). */
+export async function exportedBefore(output: string): Promise<boolean> {
     const self = new pulumi.StackReference("self", {
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
-    return (await self.getOutputDetails(output)).value !== undefined;
+    const details = await self.getOutputDetails(output);
+    return details.value !== undefined || details.secretValue !== undefined;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the real tools the end-to-end run needs, from pinned Go module versions, offline:
-# the Pulumi CLI and its Node.js language host, the Kubernetes provider plugin, and a
-# Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok).
+# the Pulumi CLI and its Node.js language host, the Kubernetes provider plugin, a Kubernetes
+# control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok), Istio
+# (pilot-discovery, istioctl and the charts of the same module version), helm and kubectl.
 #
 # Each family is a small wrapper module beside this script. Its binaries go to
 #   $ISTIO_MC_CACHE/toolchain/<family>-<key>/bin
@@ -27,10 +28,13 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 pulumi_version=v3.274.1
 kubernetes_provider_version=4.25.0
 kubernetes_version=v1.34.4
+istio_version=1.31-dev-eed52eb
+helm_version=v3.19.0
+kubectl_version=v1.34.0
 # Bump when a family's recipe below changes, so that caches built by the old recipe are not reused.
 recipe=1
 
-families=(pulumi pulumi-nodejs-host kubernetes-provider etcd kwok kubernetes)
+families=(pulumi pulumi-nodejs-host kubernetes-provider etcd kwok kubernetes istio helm)
 [ $# -gt 0 ] && families=("$@")
 kept=()
 for family in "${families[@]}"; do
@@ -52,7 +56,9 @@ fail() {
 family_dir() {
     local family=$1 key
     key=$( (cd "$here/$family" && cat go.mod go.sum ./*.go 2>/dev/null
-        echo "$pulumi_version $kubernetes_provider_version $kubernetes_version $recipe"; go env GOVERSION) |
+        echo "$pulumi_version $kubernetes_provider_version $kubernetes_version $recipe"
+        case $family in istio) echo "$istio_version" ;; helm) echo "$helm_version $kubectl_version" ;; esac
+        go env GOVERSION) |
         sha256sum | cut -c1-16)
     echo "$cache/toolchain/$family-$key"
 }
@@ -63,6 +69,18 @@ go_build() {
     logf=$(dirname "$out")/../build-$(basename "$out").log
     (cd "$build_src" && go build -trimpath -ldflags "-s -w $ldflags" -o "$out" "$pkg") >"$logf" 2>&1 ||
         fail "$family: go build $pkg" "$module" "$logf"
+}
+
+# The ldflags that stamp a Kubernetes version into a binary (else it reports v0.0.0).
+kubernetes_version_ldflags() {
+    local version=$1 minor ldflags=""
+    minor=${version#v1.}
+    minor=${minor%%.*}
+    for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+        ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+        ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+    done
+    echo "$ldflags"
 }
 
 build_family() {
@@ -103,17 +121,31 @@ build_family() {
             "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$kubernetes_provider_version"
         ;;
     kubernetes)
-        local minor=${kubernetes_version#v1.} ldflags=""
-        minor=${minor%%.*}
-        for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-            ldflags+=" -X $pkg.gitVersion=$kubernetes_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
-            ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
-        done
+        local ldflags
+        ldflags=$(kubernetes_version_ldflags "$kubernetes_version")
         for cmd in kube-apiserver kube-controller-manager kube-scheduler; do
             log "$family: $cmd"
             go_build "$family" k8s.io/kubernetes@$kubernetes_version "$out/bin/$cmd" \
                 k8s.io/kubernetes/cmd/$cmd "$ldflags"
         done
+        ;;
+    istio)
+        local module_dir
+        for cmd in pilot/cmd/pilot-discovery istioctl/cmd/istioctl; do
+            log "$family: $(basename $cmd)"
+            go_build "$family" istio.io/istio "$out/bin/$(basename $cmd)" istio.io/istio/$cmd \
+                "-X istio.io/istio/pkg/version.buildVersion=$istio_version"
+        done
+        # Istio's charts (base, istiod, gateway, ...) of the same module version: a dependency, read
+        # from the module cache at build time, never part of this repository.
+        module_dir=$(cd "$build_src" && go list -m -f '{{.Dir}}' istio.io/istio)
+        cp -r "$module_dir/manifests/charts" "$out/charts"
+        chmod -R u+w "$out/charts"
+        ;;
+    helm)
+        go_build "$family" helm.sh/helm/v3@$helm_version "$out/bin/helm" helm.sh/helm/v3/cmd/helm \
+            "-X helm.sh/helm/v3/internal/version.version=$helm_version"
+        go_build "$family" k8s.io/kubectl "$out/bin/kubectl" . "$(kubernetes_version_ldflags "$kubectl_version")"
         ;;
     etcd)
         go_build "$family" go.etcd.io/etcd/server/v3 "$out/bin/etcd" go.etcd.io/etcd/server/v3
@@ -152,6 +184,7 @@ for family in "${families[@]}"; do
         esac
     done
     [ -d "$out/stages" ] && ln -sfn "$out/stages" "$cache/toolchain/kwok-stages"
+    [ -d "$out/charts" ] && ln -sfn "$out/charts" "$cache/toolchain/istio-charts"
     log "$family: done in $((SECONDS - start))s"
 done
 log "all done in $((SECONDS - total_start))s; binaries in $bin_dir"

@@ -1,0 +1,81 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MeshIdentity, RemoteConfig } from "../lib/config";
+import { istiodCharts, istiodValues, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET, remoteSecretName } from "../lib/istiod";
+import { definedOnly } from "../lib/outputs";
+import { IstiodPrimaryOutputs } from "../lib/primary";
+import { IstioInstallation } from "./IstioInstallation";
+import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
+import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
+
+/** Arguments of MultiPrimaryPeer. */
+export interface MultiPrimaryPeerArgs {
+    /** This stack's validated config. */
+    readonly config: RemoteConfig;
+    /** The first primary's outputs, already checked against this config. */
+    readonly primary: IstiodPrimaryOutputs & { readonly readerKubeconfig: pulumi.Output<string> };
+    /** This cluster's mesh identity (meshID and network are the primary's). */
+    readonly mesh: MeshIdentity;
+    /** The API server URL the first primary's istiod dials to read this cluster. */
+    readonly apiServer: string;
+    /** This cluster's provider. */
+    readonly provider: k8s.Provider;
+    /** The first primary's provider, for this cluster's registration there. */
+    readonly primaryProvider: k8s.Provider;
+}
+
+/**
+ * Another primary of a multi-primary mesh: its own istiod (`base` and `istiod`, its own
+ * intermediate CA of the mesh's root), registered in the first primary, and the first primary
+ * registered here, so that each istiod reads both clusters. Leaving removes both registrations.
+ */
+export class MultiPrimaryPeer extends pulumi.ComponentResource {
+    /** This stack's outputs. */
+    public readonly outputs: Record<string, unknown>;
+
+    constructor(name: string, args: MultiPrimaryPeerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:MultiPrimaryPeer", name, {}, opts);
+        const cfg = args.config;
+        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
+        const installation = new IstioInstallation(name, {
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, istiodValues(cfg.istioNamespace, args.mesh, false)),
+            source: cfg.chart,
+            installMethod: cfg.installMethod,
+            namespace: cfg.istioNamespace,
+            namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
+            caBundle: cfg.caBundle,
+            injectionNamespaces: injected,
+            provider: args.provider,
+        }, { parent: this });
+
+        const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
+            account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
+            namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
+        }, { parent: this, dependsOn: installation });
+
+        const registration = new RemoteClusterRegistration(`${name}-registration`, {
+            clusterName: cfg.clusterName,
+            secretName: remoteSecretName(cfg.clusterName),
+            namespace: args.primary.istioNamespace,
+            kubeconfig: reader.kubeconfig,
+            provider: args.primaryProvider,
+        }, { parent: this });
+
+        new RemoteClusterRegistration(`${name}-primary-registration`, {
+            clusterName: args.primary.clusterName,
+            secretName: remoteSecretName(args.primary.clusterName),
+            namespace: cfg.istioNamespace,
+            kubeconfig: args.primary.readerKubeconfig,
+            provider: args.provider,
+        }, { parent: this, dependsOn: installation });
+
+        this.outputs = definedOnly({
+            meshModel: cfg.meshModel,
+            ...args.mesh,
+            remoteSecretName: registration.secretName,
+            kubeconfig: reader.kubeconfig,
+            injectedNamespaces: injected,
+        });
+        this.registerOutputs(this.outputs);
+    }
+}

@@ -1,0 +1,78 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MeshIdentity, RemoteConfig } from "../lib/config";
+import {
+    CONTROL_PLANE_CLUSTERS_ANNOTATION, istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET,
+    remoteIstiodValues, remoteSecretName,
+} from "../lib/istiod";
+import { definedOnly } from "../lib/outputs";
+import { IstiodPrimaryOutputs } from "../lib/primary";
+import { IstioInstallation } from "./IstioInstallation";
+import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
+import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
+
+/** Arguments of PrimaryRemoteMember. */
+export interface PrimaryRemoteMemberArgs {
+    /** The remote stack's validated config. */
+    readonly config: RemoteConfig;
+    /** The primary's outputs, already checked against this config. */
+    readonly primary: IstiodPrimaryOutputs & { readonly discoveryAddress: string };
+    /** This cluster's mesh identity (meshID and network are the primary's). */
+    readonly mesh: MeshIdentity;
+    /** The API server URL the primary's istiod dials to read this cluster. */
+    readonly apiServer: string;
+    /** This (remote) cluster's provider. */
+    readonly provider: k8s.Provider;
+    /** The primary cluster's provider, for the registration secret. */
+    readonly primaryProvider: k8s.Provider;
+}
+
+/**
+ * A remote of a primary-remote mesh: no istiod of its own. Its Istio namespace names the primary
+ * as its control plane and carries its network; `base` and `istiod` with the `remote` profile
+ * point the proxies and the injection webhook at the primary's istiod; the reader account's
+ * kubeconfig is registered in the primary exactly as `istioctl create-remote-secret` writes it.
+ */
+export class PrimaryRemoteMember extends pulumi.ComponentResource {
+    /** The remote stack's outputs. */
+    public readonly outputs: Record<string, unknown>;
+
+    constructor(name: string, args: PrimaryRemoteMemberArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:PrimaryRemoteMember", name, {}, opts);
+        const cfg = args.config;
+        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
+        const installation = new IstioInstallation(name, {
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary)),
+            source: cfg.chart,
+            installMethod: cfg.installMethod,
+            namespace: cfg.istioNamespace,
+            namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
+            namespaceAnnotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: args.primary.clusterName },
+            injectionNamespaces: injected,
+            provider: args.provider,
+        }, { parent: this });
+
+        const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
+            account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
+            namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
+        }, { parent: this, dependsOn: installation });
+
+        const registration = new RemoteClusterRegistration(`${name}-registration`, {
+            clusterName: cfg.clusterName,
+            secretName: remoteSecretName(cfg.clusterName),
+            namespace: args.primary.istioNamespace,
+            kubeconfig: reader.kubeconfig,
+            provider: args.primaryProvider,
+        }, { parent: this });
+
+        this.outputs = definedOnly({
+            meshModel: cfg.meshModel,
+            ...args.mesh,
+            remoteSecretName: registration.secretName,
+            kubeconfig: reader.kubeconfig,
+            injectedNamespaces: injected,
+            discoveryAddress: args.primary.discoveryAddress,
+        });
+        this.registerOutputs(this.outputs);
+    }
+}

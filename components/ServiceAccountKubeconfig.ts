@@ -1,0 +1,61 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { renderKubeconfig } from "../lib/kubeconfig";
+
+/** Arguments of ServiceAccountKubeconfig. */
+export interface ServiceAccountKubeconfigArgs {
+    /** The service account (created by a chart): `istio-multi`, or `istio-reader-service-account`. */
+    readonly account: string;
+    /** The name of the token secret to create for it. */
+    readonly tokenSecretName: string;
+    /** The account's namespace. */
+    readonly namespace: pulumi.Input<string>;
+    /** The cluster's name in the mesh: the kubeconfig's cluster, context and user. */
+    readonly clusterName: string;
+    /** The cluster's API server URL as another cluster's control plane must dial it. */
+    readonly server: string;
+    /** The cluster's provider. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * A kubeconfig that lets another cluster's control plane read this one as a service account.
+ * Kubernetes ≥ 1.24 no longer makes a token secret for a service account, so this creates one
+ * and lets the token controller fill it (the provider waits for the token); the kubeconfig is
+ * built from that token, the cluster CA it carries, and the API server address.
+ */
+export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
+    /** A kubeconfig that authenticates as the account; a Pulumi secret. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** The token secret's name. */
+    public readonly tokenSecretName: pulumi.Output<string>;
+
+    constructor(name: string, args: ServiceAccountKubeconfigArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Named IstioMultiAccount before it served the reader account of today's Istio too.
+        super("istio-multicluster:index:ServiceAccountKubeconfig", name, {},
+            { ...opts, aliases: [{ type: "istio-multicluster:index:IstioMultiAccount" }, ...(opts?.aliases ?? [])] });
+        const tokenSecret = new k8s.core.v1.Secret(name, {
+            metadata: {
+                name: args.tokenSecretName,
+                namespace: args.namespace,
+                annotations: { "kubernetes.io/service-account.name": args.account },
+            },
+            type: "kubernetes.io/service-account-token",
+        }, { parent: this, provider: args.provider });
+
+        this.tokenSecretName = tokenSecret.metadata.name;
+        this.kubeconfig = pulumi.secret(tokenSecret.data.apply((data) => {
+            if (!data?.token || !data["ca.crt"]) {
+                throw new Error(`secret ${args.tokenSecretName} was not filled by the cluster's token controller; ` +
+                    "is kube-controller-manager running with a service-account private key?");
+            }
+            return renderKubeconfig({
+                clusterName: args.clusterName,
+                server: args.server,
+                caData: data["ca.crt"],
+                token: Buffer.from(data.token, "base64").toString("utf8"),
+            });
+        }));
+        this.registerOutputs({ kubeconfig: this.kubeconfig, tokenSecretName: this.tokenSecretName });
+    }
+}
