@@ -2,6 +2,7 @@
 // Automation API, driving the same project and stack files as the `pulumi` CLI does.
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
+import * as http from "http";
 import * as path from "path";
 import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
 import { Fleet, FleetStack, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
@@ -12,7 +13,7 @@ import { drift, RemoteFacts, statusRow, StatusRow, statusTable } from "../lib/me
 const VERBS: Record<string, { args: string; help: string }> = {
     up: { args: "[--remotes a,b]", help: "Deploy the primary, then the remotes in parallel; a summary table at the end." },
     preview: { args: "[--remotes a,b]", help: "Every stack's diff, grouped per stack; \"no changes\" when there are none." },
-    status: { args: "[--json]", help: "One row per remote: registered, addresses current, token valid, read-only. Exit 1 on any problem." },
+    status: { args: "[--json] [--istiod URL]", help: "One row per remote: registered, addresses current, token valid, read-only, and with --istiod (the primary istiod's debug port, e.g. http://10.0.0.5:15014) istiod's own view. Exit 1 on any problem." },
     heal: { args: "", help: "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted." },
     down: { args: "[--remotes a,b]", help: "Destroy the remotes in parallel, then the primary; with --remotes only those remotes." },
     "add-remote": { args: "NAME --context CTX [--pod-cidr R] [--service-cidr R]", help: "Write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml." },
@@ -31,6 +32,7 @@ export interface Command {
     readonly context?: string;
     readonly podCidr?: string;
     readonly serviceCidr?: string;
+    readonly istiod?: string;
 }
 
 /** Parses `mesh` arguments; throws a UsageError naming what is wrong. */
@@ -45,7 +47,7 @@ export function parseArgs(argv: string[]): Command {
     const flags: Record<string, string | true> = {};
     const positional: string[] = [];
     const allowed: Record<string, string[]> = {
-        up: ["--remotes"], preview: ["--remotes"], down: ["--remotes"], status: ["--json"], heal: [],
+        up: ["--remotes"], preview: ["--remotes"], down: ["--remotes"], status: ["--json", "--istiod"], heal: [],
         "add-remote": ["--context", "--pod-cidr", "--service-cidr"],
     };
     for (let i = 0; i < rest.length; i++) {
@@ -83,7 +85,7 @@ export function parseArgs(argv: string[]): Command {
     }
     const remotes = typeof flags["--remotes"] === "string" ? flags["--remotes"].split(",").filter((r) => r) : undefined;
     return {
-        verb, help: false, remotes, json: flags["--json"] === true, name: positional[0],
+        verb, help: false, remotes, json: flags["--json"] === true, name: positional[0], istiod: flags["--istiod"] as string | undefined,
         context: flags["--context"] as string | undefined,
         podCidr: flags["--pod-cidr"] as string | undefined,
         serviceCidr: flags["--service-cidr"] as string | undefined,
@@ -257,14 +259,36 @@ const WRITES_TO_REFUSE: ReadonlyArray<{ verb: string; resource: string; group?: 
     { verb: "get", resource: "secrets" }, { verb: "create", resource: "deployments", group: "apps" },
 ];
 
-async function remoteFacts(remote: FleetStack, primary: KubeIdentity, istioNamespace: string): Promise<RemoteFacts> {
+/** What the primary's istiod says of each cluster it reads (its /debug/clusterz), or undefined when not asked. */
+async function istiodClusters(debugUrl: string | undefined): Promise<Record<string, string> | undefined> {
+    if (debugUrl === undefined) {
+        return undefined;
+    }
+    const url = new URL("/debug/clusterz", debugUrl);
+    const body = await new Promise<string>((resolve, reject) => {
+        http.get(url, { timeout: 5000 }, (res) => {
+            let text = "";
+            res.on("data", (d) => (text += d));
+            res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
+        }).on("error", (err) => reject(new Error(`istiod's debug port ${url} does not answer: ${err.message}`)));
+    });
+    return Object.fromEntries((JSON.parse(body) as Array<{ id: string; syncStatus: string }>).map((c) => [c.id, c.syncStatus]));
+}
+
+async function remoteFacts(
+    remote: FleetStack, primary: KubeIdentity, istioNamespace: string, istiod: Record<string, string> | undefined,
+): Promise<RemoteFacts> {
     const stack = await openStack(remote.name, false);
     const outputs = await outputValues(stack);
     const clusterName = (outputs.clusterName as string | undefined) ?? remote.name;
     if (!outputs.kubeconfig) {
         throw new UsageError(`stack "${remote.name}" has not been deployed; run \`mesh up\` first`);
     }
-    const secret = await request(primary, "GET", `/api/v1/namespaces/${istioNamespace}/secrets/${clusterName}`);
+    // Istio 1.0's remotes register istio-multi under the cluster's name; today's, the reader account as istioctl does.
+    const seed = outputs.meshModel === undefined;
+    const secretName = (outputs.remoteSecretName as string | undefined) ?? clusterName;
+    const account = seed ? "istio-multi" : "istio-reader-service-account";
+    const secret = await request(primary, "GET", `/api/v1/namespaces/${istioNamespace}/secrets/${secretName}`);
     const registration = secret.status === 200
         ? { labels: secret.body.metadata.labels ?? {}, keys: Object.keys(secret.body.data ?? {}) } : undefined;
     const token = identityFromKubeconfig(outputs.kubeconfig);
@@ -276,7 +300,8 @@ async function remoteFacts(remote: FleetStack, primary: KubeIdentity, istioNames
             : `token check failed: ${review.status} ${JSON.stringify(review.body).slice(0, 120)}` };
     const allowedWrites: string[] = [];
     if (tokenIdentity.username) {
-        for (const w of WRITES_TO_REFUSE) {
+        // Today's reader account reads secrets by design (istiod resolves gateway credentials through it).
+        for (const w of WRITES_TO_REFUSE.filter((w) => seed || w.verb !== "get")) {
             const r = await request(token, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {
                 apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview",
                 spec: { resourceAttributes: { verb: w.verb, resource: w.resource, group: w.group ?? "" } },
@@ -286,27 +311,33 @@ async function remoteFacts(remote: FleetStack, primary: KubeIdentity, istioNames
             }
         }
     }
-    return { stack: remote.name, clusterName, registration, renderedWith: outputs.controlPlaneAddresses ?? {}, tokenIdentity, allowedWrites };
+    const renderedWith = seed ? outputs.controlPlaneAddresses ?? {} : outputs.discoveryAddress ? { discoveryAddress: outputs.discoveryAddress } : {};
+    return {
+        stack: remote.name, clusterName, secretName, account, registration, renderedWith, tokenIdentity, allowedWrites,
+        istiodView: istiod === undefined ? undefined : istiod[clusterName] ?? "absent",
+    };
 }
 
-async function status(fleet: Fleet, json: boolean): Promise<number> {
+async function status(fleet: Fleet, json: boolean, istiodDebug: string | undefined): Promise<number> {
     const primaryStack = await openStack(fleet.primary.name, false);
     const outputs = await outputValues(primaryStack);
-    if (!outputs.pilotAddress) {
+    if (!outputs.pilotAddress && !outputs.meshModel) {
         throw new UsageError(`stack "${fleet.primary.name}" has not been deployed; run \`mesh up\` first`);
     }
     const primary = await clusterIdentity(primaryStack, fleet.primary, "kubeContext", "kubeconfig");
-    const current = await currentPrimaryAddresses(fleet, outputs, primary);
+    const current = outputs.meshModel ? outputs : await currentPrimaryAddresses(fleet, outputs, primary);
+    const istiod = await istiodClusters(istiodDebug);
     const rows: StatusRow[] = [];
     for (const remote of fleet.remotes) {
         try {
-            rows.push(statusRow(await remoteFacts(remote, primary, outputs.istioNamespace), current, outputs.istioNamespace));
+            rows.push(statusRow(await remoteFacts(remote, primary, outputs.istioNamespace, istiod), current, outputs.istioNamespace));
         } catch (err) {
             rows.push({ remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
-                problems: [(err as Error).message] });
+                istiod: "-", problems: [(err as Error).message] });
         }
     }
-    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, addresses: current }, remotes: rows }, null, 2) : statusTable(rows));
+    const primaryView = outputs.meshModel ? { meshModel: outputs.meshModel, discoveryAddress: outputs.discoveryAddress } : { addresses: current };
+    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows }, null, 2) : statusTable(rows));
     const broken = rows.filter((r) => r.problems.length > 0);
     if (!json && broken.length > 0) {
         const drifted = broken.filter((r) => !r.addressesCurrent).map((r) => r.remote);
@@ -369,7 +400,7 @@ export async function main(argv: string[]): Promise<number> {
             case "up": return await up(fleet, selectRemotes(fleet, cmd.remotes));
             case "preview": return await preview(fleet, selectRemotes(fleet, cmd.remotes));
             case "down": return await down(fleet, selectRemotes(fleet, cmd.remotes), cmd.remotes !== undefined);
-            case "status": return await status(fleet, cmd.json);
+            case "status": return await status(fleet, cmd.json, cmd.istiod);
             default: return await heal(fleet);
         }
     } catch (err) {

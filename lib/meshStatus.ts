@@ -1,15 +1,19 @@
-import { CONTROL_PLANE_SERVICES } from "./endpoints";
-
 /** What `mesh status` found about one remote. */
 export interface RemoteFacts {
     /** The remote's stack. */
     readonly stack: string;
-    /** Its cluster name (the registration secret's name and key). */
+    /** Its cluster name (the registration secret's key). */
     readonly clusterName: string;
+    /** The registration secret's name: the cluster name (istio-1.0) or istio-remote-secret-<cluster>. */
+    readonly secretName: string;
+    /** The service account the registered token must authenticate as: istio-multi, or istio-reader-service-account. */
+    readonly account: string;
     /** The registration secret in the primary, or undefined when there is none. */
     readonly registration?: { readonly labels: Record<string, string>; readonly keys: string[] };
-    /** The primary addresses the remote was last rendered with (its `controlPlaneAddresses` output). */
+    /** The primary addresses the remote was last rendered with (its `controlPlaneAddresses` or `discoveryAddress` output). */
     readonly renderedWith: Record<string, string>;
+    /** The primary istiod's own view of this cluster (its syncStatus, or "absent"); undefined when not asked. */
+    readonly istiodView?: string;
     /** Who the remote's istio-multi token authenticates as, or why it does not. */
     readonly tokenIdentity: { readonly username?: string; readonly problem?: string };
     /** The writes (or secret reads) the token is allowed, which must be none. */
@@ -24,8 +28,10 @@ export interface StatusRow {
     readonly registered: boolean;
     /** Rendered with the primary's current addresses. */
     readonly addressesCurrent: boolean;
-    /** The token still authenticates as istio-multi. */
+    /** The token still authenticates as the reading account. */
     readonly tokenValid: boolean;
+    /** istiod's view: synced, syncing, timeout, absent, or "-" when not asked. */
+    readonly istiod: string;
     /** The account can read but not write. */
     readonly readOnly: boolean;
     /** Each problem, in words. */
@@ -35,7 +41,7 @@ export interface StatusRow {
 /** The addresses that moved: output name → [rendered, current]. */
 export function drift(renderedWith: Record<string, string>, current: Record<string, string | undefined>): Record<string, [string, string]> {
     const moved: Record<string, [string, string]> = {};
-    for (const { output } of CONTROL_PLANE_SERVICES) {
+    for (const output of Object.keys(renderedWith)) {
         const was = renderedWith[output];
         const now = current[output];
         if (was !== undefined && now !== undefined && was !== now) {
@@ -50,7 +56,7 @@ export function statusRow(facts: RemoteFacts, currentAddresses: Record<string, s
     const problems: string[] = [];
     const reg = facts.registration;
     if (!reg) {
-        problems.push(`no registration secret ${istioNamespace}/${facts.clusterName} in the primary`);
+        problems.push(`no registration secret ${istioNamespace}/${facts.secretName} in the primary`);
     } else {
         if (reg.labels["istio/multiCluster"] !== "true") {
             problems.push("registration secret lacks the label istio/multiCluster=true");
@@ -63,19 +69,24 @@ export function statusRow(facts: RemoteFacts, currentAddresses: Record<string, s
     for (const [output, [was, now]] of Object.entries(moved)) {
         problems.push(`drift: ${output} is ${was} in the remote, the primary's is now ${now}`);
     }
-    const expected = `system:serviceaccount:${istioNamespace}:istio-multi`;
+    const expected = `system:serviceaccount:${istioNamespace}:${facts.account}`;
     const tokenValid = facts.tokenIdentity.username === expected;
     if (!tokenValid) {
         problems.push(facts.tokenIdentity.problem ?? `token authenticates as ${facts.tokenIdentity.username}, expected ${expected}`);
     }
     if (facts.allowedWrites.length > 0) {
-        problems.push(`istio-multi is not read-only: it may ${facts.allowedWrites.join(", ")}`);
+        problems.push(`${facts.account} is not read-only: it may ${facts.allowedWrites.join(", ")}`);
+    }
+    if (facts.istiodView !== undefined && facts.istiodView !== "synced") {
+        problems.push(facts.istiodView === "absent" ? "the primary's istiod does not list this cluster"
+            : `the primary's istiod reports this cluster ${facts.istiodView}`);
     }
     return {
         remote: facts.stack,
         registered: !!reg && problems.every((p) => !p.startsWith("registration") && !p.startsWith("no registration")),
         addressesCurrent: Object.keys(moved).length === 0,
         tokenValid,
+        istiod: facts.istiodView ?? "-",
         readOnly: facts.allowedWrites.length === 0,
         problems,
     };
@@ -85,10 +96,10 @@ export function statusRow(facts: RemoteFacts, currentAddresses: Record<string, s
 export function statusTable(rows: StatusRow[]): string {
     const mark = (ok: boolean) => (ok ? "ok" : "PROBLEM");
     const width = Math.max(6, ...rows.map((r) => r.remote.length));
-    const lines = [`${"remote".padEnd(width)}  registered  addresses  token    read-only  problems`];
+    const lines = [`${"remote".padEnd(width)}  registered  addresses  token    read-only  istiod   problems`];
     for (const r of rows) {
         lines.push(`${r.remote.padEnd(width)}  ${mark(r.registered).padEnd(10)}  ${(r.addressesCurrent ? "current" : "DRIFT").padEnd(9)}  ` +
-            `${mark(r.tokenValid).padEnd(7)}  ${mark(r.readOnly).padEnd(9)}  ${r.problems.join("; ") || "-"}`);
+            `${mark(r.tokenValid).padEnd(7)}  ${mark(r.readOnly).padEnd(9)}  ${r.istiod.padEnd(7)}  ${r.problems.join("; ") || "-"}`);
     }
     return lines.join("\n");
 }

@@ -187,7 +187,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
             if (opts.primaryOutputs === "missing") {
                 throw new Error(`unknown stack "${inputs.name}"`);
             }
-            return { name: inputs.name, outputs: opts.primaryOutputs ?? PRIMARY_OUTPUTS, secretOutputNames: [] };
+            return { name: inputs.name, outputs: opts.primaryOutputs ?? PRIMARY_OUTPUTS, secretOutputNames: ["readerKubeconfig"] };
         case "kubernetes:core/v1:Endpoints": {
             const ip = podIps[name];
             return { metadata: { name, namespace }, subsets: ip ? [{ addresses: [{ ip }] }] : [] };

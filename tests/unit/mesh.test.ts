@@ -11,6 +11,8 @@ import { ROOT } from "./harness";
 const HEALTHY: RemoteFacts = {
     stack: "remote-a",
     clusterName: "remote-a",
+    secretName: "remote-a",
+    account: "istio-multi",
     registration: { labels: { "istio/multiCluster": "true" }, keys: ["remote-a"] },
     renderedWith: { pilotAddress: "10.10.0.2", policyAddress: "10.10.0.5" },
     tokenIdentity: { username: "system:serviceaccount:istio-system:istio-multi" },
@@ -81,7 +83,7 @@ describe("mesh", () => {
     describe("status", () => {
         it("finds a healthy remote healthy", () => {
             assert.deepStrictEqual(statusRow(HEALTHY, CURRENT, "istio-system"),
-                { remote: "remote-a", registered: true, addressesCurrent: true, tokenValid: true, readOnly: true, problems: [] });
+                { remote: "remote-a", registered: true, addressesCurrent: true, tokenValid: true, readOnly: true, istiod: "-", problems: [] });
         });
         it("reports a missing registration secret", () => {
             const row = statusRow({ ...HEALTHY, registration: undefined }, CURRENT, "istio-system");
@@ -111,8 +113,21 @@ describe("mesh", () => {
         });
         it("prints one row per remote", () => {
             const table = statusTable([statusRow(HEALTHY, CURRENT, "istio-system"), statusRow({ ...HEALTHY, stack: "remote-b", registration: undefined }, CURRENT, "istio-system")]);
-            assert.match(table, /^remote-a +ok +current +ok +ok +-$/m);
-            assert.match(table, /^remote-b +PROBLEM +current +ok +ok +no registration secret/m);
+            assert.match(table, /^remote-a +ok +current +ok +ok +- +-$/m);
+            assert.match(table, /^remote-b +PROBLEM +current +ok +ok +- +no registration secret/m);
+        });
+        it("shows istiod's own view of a today's-Istio remote, and a problem unless it is synced", () => {
+            const reader = { ...HEALTHY, secretName: "istio-remote-secret-remote-a", account: "istio-reader-service-account",
+                tokenIdentity: { username: "system:serviceaccount:istio-system:istio-reader-service-account" },
+                renderedWith: { discoveryAddress: "istiod.mesh.example" } };
+            const current = { discoveryAddress: "istiod.mesh.example" };
+            assert.deepStrictEqual(statusRow({ ...reader, istiodView: "synced" }, current, "istio-system").problems, []);
+            assert.strictEqual(statusRow({ ...reader, istiodView: "synced" }, current, "istio-system").istiod, "synced");
+            assert.deepStrictEqual(statusRow({ ...reader, istiodView: "timeout" }, current, "istio-system").problems,
+                ["the primary's istiod reports this cluster timeout"]);
+            assert.deepStrictEqual(statusRow({ ...reader, istiodView: "absent", registration: undefined }, current, "istio-system").problems,
+                ["no registration secret istio-system/istio-remote-secret-remote-a in the primary", "the primary's istiod does not list this cluster"]);
+            assert.match(statusTable([statusRow({ ...reader, istiodView: "synced" }, current, "istio-system")]), /^remote-a +ok +current +ok +ok +synced +-$/m);
         });
     });
 });

@@ -7,6 +7,9 @@
 #   local-clusters.sh stop               stop every process this script started
 #   local-clusters.sh status             one line per cluster
 #   local-clusters.sh kubeconfig         print the kubeconfig path (contexts named after the clusters)
+#   local-clusters.sh istiod NAME [NS]   run a real istiod (pilot-discovery) for cluster NAME on its
+#                                        address, as the `istiod` service account its chart made in NS
+#   local-clusters.sh istiod-stop NAME   stop it
 #
 # The binaries come from tools/toolchain/build.sh. State lives in $ISTIO_MC_CLUSTERS
 # (default $ISTIO_MC_CACHE/clusters); it is wiped by `start`, so each start is a fresh cluster.
@@ -216,6 +219,88 @@ cmd_start() {
     log "ready in $((SECONDS - start))s: ${names[*]}; KUBECONFIG=$kubeconfig"
 }
 
+# A real istiod for one cluster, as a process beside its API server: the pod the chart's Deployment
+# makes is only played by kwok. It runs with the Deployment's own environment (cluster ID, mesh
+# settings), authenticated with a token of the chart's `istiod` service account, so that the
+# chart's RBAC is what it is allowed, and with the `cacerts` secret laid out as the pod would mount
+# it. Its debug endpoints answer on http://IP:15014/debug/..., its webhook on https://IP:15017.
+cmd_istiod() {
+    local name=$1 ns=${2:-istio-system} ip dir p run_dir token
+    ip=$(cluster_ip "$name")
+    dir=$state/$name
+    p=$dir/pki
+    run_dir=$dir/istiod
+    [ -x "$bin/pilot-discovery" ] || { log "missing $bin/pilot-discovery: run tools/toolchain/build.sh istio"; exit 1; }
+    [ -d "$dir" ] || { log "no local cluster $name"; exit 1; }
+    cmd_istiod_stop "$name"
+    rm -rf "$run_dir"
+    mkdir -p "$run_dir/etc/cacerts"
+    token=$(api "$p" "$ip" "/api/v1/namespaces/$ns/serviceaccounts/istiod/token" -f -X POST \
+        -H 'Content-Type: application/json' \
+        -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":86400}}' |
+        json_field status.token) || { log "no token for $ns/istiod in $name: is the istiod chart installed?"; return 1; }
+    {
+        echo "apiVersion: v1"
+        echo "kind: Config"
+        echo "current-context: istiod"
+        echo "clusters: [{name: $name, cluster: {server: 'https://$ip:6443', certificate-authority-data: $(base64 -w0 <"$p/ca.crt")}}]"
+        echo "contexts: [{name: istiod, context: {cluster: $name, user: istiod}}]"
+        echo "users: [{name: istiod, user: {token: $token}}]"
+    } >"$run_dir/kubeconfig"
+    chmod 600 "$run_dir/kubeconfig"
+    # The plug-in CA, as the pod mounts the cacerts secret (absent: istiod signs with its own root).
+    api "$p" "$ip" "/api/v1/namespaces/$ns/secrets/cacerts" | node -e '
+        let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+            for (const [file, data] of Object.entries(JSON.parse(s).data || {})) {
+                require("fs").writeFileSync(process.argv[1] + "/" + file, Buffer.from(data, "base64"), { mode: 0o600 });
+            }
+        });' "$run_dir/etc/cacerts"
+    # The environment the chart gave the discovery container: plain values only; the pod's own are set below.
+    local env_args=()
+    mapfile -t env_args < <(api "$p" "$ip" "/apis/apps/v1/namespaces/$ns/deployments/istiod" -f | node -e '
+        let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+            const container = JSON.parse(s).spec.template.spec.containers.find((c) => c.name === "discovery");
+            for (const e of container.env || []) {
+                if (e.value !== undefined && e.name !== "KUBECONFIG") console.log(`${e.name}=${e.value}`);
+            }
+        });')
+    [ ${#env_args[@]} -gt 0 ] || { log "no istiod Deployment in $name/$ns"; return 1; }
+    (
+        cd "$run_dir"
+        env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod-$name" SERVICE_ACCOUNT=istiod ISTIOD_CUSTOM_HOST="$ip" \
+            setsid "$bin/pilot-discovery" discovery --kubeconfig "$run_dir/kubeconfig" --domain cluster.local \
+            --httpAddr "$ip:8080" --httpsAddr "$ip:15017" --grpcAddr "$ip:15010" --secureGRPCAddr "$ip:15012" \
+            --monitoringAddr "$ip:15014" --ctrlz_address "$ip" >"$dir/istiod.log" 2>&1 </dev/null &
+        echo $! >"$dir/istiod.pid"
+    )
+    wait_for "$name istiod ready" 120 curl -sf "http://$ip:8080/ready" ||
+        { log "istiod for $name is not ready; log: $dir/istiod.log"; tail -20 "$dir/istiod.log" >&2; return 1; }
+    log "istiod for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
+}
+
+cmd_istiod_stop() {
+    local pidfile=$state/$1/istiod.pid pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    # istiod may ignore SIGTERM for long once a remote credential goes bad: SIGKILL after a grace period.
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.25
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$pidfile"
+}
+
+# json_field PATH: one field of the JSON document on stdin (dot-separated path).
+json_field() {
+    node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+        const v = process.argv[1].split(".").reduce((o, k) => (o == null ? o : o[k]), JSON.parse(s));
+        if (v == null) process.exit(1);
+        process.stdout.write(String(v));
+    });' "$1"
+}
+
 cmd_stop() {
     local pidfile stopped=0
     for pidfile in "$state"/*/*.pid; do
@@ -255,5 +340,7 @@ case ${1:-} in
     stop) cmd_stop ;;
     status) cmd_status ;;
     kubeconfig) echo "$kubeconfig" ;;
-    *) sed -n '2,12p' "$0"; exit 2 ;;
+    istiod) shift; cmd_istiod "$@" ;;
+    istiod-stop) shift; cmd_istiod_stop "$1" ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
 esac

@@ -1,0 +1,351 @@
+// Today's Istio models on Istio's own charts, through the real Pulumi CLI and the real provider,
+// proven by real istiods (pilot-discovery built from Istio's module, run by
+// tools/clusters/local-clusters.sh as the charts' `istiod` service account). The oracle is istiod's
+// own view (its debug endpoints) and istioctl, not a re-read of what the program wrote.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as http from "http";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
+import { eventually, makeWorkDir } from "./helpers";
+import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const CLUSTERS = process.env.ISTIO_MC_CLUSTERS!;
+const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
+const CHARTS = path.join(CACHE, "toolchain", "istio-charts");
+const ISTIOCTL = path.join(CACHE, "toolchain", "bin", "istioctl");
+const NS = "istio-system";
+const IP: Record<string, string> = { primary: "127.0.0.2", "remote-a": "127.0.0.3", "remote-b": "127.0.0.4" };
+/** Images are never pulled on the local clusters (kwok plays the pods), but injected pods name them. */
+const IMAGES = { global: { hub: "docker.io/istio", tag: "1.31-dev" } };
+
+describe("end to end: today's Istio models on Istio's charts, proven by real istiods", function () {
+    this.timeout(20 * 60 * 1000);
+    const timer = new StepTimer();
+    const kubeconfigPath = path.join(CLUSTERS, "kubeconfig");
+    const kubeconfig = fs.readFileSync(kubeconfigPath, "utf8");
+    const cluster = (name: string): KubeIdentity => identityFromKubeconfig(kubeconfig, name);
+    const rootCert = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs/mesh/root/root-cert.pem"), "utf8");
+    const measured: Record<string, number> = {};
+    let workDir: string;
+    let env: NodeJS.ProcessEnv;
+
+    const cli = (args: string[]) => pulumi(workDir, env, args);
+    const cliOk = (args: string[]) => pulumiOk(workDir, env, args);
+    const outputs = async (stack: string) =>
+        JSON.parse((await cliOk(["stack", "output", "--json", "--show-secrets", "-s", stack])).stdout);
+    const clustersScript = (...args: string[]) => runCommand("bash", [path.join(ROOT, "tools/clusters/local-clusters.sh"), ...args], ROOT, env, 300);
+    const startIstiod = async (name: string) => {
+        const r = await clustersScript("istiod", name);
+        assert.strictEqual(r.code, 0, `istiod for ${name} did not start\n${r.stderr}`);
+    };
+    const stopIstiod = (name: string) => clustersScript("istiod-stop", name);
+    /** A stack file in the work directory, from config keys (objects as structured config). */
+    const writeStack = (stack: string, config: Record<string, unknown>) => {
+        const prefixed = Object.fromEntries(Object.entries(config).map(([k, v]) => [`istio-multicluster:${k}`, v]));
+        fs.writeFileSync(path.join(workDir, `Pulumi.${stack}.yaml`), yaml.dump({ config: prefixed }));
+    };
+    const up = async (stack: string) => {
+        const start = Date.now();
+        await cliOk(["up", "--yes", "--skip-preview", "-s", stack]);
+        return (Date.now() - start) / 1000;
+    };
+
+    before(async () => {
+        assert.ok(fs.existsSync(path.join(CHARTS, "base", "Chart.yaml")), `Istio's charts are extracted to ${CHARTS}`);
+        workDir = makeWorkDir();
+        const backend = path.join(workDir, ".backend");
+        fs.mkdirSync(backend);
+        env = { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` };
+        for (const stack of ["primary", "remote-a", "remote-b"]) {
+            await cliOk(["stack", "init", stack, "--secrets-provider", "passphrase"]);
+        }
+    });
+
+    after(async () => {
+        for (const name of Object.keys(IP)) {
+            await stopIstiod(name);
+        }
+        console.log(`\nModels wall time per step:\n${timer.table()}\n`);
+        if (Object.keys(measured).length > 0) {
+            console.log(`Measured in this run (seconds): ${JSON.stringify(measured)}\n`);
+        }
+    });
+
+    describe("primary-remote", () => {
+        const primaryConfig = {
+            role: "primary", meshModel: "primary-remote", kubeContext: "primary", chartDir: CHARTS,
+            cacerts: { dir: "tests/fixtures/certs/mesh/primary" },
+            // Remotes' pods would dial istiod by this name (kwok's pods dial nothing); the remotes' API
+            // servers run on this host and reach the injection webhook at the primary's address.
+            discoveryAddress: "istiod.primary.mesh.test", injectionAddress: `${IP.primary}:15017`,
+            meshID: "mesh1", network: "network1", values: IMAGES,
+            podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16",
+        };
+        const remoteConfig = {
+            role: "remote", meshModel: "primary-remote", kubeContext: "remote-a", chartDir: CHARTS,
+            primaryStack: "organization/istio-multicluster/primary", primaryKubeContext: "primary", values: IMAGES,
+            podCidr: "10.20.0.0/16", serviceCidr: "10.120.0.0/16",
+        };
+
+        it("installs the primary on base + istiod, and a real istiod runs on it", () => timer.time("primary-remote: primary up + istiod", async () => {
+            writeStack("primary", primaryConfig);
+            const preview = await cliOk(["preview", "-s", "primary", "--diff"]);
+            assert.match(preview.stdout, /PrimaryRemoteControlPlane/);
+            measured.primaryRemotePrimaryUp = await up("primary");
+            const out = await outputs("primary");
+            assert.strictEqual(out.meshModel, "primary-remote");
+            assert.strictEqual(out.clusterName, "primary");
+            assert.strictEqual(out.discoveryAddress, "istiod.primary.mesh.test");
+            await startIstiod("primary");
+            const clusters = await clusterz("primary");
+            assert.ok(clusters.some((c) => c.id === "primary"), JSON.stringify(clusters));
+        }));
+
+        it("refuses a remote of another model, naming both, and changes nothing", () => timer.time("primary-remote: model mismatch", async () => {
+            writeStack("remote-a", { ...remoteConfig, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" } });
+            const before = await snapshot(["primary", "remote-a"]);
+            const r = await cli(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.stdout + r.stderr, /istio-multicluster:meshModel = "multi-primary": differs from the primary's \(primary-remote\)/);
+            assert.deepStrictEqual(await snapshot(["primary", "remote-a"]), before);
+        }));
+
+        it("refuses a cluster name another party registered in the primary, and changes nothing", () => timer.time("primary-remote: name taken", async () => {
+            writeStack("remote-a", { ...remoteConfig, clusterName: "taken" });
+            const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "istio-remote-secret-taken", labels: { "istio/multiCluster": "true" },
+                annotations: { "networking.istio.io/cluster": "taken" } }, stringData: { taken: "not a real kubeconfig" } };
+            assert.strictEqual((await request(cluster("primary"), "POST", `/api/v1/namespaces/${NS}/secrets`, secret)).status, 201);
+            const before = await snapshot(["primary", "remote-a"]);
+            const r = await cli(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.stdout + r.stderr, /istio-multicluster:clusterName = "taken": is already registered in the primary by secret istio-system\/istio-remote-secret-taken/);
+            assert.deepStrictEqual(await snapshot(["primary", "remote-a"]), before);
+            await request(cluster("primary"), "DELETE", `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-taken`);
+        }));
+
+        it("joins remote-a; the primary's istiod reports it synced", () => timer.time("primary-remote: join remote-a", async () => {
+            writeStack("remote-a", remoteConfig);
+            const preview = await cliOk(["preview", "-s", "remote-a", "--diff"]);
+            assert.match(preview.stdout, /PrimaryRemoteMember/);
+            measured.primaryRemoteJoin = await up("remote-a");
+            const joined = Date.now();
+            await eventually("istiod to report remote-a synced", 120, async () => {
+                const found = (await clusterz("primary")).find((c) => c.id === "remote-a");
+                return found?.syncStatus === "synced" ? true : undefined;
+            });
+            measured.primaryRemoteSyncedAfterUp = (Date.now() - joined) / 1000;
+            const ns = await get(cluster("remote-a"), `/api/v1/namespaces/${NS}`);
+            assert.strictEqual(ns.metadata.annotations["topology.istio.io/controlPlaneClusters"], "primary");
+            assert.strictEqual(ns.metadata.labels["topology.istio.io/network"], "network1");
+        }));
+
+        it("registers remote-a exactly as `istioctl create-remote-secret` does", () => timer.time("primary-remote: istioctl comparison", async () => {
+            const r = await runCommand(ISTIOCTL, ["create-remote-secret", "--kubeconfig", kubeconfigPath, "--context", "remote-a",
+                "--name", "remote-a", "--istioNamespace", NS], workDir, env, 120);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const theirs = yaml.loadAll(r.stdout).find((d: any) => d?.kind === "Secret") as any;
+            const ours = await get(cluster("primary"), `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-remote-a`);
+            assert.strictEqual(ours.metadata.name, theirs.metadata.name);
+            assert.strictEqual(ours.metadata.namespace, theirs.metadata.namespace);
+            for (const [key, value] of Object.entries(theirs.metadata.labels ?? {})) {
+                assert.strictEqual(ours.metadata.labels?.[key], value, `label ${key}`);
+            }
+            for (const [key, value] of Object.entries(theirs.metadata.annotations ?? {})) {
+                assert.strictEqual(ours.metadata.annotations?.[key], value, `annotation ${key}`);
+            }
+            const theirData = theirs.stringData ?? Object.fromEntries(Object.entries(theirs.data).map(([k, v]) => [k, Buffer.from(v as string, "base64").toString()]));
+            assert.deepStrictEqual(Object.keys(ours.data), Object.keys(theirData));
+            const mine = yaml.load(Buffer.from(ours.data["remote-a"], "base64").toString()) as any;
+            const istioctl = yaml.load(theirData["remote-a"]) as any;
+            for (const doc of [mine, istioctl]) {
+                delete doc.users[0].user.token;
+            }
+            assert.deepStrictEqual(withoutEmpty(mine), withoutEmpty(istioctl));
+        }));
+
+        it("istiod sees a Service of remote-a with the remote pod's IP", () => timer.time("primary-remote: remote service in registry", async () => {
+            const remote = cluster("remote-a");
+            const podIp = await runWorkload(remote, "sample", "helloworld", 5000);
+            await eventually("helloworld of remote-a in istiod's registry and endpoints", 120, async () => {
+                const registry = await debug("primary", "registryz");
+                const hosts = (registry as any[]).map((s) => s.hostname);
+                if (!hosts.includes("helloworld.sample.svc.cluster.local")) {
+                    return undefined;
+                }
+                const shards = JSON.stringify(await debug("primary", "endpointShardz"));
+                return shards.includes(podIp) && shards.includes("remote-a") ? true : undefined;
+            });
+        }));
+
+        it("a pod created in remote-a's injected namespace gets istio-proxy from the primary's istiod", () => timer.time("primary-remote: injection", async () => {
+            const remote = cluster("remote-a");
+            const pod = await eventually("the injection webhook to answer (istiod patches its caBundle)", 120, async () => {
+                const r = await request(remote, "POST", "/api/v1/namespaces/default/pods", {
+                    apiVersion: "v1", kind: "Pod", metadata: { generateName: "injected-" },
+                    spec: { containers: [{ name: "app", image: "registry.example/app:1" }] },
+                });
+                if (r.status !== 201) {
+                    throw new Error(`${r.status} ${JSON.stringify(r.body?.message ?? r.body)}`);
+                }
+                return r.body;
+            });
+            const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c: any) => c.name);
+            assert.ok(names.includes("istio-proxy"), `containers: ${names.join(", ")}`);
+            const proxy = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c: any) => c.name === "istio-proxy");
+            const clusterId = proxy.env.find((e: any) => e.name === "ISTIO_META_CLUSTER_ID")?.value;
+            assert.strictEqual(clusterId, "remote-a", "injected for remote-a");
+        }));
+
+        it("remote-a's namespaces get the mesh root from istiod", () => timer.time("primary-remote: root cert", async () => {
+            const cm = await eventually("istio-ca-root-cert in remote-a", 60, async () => {
+                const r = await request(cluster("remote-a"), "GET", "/api/v1/namespaces/default/configmaps/istio-ca-root-cert");
+                return r.status === 200 ? r.body : undefined;
+            });
+            assert.strictEqual(cm.data["root-cert.pem"].trim(), rootCert.trim());
+        }));
+
+        it("after `pulumi destroy -s remote-a`, istiod no longer lists it and nothing of it is left", () => timer.time("primary-remote: leave", async () => {
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
+            await eventually("istiod to drop remote-a", 60, async () =>
+                (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
+            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
+        }));
+
+        it("refuses a discovery address the remotes cannot use, at preview", () => timer.time("primary-remote: bad discovery address", async () => {
+            writeStack("primary", { ...primaryConfig, discoveryAddress: "127.0.0.9" });
+            const r = await cli(["preview", "-s", "primary"]);
+            assert.notStrictEqual(r.code, 0);
+            assert.match(r.stdout + r.stderr, /istio-multicluster:discoveryAddress = "127\.0\.0\.9": is a loopback address/);
+            writeStack("primary", primaryConfig);
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
+            await stopIstiod("primary");
+        }));
+    });
+
+    describe("multi-primary", () => {
+        const common = { meshModel: "multi-primary", chartDir: CHARTS, values: IMAGES, injectionNamespaces: [] };
+        const primaryConfig = { ...common, role: "primary", kubeContext: "primary", cacerts: { dir: "tests/fixtures/certs/mesh/primary" } };
+        const peerConfig = {
+            ...common, role: "remote", kubeContext: "remote-b", primaryStack: "organization/istio-multicluster/primary",
+            primaryKubeContext: "primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+        };
+
+        it("runs an istiod on each of two clusters; each lists the other synced and sees its services", () => timer.time("multi-primary: two istiods", async () => {
+            writeStack("primary", primaryConfig);
+            await up("primary");
+            await startIstiod("primary");
+            writeStack("remote-b", peerConfig);
+            measured.multiPrimaryJoin = await up("remote-b");
+            await startIstiod("remote-b");
+            for (const [self, other] of [["primary", "remote-b"], ["remote-b", "primary"]]) {
+                await eventually(`${self}'s istiod to list ${other} synced`, 120, async () =>
+                    (await clusterz(self)).find((c) => c.id === other)?.syncStatus === "synced" ? true : undefined);
+            }
+            const ipPrimary = await runWorkload(cluster("primary"), "sample", "from-primary", 5001);
+            const ipPeer = await runWorkload(cluster("remote-b"), "sample", "from-peer", 5002);
+            for (const [self, host, ip] of [["primary", "from-peer", ipPeer], ["remote-b", "from-primary", ipPrimary]]) {
+                await eventually(`${self}'s istiod to see ${host}`, 120, async () => {
+                    const hosts = ((await debug(self, "registryz")) as any[]).map((s) => s.hostname);
+                    const shards = JSON.stringify(await debug(self, "endpointShardz"));
+                    return hosts.includes(`${host}.sample.svc.cluster.local`) && shards.includes(ip) ? true : undefined;
+                });
+            }
+        }));
+
+        it("leaving removes the registration in both clusters", () => timer.time("multi-primary: leave", async () => {
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-b"]);
+            await eventually("the primary's istiod to drop remote-b", 60, async () =>
+                (await clusterz("primary")).some((c) => c.id === "remote-b") ? undefined : true);
+            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-b"), "remote-b"), []);
+            await stopIstiod("remote-b");
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
+            await stopIstiod("primary");
+        }));
+    });
+});
+
+/** istiod's debug endpoint on a local cluster's address. */
+function debug(clusterName: string, endpoint: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+        http.get(`http://${IP[clusterName]}:15014/debug/${endpoint}`, { timeout: 10000 }, (res) => {
+            let text = "";
+            res.on("data", (d) => (text += d));
+            res.on("end", () => {
+                try { resolve(JSON.parse(text)); } catch { reject(new Error(`/debug/${endpoint}: ${res.statusCode} ${text.slice(0, 200)}`)); }
+            });
+        }).on("error", reject);
+    });
+}
+
+/** The clusters istiod knows, with their sync status. */
+async function clusterz(clusterName: string): Promise<Array<{ id: string; syncStatus: string }>> {
+    return (await debug(clusterName, "clusterz")) as Array<{ id: string; syncStatus: string }>;
+}
+
+/** A Deployment and its Service in a namespace of its own; returns the ready pod's IP. */
+async function runWorkload(who: KubeIdentity, namespace: string, name: string, port: number): Promise<string> {
+    const ns = await request(who, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
+    assert.ok(ns.status === 201 || ns.status === 409, JSON.stringify(ns.body));
+    const labels = { app: name };
+    const deployment = await request(who, "POST", `/apis/apps/v1/namespaces/${namespace}/deployments`, {
+        apiVersion: "apps/v1", kind: "Deployment", metadata: { name },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels },
+            spec: { containers: [{ name, image: "registry.example/helloworld:1", ports: [{ containerPort: port }] }] } } },
+    });
+    assert.strictEqual(deployment.status, 201, JSON.stringify(deployment.body));
+    const service = await request(who, "POST", `/api/v1/namespaces/${namespace}/services`, {
+        apiVersion: "v1", kind: "Service", metadata: { name },
+        spec: { selector: labels, ports: [{ name: "http", port, protocol: "TCP" }] },
+    });
+    assert.strictEqual(service.status, 201, JSON.stringify(service.body));
+    return eventually(`a ready ${name} pod`, 120, async () => {
+        const pods = await get(who, `/api/v1/namespaces/${namespace}/pods?labelSelector=app%3D${name}`);
+        return pods.items.find((p: any) => p.status.podIP && (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"))?.status.podIP;
+    });
+}
+
+/** What a leaving istiod-model cluster could leave behind, in its cluster or the primary. */
+async function istiodLeftovers(primary: KubeIdentity, remote: KubeIdentity, clusterName: string): Promise<string[]> {
+    await eventually(`${clusterName}'s Istio namespace to be gone`, 120, async () =>
+        (await exists(remote, `/api/v1/namespaces/${NS}`)) ? undefined : true).catch(() => undefined);
+    const found: string[] = [];
+    for (const [who, label, apiPath] of [
+        [remote, clusterName, `/api/v1/namespaces/${NS}`],
+        [remote, clusterName, `/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader-clusterrole-${NS}`],
+        [remote, clusterName, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector"],
+        [primary, "primary", `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-${clusterName}`],
+    ] as Array<[KubeIdentity, string, string]>) {
+        if (await exists(who, apiPath)) {
+            found.push(`${label}: ${apiPath}`);
+        }
+    }
+    const crds = (await get(remote, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")).items
+        .map((c: any) => c.metadata.name as string).filter((n: string) => n.endsWith(".istio.io"));
+    if (crds.length > 0) {
+        found.push(`${clusterName}: ${crds.length} Istio CRDs`);
+    }
+    return found;
+}
+
+/** Names and versions of the namespaces, secrets and config maps of clusters: what a refused run must not change. */
+async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
+    const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
+    const result: Record<string, string[]> = {};
+    for (const name of clusters) {
+        const who = identityFromKubeconfig(kubeconfig, name);
+        for (const kind of ["namespaces", "secrets", "configmaps", "services"]) {
+            result[`${name}/${kind}`] = ((await get(who, `/api/v1/${kind}`)).items as any[])
+                .map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
+                .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
+        }
+    }
+    return result;
+}
+
+/** A kubeconfig without empty maps (istioctl writes `preferences: {}`; what matters is the rest). */
+function withoutEmpty(doc: any): any {
+    return JSON.parse(JSON.stringify(doc, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0 ? undefined : v)));
+}

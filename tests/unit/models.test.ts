@@ -1,0 +1,240 @@
+import * as assert from "assert";
+import * as yaml from "js-yaml";
+import { foreignRegistration } from "../../lib/registration";
+import { remoteIstiodValues, withPort } from "../../lib/istiod";
+import { ISTIO_MULTI_TOKEN, ofType, plain, Registered, runProgram } from "./harness";
+
+const CHARTS = "tests/fixtures/istiod-charts";
+const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
+const REMOTE_PROVIDER = /pulumi:providers:kubernetes::remote-a::/;
+
+const PRIMARY_REMOTE = {
+    role: "primary", meshModel: "primary-remote", kubeContext: "primary", chartDir: CHARTS,
+    cacerts: { dir: "tests/fixtures/certs/mesh/primary" },
+    discoveryAddress: "istiod.mesh.example", injectionAddress: "192.0.2.10",
+    podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16",
+};
+const REMOTE = {
+    role: "remote", meshModel: "primary-remote", kubeContext: "remote-a", chartDir: CHARTS,
+    primaryStack: "organization/istio-multicluster/primary", primaryKubeContext: "primary",
+    apiServerAddress: "https://192.0.2.3:6443", podCidr: "10.20.0.0/16", serviceCidr: "10.120.0.0/16",
+};
+/** What a primary-remote primary exports. */
+const PRIMARY_REMOTE_OUTPUTS = {
+    meshModel: "primary-remote", meshID: "mesh1", clusterName: "primary", network: "network1", istioNamespace: "istio-system",
+    discoveryAddress: "istiod.mesh.example", injectionAddress: "192.0.2.10", podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16",
+};
+const READER_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: primary, user: {token: primary-reader-token}}]\n";
+const MULTI_PRIMARY_OUTPUTS = {
+    meshModel: "multi-primary", meshID: "mesh1", clusterName: "primary", network: "network1", istioNamespace: "istio-system",
+    readerKubeconfig: READER_KUBECONFIG,
+};
+
+function charts(resources: Registered[]): Record<string, Registered> {
+    return Object.fromEntries(ofType(resources, "kubernetes:helm.sh/v4:Chart").map((c) => [c.inputs.chart.split("/").pop(), c]));
+}
+function secretNamed(resources: Registered[], name: string): Registered | undefined {
+    return ofType(resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === name);
+}
+async function failsBeforeRegistering(opts: Parameters<typeof runProgram>[0], message: RegExp): Promise<void> {
+    const r = await runProgram(opts);
+    assert.ok(r.error, "the program should fail");
+    assert.match(r.error.message, message);
+    assert.deepStrictEqual(r.resources.filter((x) => !x.type.startsWith("pulumi:pulumi:")).map((x) => x.type), [],
+        "nothing may be registered before the check");
+}
+
+describe("PrimaryRemoteControlPlane (meshModel primary-remote, the primary)", () => {
+    let run: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        run = await runProgram({ stack: "primary", config: PRIMARY_REMOTE });
+        assert.ifError(run.error);
+    });
+
+    it("installs Istio's base chart, then istiod, from chartDir", () => {
+        const c = charts(run.resources);
+        assert.match(c.base.inputs.chart, /istiod-charts\/base$/);
+        assert.match(c["istio-discovery"].inputs.chart, /istiod-charts\/istio-control\/istio-discovery$/);
+    });
+    it("gives istiod the mesh identity and marks it as serving other clusters (global.externalIstiod)", () => {
+        const g = charts(run.resources)["istio-discovery"].inputs.values.global;
+        assert.deepStrictEqual([g.meshID, g.multiCluster.clusterName, g.network, g.externalIstiod], ["mesh1", "primary", "network1", true]);
+    });
+    it("puts the Istio namespace on its network", () => {
+        const [ns] = ofType(run.resources, "kubernetes:core/v1:Namespace");
+        assert.strictEqual(ns.inputs.metadata.labels["topology.istio.io/network"], "network1");
+    });
+    it("plugs in the configured CA as the cacerts secret", () => {
+        const cacerts = secretNamed(run.resources, "cacerts")!;
+        assert.match(plain(cacerts.inputs.stringData)["ca-key.pem"], /PRIVATE KEY/);
+        assert.match(cacerts.provider!, PRIMARY_PROVIDER);
+    });
+    it("exports what the remotes are rendered with", () => {
+        const o = run.outputs!;
+        assert.deepStrictEqual([o.meshModel, o.meshID, o.clusterName, o.network, o.discoveryAddress, o.injectionAddress],
+            ["primary-remote", "mesh1", "primary", "network1", "istiod.mesh.example", "192.0.2.10"]);
+        assert.match(String(o.rootCertFingerprint), /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
+    });
+});
+
+describe("PrimaryRemoteMember (meshModel primary-remote, a remote)", () => {
+    let run: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        run = await runProgram({ stack: "remote-a", config: REMOTE, primaryOutputs: PRIMARY_REMOTE_OUTPUTS });
+        assert.ifError(run.error);
+    });
+
+    it("installs base and istiod with the remote profile in remote-a", () => {
+        const c = charts(run.resources);
+        assert.strictEqual(c.base.inputs.values.profile, "remote");
+        assert.strictEqual(c["istio-discovery"].inputs.values.profile, "remote");
+        assert.match(c["istio-discovery"].provider!, REMOTE_PROVIDER);
+    });
+    it("points global.remotePilotAddress at the primary's discovery address", () => {
+        assert.strictEqual(charts(run.resources)["istio-discovery"].inputs.values.global.remotePilotAddress, "istiod.mesh.example");
+    });
+    it("sends injection for remote-a on network1 to the primary's istiod", () => {
+        assert.deepStrictEqual(charts(run.resources)["istio-discovery"].inputs.values.istiodRemote, {
+            injectionPath: "/inject/cluster/remote-a/net/network1",
+            injectionURL: "https://192.0.2.10:15017/inject/cluster/remote-a/net/network1",
+        });
+    });
+    it("inherits the primary's meshID and network and names itself", () => {
+        const g = charts(run.resources)["istio-discovery"].inputs.values.global;
+        assert.deepStrictEqual([g.meshID, g.network, g.multiCluster.clusterName], ["mesh1", "network1", "remote-a"]);
+    });
+    it("annotates its Istio namespace with the primary as its control plane cluster", () => {
+        const [ns] = ofType(run.resources, "kubernetes:core/v1:Namespace");
+        assert.strictEqual(ns.inputs.metadata.annotations["topology.istio.io/controlPlaneClusters"], "primary");
+        assert.strictEqual(ns.inputs.metadata.labels["topology.istio.io/network"], "network1");
+    });
+    it("creates the reader account's token secret as istioctl names it", () => {
+        const token = secretNamed(run.resources, "istio-reader-service-account-istio-remote-secret-token")!;
+        assert.strictEqual(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], "istio-reader-service-account");
+        assert.match(token.provider!, REMOTE_PROVIDER);
+    });
+    it("registers itself in the primary in the form istioctl create-remote-secret writes", () => {
+        const secret = secretNamed(run.resources, "istio-remote-secret-remote-a")!;
+        assert.match(secret.provider!, PRIMARY_PROVIDER);
+        assert.strictEqual(secret.inputs.metadata.namespace, "istio-system");
+        assert.deepStrictEqual(secret.inputs.metadata.labels, { "istio/multiCluster": "true" });
+        assert.deepStrictEqual(secret.inputs.metadata.annotations, { "networking.istio.io/cluster": "remote-a" });
+        assert.deepStrictEqual(Object.keys(plain(secret.inputs.stringData)), ["remote-a"]);
+        const kubeconfig = yaml.load(plain(secret.inputs.stringData)["remote-a"]) as any;
+        assert.strictEqual(kubeconfig["current-context"], "remote-a");
+        assert.deepStrictEqual(kubeconfig.clusters[0], { name: "remote-a", cluster: { "certificate-authority-data": kubeconfig.clusters[0].cluster["certificate-authority-data"], server: "https://192.0.2.3:6443" } });
+        assert.deepStrictEqual(kubeconfig.contexts[0], { name: "remote-a", context: { cluster: "remote-a", user: "remote-a" } });
+        assert.strictEqual(kubeconfig.users[0].user.token, ISTIO_MULTI_TOKEN);
+    });
+    it("exports the reader kubeconfig as a secret", () => {
+        assert.ok(run.secretOutputs.has("kubeconfig"));
+        assert.strictEqual(run.outputs!.remoteSecretName, "istio-remote-secret-remote-a");
+    });
+});
+
+describe("multi-primary", () => {
+    it("the first primary exports its reader account's kubeconfig as a secret", async () => {
+        const r = await runProgram({ stack: "primary", config: {
+            role: "primary", meshModel: "multi-primary", kubeContext: "primary", chartDir: CHARTS,
+            apiServerAddress: "192.0.2.2:6443", cacerts: { dir: "tests/fixtures/certs/mesh/primary" },
+        } });
+        assert.ifError(r.error);
+        assert.ok(r.secretOutputs.has("readerKubeconfig"));
+        const kubeconfig = yaml.load(String(r.outputs!.readerKubeconfig)) as any;
+        assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://192.0.2.2:6443");
+        assert.strictEqual(charts(r.resources)["istio-discovery"].inputs.values.global.externalIstiod, undefined);
+    });
+
+    describe("MultiPrimaryPeer", () => {
+        let run: Awaited<ReturnType<typeof runProgram>>;
+        before(async () => {
+            run = await runProgram({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS, config: {
+                ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+            } });
+            assert.ifError(run.error);
+        });
+        it("runs its own istiod (no remote profile) with its own intermediate CA", () => {
+            assert.strictEqual(charts(run.resources)["istio-discovery"].inputs.values.profile, undefined);
+            assert.ok(secretNamed(run.resources, "cacerts"));
+        });
+        it("registers itself in the primary", () => {
+            assert.match(secretNamed(run.resources, "istio-remote-secret-remote-a")!.provider!, PRIMARY_PROVIDER);
+        });
+        it("registers the primary in itself with the primary's reader kubeconfig", () => {
+            const secret = secretNamed(run.resources, "istio-remote-secret-primary")!;
+            assert.match(secret.provider!, REMOTE_PROVIDER);
+            assert.strictEqual(plain(secret.inputs.stringData).primary, READER_KUBECONFIG);
+        });
+    });
+});
+
+describe("bad input for the mesh models fails before anything is registered", () => {
+    it("a remote whose meshModel is not its primary's, naming both", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshModel: "multi-primary" } },
+            /istio-multicluster:meshModel = "multi-primary": differs from the primary's \(primary-remote\)/));
+    it("a remote of the istio-1.0 model under a primary-remote primary", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshModel: "istio-1.0", chartDir: "tests/fixtures/charts" } },
+            /istio-multicluster:meshModel = "istio-1\.0": differs from the primary's \(primary-remote\)/));
+    it("a meshID that is not the primary's", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshID: "other" } },
+            /istio-multicluster:meshID = "other": differs from the primary's \(mesh1\)/));
+    it("a network other than the primary's (no east-west gateway yet)", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, network: "network2" } },
+            /istio-multicluster:network = "network2": differs from the primary's \(network1\)/));
+    it("the primary's own cluster name", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, clusterName: "primary" } },
+            /istio-multicluster:clusterName = "primary": is the primary's cluster name/));
+    it("a CA on a primary-remote remote, which runs no istiod", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS,
+            config: { ...REMOTE, cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" } } },
+        /istio-multicluster:cacerts = "\[cacerts\]": a primary-remote remote runs no istiod of its own/));
+    it("a loopback discovery address", () =>
+        failsBeforeRegistering({ stack: "primary", config: { ...PRIMARY_REMOTE, discoveryAddress: "127.0.0.9" } },
+            /istio-multicluster:discoveryAddress = "127\.0\.0\.9": is a loopback address/));
+    it("a missing discovery address", () => {
+        const { discoveryAddress: _, ...config } = PRIMARY_REMOTE;
+        return failsBeforeRegistering({ stack: "primary", config }, /istio-multicluster:discoveryAddress is not set/);
+    });
+    it("a key of the istio-1.0 model (mtls) under primary-remote", () =>
+        failsBeforeRegistering({ stack: "primary", config: { ...PRIMARY_REMOTE, mtls: "true" } },
+            /istio-multicluster:mtls = "true": applies to the istio-1\.0 model, and this stack's meshModel is primary-remote/));
+    it("a multi-primary cluster without a plug-in CA", () =>
+        failsBeforeRegistering({ stack: "primary", config: { role: "primary", meshModel: "multi-primary", kubeContext: "primary", chartDir: CHARTS } },
+            /istio-multicluster:cacerts is not set: every cluster of a multi-primary mesh runs its own istiod/));
+    it("a chartDir without Istio's base chart", () =>
+        failsBeforeRegistering({ stack: "primary", config: { ...PRIMARY_REMOTE, chartDir: "tests/fixtures/charts" } },
+            /istio-multicluster:chartDir = "tests\/fixtures\/charts": has no base\/Chart\.yaml.*manifests\/charts/));
+    it("an unknown model", () =>
+        failsBeforeRegistering({ stack: "primary", config: { ...PRIMARY_REMOTE, meshModel: "primary_remote" } },
+            /istio-multicluster:meshModel = "primary_remote": must be one of istio-1\.0, primary-remote, multi-primary/));
+});
+
+describe("foreignRegistration (a cluster name already registered in the primary)", () => {
+    const secrets = [
+        { name: "istio-remote-secret-remote-a", annotations: { "networking.istio.io/cluster": "remote-a" }, dataKeys: ["remote-a"] },
+        { name: "by-hand", dataKeys: ["remote-b"] },
+    ];
+    it("finds a secret written by someone else for the name", () => {
+        assert.strictEqual(foreignRegistration(secrets, "remote-a", "istio-remote-secret-remote-a", false)?.name, "istio-remote-secret-remote-a");
+        assert.strictEqual(foreignRegistration(secrets, "remote-b", "istio-remote-secret-remote-b", true)?.name, "by-hand");
+    });
+    it("accepts the stack's own secret once the stack has deployed it", () => {
+        assert.strictEqual(foreignRegistration(secrets, "remote-a", "istio-remote-secret-remote-a", true), undefined);
+    });
+    it("accepts a name nobody registered", () => {
+        assert.strictEqual(foreignRegistration(secrets, "remote-c", "istio-remote-secret-remote-c", false), undefined);
+    });
+});
+
+describe("remoteIstiodValues", () => {
+    const mesh = { meshID: "m", clusterName: "c1", network: "n1" };
+    it("goes through the istiod Service when the primary gives no injection address", () => {
+        assert.deepStrictEqual(remoteIstiodValues("istio-system", mesh, { discoveryAddress: "10.0.0.5" }).istiodRemote,
+            { injectionPath: "/inject/cluster/c1/net/n1" });
+    });
+    it("keeps a port the injection address gives, and brackets IPv6", () => {
+        assert.strictEqual(withPort("istiod.example:443", 15017), "istiod.example:443");
+        assert.strictEqual(withPort("2001:db8::1", 15017), "[2001:db8::1]:15017");
+        assert.strictEqual(withPort("[2001:db8::1]:8443", 15017), "[2001:db8::1]:8443");
+    });
+});
