@@ -14,7 +14,7 @@ export interface CaCertsArgs {
 
 /**
  * Istio's `cacerts` secret: the CA Citadel signs workload certificates with, so that every
- * cluster of the mesh shares one root (seed step S16). All four files are Pulumi secrets.
+ * cluster of the mesh shares one root. All four files are Pulumi secrets.
  */
 export class CaCerts extends pulumi.ComponentResource {
     /** The secret's name (always `cacerts`: Citadel mounts it by that name). */

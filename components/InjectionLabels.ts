@@ -10,7 +10,7 @@ export interface InjectionLabelsArgs {
 }
 
 /**
- * `kubectl label namespace <ns> istio-injection=enabled` (seed step S8), as a server-side apply
+ * `kubectl label namespace <ns> istio-injection=enabled`, as a server-side apply
  * patch: the stack owns only the label, so destroy removes the label and leaves the namespace.
  */
 export class InjectionLabels extends pulumi.ComponentResource {

@@ -21,12 +21,12 @@ export interface IstioControlPlaneArgs {
 }
 
 /**
- * The Istio control plane on the primary cluster (seed steps S2, S3, S15, S16, S17): namespace,
+ * The Istio control plane on the primary cluster: namespace,
  * `cacerts` when the CA is not self-signed, the `istio` chart, and the addresses the remotes dial,
  * discovered after the chart is ready so that a re-run after a pod restart picks up new pod IPs.
  */
 export class IstioControlPlane extends pulumi.ComponentResource {
-    /** The primary stack's contract outputs (SPEC §4). */
+    /** The primary stack's contract outputs. */
     public readonly outputs: Record<string, pulumi.Output<unknown> | string | boolean | undefined>;
 
     constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {

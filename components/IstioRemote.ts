@@ -12,7 +12,7 @@ import { ServiceMirror } from "./ServiceMirror";
 /** The service account the `istio-remote` chart creates for the primary's Pilot to read this cluster. */
 export const ISTIO_MULTI_ACCOUNT = "istio-multi";
 
-/** The config maps a manual `istioctl kube-inject` needs (seed step S13). */
+/** The config maps a manual `istioctl kube-inject` needs. */
 const INJECT_CONFIG_MAP = "istio-sidecar-injector";
 const MESH_CONFIG_MAP = "istio";
 
@@ -33,13 +33,13 @@ export interface IstioRemoteArgs {
 }
 
 /**
- * One remote cluster joining the primary's control plane (seed steps S4–S14, S16–S18): its Istio
+ * One remote cluster joining the primary's control plane: its Istio
  * namespace, `cacerts` from the shared root, the `istio-remote` chart pointed at the primary's
  * endpoints, the injection labels, the istio-multi credentials, the registration secret in the
  * primary, and the services mirrored between the two clusters.
  */
 export class IstioRemote extends pulumi.ComponentResource {
-    /** The remote stack's contract outputs (SPEC §4); absent ones are left out. */
+    /** The remote stack's contract outputs; absent ones are left out. */
     public readonly outputs: Record<string, pulumi.Output<unknown> | string | string[] | Record<string, string> | undefined>;
 
     constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -102,7 +102,7 @@ export class IstioRemote extends pulumi.ComponentResource {
     }
 }
 
-/** The command that injects sidecars by hand when the webhook is off (seed step S13). */
+/** The command that injects sidecars by hand when the webhook is off. */
 export function manualInjectCommand(cfg: Pick<RemoteConfig, "istioNamespace" | "cluster">): string {
     const context = cfg.cluster.kubeContext ? ` --context ${cfg.cluster.kubeContext}` : "";
     return `istioctl kube-inject${context} --istioNamespace ${cfg.istioNamespace} ` +

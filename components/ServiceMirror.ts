@@ -18,7 +18,7 @@ export interface ServiceMirrorArgs {
 export const MIRRORED_FROM_LABEL = "istio-multicluster/mirrored-from";
 
 /**
- * Copies of services from one cluster into another (seed step S14): Istio 1.0 routes by service
+ * Copies of services from one cluster into another: Istio 1.0 routes by service
  * name, so a name must resolve in every cluster that calls it. Each copy keeps the original's
  * ports and selector; namespaces missing in the target are created. The originals are read fresh
  * on every run, so a changed port follows on the next `pulumi up`.

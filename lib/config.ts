@@ -46,10 +46,10 @@ export interface MeshIdentity {
     readonly network: string;
 }
 
-/** `template`: render and apply object by object (S4); `release`: a real Helm release (S5). */
+/** `template`: render and apply object by object; `release`: a real Helm release. */
 export type InstallMethod = "template" | "release";
 
-/** How the primary makes its control plane reachable from the remotes (S3, S15). */
+/** How the primary makes its control plane reachable from the remotes. */
 export type EndpointExposure = "podIP" | "loadBalancer" | "gateway";
 
 /** A Service named `namespace/name`. */
@@ -125,7 +125,7 @@ export interface RemoteConfig extends CommonConfig {
     readonly remotePilotCreateSvcEndpoint: boolean;
     /** The API server address the primary dials, when the kubeconfig's server is not reachable from it. */
     readonly apiServerAddress?: string;
-    /** Services to copy between the clusters so their names resolve everywhere (S14). */
+    /** Services to copy between the clusters so their names resolve everywhere. */
     readonly mirrorServices: { readonly fromPrimary: ServiceRef[]; readonly toPrimary: ServiceRef[] };
     /** With an istiod model: meshID and network as configured here (each must agree with the primary's). */
     readonly mesh?: { readonly meshID?: string; readonly network?: string };
@@ -342,7 +342,7 @@ export function requireCaBundle(bundle: CaBundle | undefined, signer = "Citadel"
     }
 }
 
-/** Throws when two configured ranges overlap (S1: every cluster's ranges must be unique). */
+/** Throws when two configured ranges overlap (every cluster's ranges must be unique). */
 export function checkOverlap(key: string, range: string, otherName: string, otherRange: string): void {
     const a = parseCidr(range);
     const b = parseCidr(otherRange);

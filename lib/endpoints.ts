@@ -1,4 +1,4 @@
-/** A control-plane service the remotes dial, and how the seed finds its pod (S3). */
+/** A control-plane service the remotes dial, and how its pod is found. */
 export interface ControlPlaneService {
     /** The primary stack output that carries its address. */
     readonly output: "pilotAddress" | "policyAddress" | "telemetryAddress" | "statsdAddress" | "zipkinAddress";
@@ -10,7 +10,7 @@ export interface ControlPlaneService {
     readonly ports: ReadonlyArray<{ readonly name: string; readonly port: number; readonly protocol?: "TCP" | "UDP" }>;
 }
 
-/** The five services of seed step S3, with the ports Istio 1.0's charts give them. */
+/** The five control-plane services of Istio 1.0, with the ports Istio 1.0's charts give them. */
 export const CONTROL_PLANE_SERVICES: readonly ControlPlaneService[] = [
     {
         output: "pilotAddress", service: "istio-pilot", selector: { istio: "pilot" },

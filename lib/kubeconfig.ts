@@ -15,7 +15,7 @@ export interface ServiceAccountKubeconfig {
     readonly token: string;
 }
 
-/** Renders the kubeconfig that the primary's Pilot uses to read a remote cluster (seed step S9). */
+/** Renders the kubeconfig that the primary's Pilot uses to read a remote cluster. */
 export function renderKubeconfig(k: ServiceAccountKubeconfig): string {
     return yaml.dump({
         apiVersion: "v1",

@@ -125,8 +125,8 @@ export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: PrimaryOu
 }
 
 /**
- * Checks a remote's config against the primary it joins: ranges must not overlap (S1), the
- * security switches must agree (S16, S17), and a CA bundle must share the primary's root.
+ * Checks a remote's config against the primary it joins: ranges must not overlap, the
+ * security switches must agree, and a CA bundle must share the primary's root.
  * Returns the security settings the remote's chart gets: the primary's.
  */
 export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: SeedPrimaryOutputs): SecuritySettings {
@@ -153,7 +153,7 @@ export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: SeedPri
     return settings;
 }
 
-/** S1: the remote's ranges may not overlap the primary's. */
+/** The remote's ranges may not overlap the primary's. */
 function checkRanges(remote: RemoteConfig, primary: { podCidr?: string; serviceCidr?: string }): void {
     const primaryRanges: Array<[string, string | undefined]> = [
         ["the primary's podCidr", primary.podCidr], ["the primary's serviceCidr", primary.serviceCidr],

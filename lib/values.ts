@@ -13,7 +13,7 @@ export interface ChartInstall {
     readonly values: Values;
 }
 
-/** The control-plane endpoints and switches the primary stack exports (SPEC §4). */
+/** The control-plane endpoints and switches the primary stack exports. */
 export interface PrimaryEndpoints {
     /** Pilot's address (pod IP, load balancer or gateway address). */
     readonly pilotAddress: string;
@@ -39,7 +39,7 @@ export interface PrimaryEndpoints {
     readonly serviceCidr?: string;
 }
 
-/** The security switches both charts share (seed steps S16, S17). */
+/** The security switches both charts share. */
 export interface SecuritySettings {
     /** global.controlPlaneSecurityEnabled. */
     readonly controlPlaneSecurityEnabled: boolean;
@@ -56,13 +56,13 @@ export function primaryChartValues(security: SecuritySettings): Values {
 
 /** What the remote stack decides for itself. */
 export interface RemoteSettings {
-    /** sidecarInjectorWebhook.enabled: automatic injection (S13 turns it off). */
+    /** sidecarInjectorWebhook.enabled: automatic injection (off for manual injection). */
     readonly sidecarInjector: boolean;
-    /** global.remotePilotCreateSvcEndpoint: make `istio-pilot.<ns>` resolvable in the remote (S18). */
+    /** global.remotePilotCreateSvcEndpoint: make `istio-pilot.<ns>` resolvable in the remote. */
     readonly remotePilotCreateSvcEndpoint: boolean;
 }
 
-/** The values of the `istio-remote` chart (seed step S6), every one derived from the primary's outputs. */
+/** The values of the `istio-remote` chart, every one derived from the primary's outputs. */
 export function remoteChartValues(primary: PrimaryEndpoints, remote: RemoteSettings): Values {
     const statsd = primary.statsdAddress;
     const values = securityValues(primary);

@@ -12,7 +12,7 @@ const ROOT = path.resolve(__dirname, "..", "..");
 const CLUSTERS = requiredEnv("ISTIO_MC_CLUSTERS");
 const NS = "istio-system";
 
-/** The seed's five pods (S3): contract output → pod label selector. */
+/** The seed's five pods: contract output → pod label selector. */
 const CONTROL_PLANE_PODS: Record<string, string> = {
     pilotAddress: "istio=pilot",
     policyAddress: "istio-mixer-type=policy",
@@ -80,7 +80,7 @@ describe("end to end: the real engine on two real clusters", function () {
     }));
 
     it("2. previews the join, then joins remote-a with installMethod template", () => timer.time("2 remote-a preview + up (template)", async () => {
-        // Services to mirror (S14): one the primary runs, one remote-a runs in a namespace the primary lacks.
+        // Services to mirror: one the primary runs, one remote-a runs in a namespace the primary lacks.
         await createService(primary, "default", "reviews", 9080);
         assert.strictEqual((await request(remote, "POST", "/api/v1/namespaces",
             { apiVersion: "v1", kind: "Namespace", metadata: { name: "bookinfo" } })).status, 201);
@@ -144,7 +144,7 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["preview", "--expect-no-changes", "-s", "remote-a"]);
     }));
 
-    it("4. heals after the pilot pod restarts: up primary, then remote-a, points at the new IP (S15)", () => timer.time("4 pod churn + heal", async () => {
+    it("4. heals after the pilot pod restarts: up primary, then remote-a, points at the new IP", () => timer.time("4 pod churn + heal", async () => {
         const oldIp = primaryOutputs.pilotAddress;
         const pods = await get(primary, `/api/v1/namespaces/${NS}/pods?labelSelector=istio%3Dpilot`);
         const del = await request(primary, "DELETE", `/api/v1/namespaces/${NS}/pods/${pods.items[0].metadata.name}`);
@@ -166,7 +166,7 @@ describe("end to end: the real engine on two real clusters", function () {
         assert.strictEqual(endpoints.subsets[0].addresses[0].ip, newIp);
     }));
 
-    it("5. leaves by the template route, then joins again with installMethod release (S5, S12)", () => timer.time("5 destroy template, up release", async () => {
+    it("5. leaves by the template route, then joins again with installMethod release", () => timer.time("5 destroy template, up release", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), [], "the template route leaves nothing behind");
         assert.deepStrictEqual(await mirroredCopies(), [], "the mirrored copies are gone");

@@ -330,7 +330,8 @@ async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
         for (const kind of ["namespaces", "secrets", "configmaps", "services"]) {
             result[`${name}/${kind}`] = ((await get(who, `/api/v1/${kind}`)).items as any[])
                 .map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
-                .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
+                // The API server's lease-like churn, and istiod's leader elections, are not the program's doing.
+                .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/") && !/^istio-system\/[^@]*election/.test(s)).sort();
         }
     }
     return result;

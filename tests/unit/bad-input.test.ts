@@ -26,7 +26,7 @@ describe("bad input fails at preview with one message and registers nothing", ()
         failsBeforeRegistering({ stack: "primary", preview: true, config: { ...ROLE_CONFIG.primary, clusterName: "x" } },
             /istio-multicluster:clusterName = "x": belongs to the remote stack.*pulumi config rm clusterName/));
 
-    it("a cluster name that is not a DNS-1123 label (S11)", () =>
+    it("a cluster name that is not a DNS-1123 label", () =>
         failsBeforeRegistering({ stack: "remote_b", preview: true, config: { ...ROLE_CONFIG.remote } },
             /istio-multicluster:clusterName = "remote_b": .*DNS-1123 label.*pulumi config set clusterName remote-b/));
 
@@ -34,12 +34,12 @@ describe("bad input fails at preview with one message and registers nothing", ()
         failsBeforeRegistering({ stack: "remote-a", preview: true, config: { ...ROLE_CONFIG.remote, apiServerAddress: "10.0.0.300" } },
             /istio-multicluster:apiServerAddress = "10\.0\.0\.300": is neither an IP address nor a DNS name/));
 
-    it("a pod range overlapping the primary's, naming both ranges (S1)", () =>
+    it("a pod range overlapping the primary's, naming both ranges", () =>
         failsBeforeRegistering({ stack: "remote-a", preview: true, config: { ...ROLE_CONFIG.remote, podCidr: "10.10.128.0/17" } },
             /istio-multicluster:podCidr = "10\.10\.128\.0\/17": overlaps the primary's podCidr 10\.10\.0\.0\/16/,
             ["pulumi:pulumi:StackReference"]));
 
-    it("a service range overlapping the primary's pod range (S1)", () =>
+    it("a service range overlapping the primary's pod range", () =>
         failsBeforeRegistering({ stack: "remote-a", preview: true, config: { ...ROLE_CONFIG.remote, serviceCidr: "10.10.0.0/24" } },
             /istio-multicluster:serviceCidr = "10\.10\.0\.0\/24": overlaps the primary's podCidr 10\.10\.0\.0\/16/,
             ["pulumi:pulumi:StackReference"]));

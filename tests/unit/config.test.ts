@@ -81,7 +81,7 @@ describe("stack config", () => {
         it("rejects a key it does not know, listing the known ones", () => {
             rejects({ ...ROLE_CONFIG.primary, mtlsEnabled: "true" }, "mtlsEnabled", /is not a key this program knows.*use one of: role,/);
         });
-        it("rejects a cluster name with an underscore (S11), suggesting a valid one", () => {
+        it("rejects a cluster name with an underscore, suggesting a valid one", () => {
             rejects({ ...ROLE_CONFIG.remote, clusterName: "remote_a" }, "clusterName", /= "remote_a": .*DNS-1123.*clusterName remote-a/);
         });
         it("rejects an API server address that is neither an IP nor a DNS name", () => {

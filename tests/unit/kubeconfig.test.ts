@@ -25,7 +25,7 @@ users:
     user: { token: admin-token }
 `;
 
-describe("the istio-multi kubeconfig (S9)", () => {
+describe("the istio-multi kubeconfig", () => {
     const rendered = yaml.load(renderKubeconfig({
         clusterName: "remote-a", server: "https://10.0.0.3:6443", caData: "Q0EtREFUQQ==", token: "tok.en",
     })) as any;

@@ -11,7 +11,7 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.ifError(run.error);
     });
 
-    it("installs the istio chart into the Istio namespace with the seed's security values (S2, S16, S17)", () => {
+    it("installs the istio chart into the Istio namespace with the seed's security values", () => {
         const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
         assert.match(chart.inputs.chart, /tests\/fixtures\/charts\/istio$/);
         assert.strictEqual(chart.inputs.namespace, "istio-system");
@@ -24,7 +24,7 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.deepStrictEqual(namespaces.map((n) => n.inputs.metadata.name), ["istio-system"]);
     });
 
-    it("creates cacerts with all four files as secrets when selfSignedCa is false (S16)", () => {
+    it("creates cacerts with all four files as secrets when selfSignedCa is false", () => {
         const cacerts = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "cacerts")!;
         assert.ok(isSecretInput(cacerts.inputs.stringData), "the files reach the engine as a secret");
         const files = plain(cacerts.inputs.stringData);
@@ -32,13 +32,13 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.match(files["ca-key.pem"], /PRIVATE KEY/);
     });
 
-    it("reads the control-plane services' Endpoints to find their pod IPs (S3)", () => {
+    it("reads the control-plane services' Endpoints to find their pod IPs", () => {
         const reads = ofType(run.resources, "kubernetes:core/v1:Endpoints").map((r) => r.readId).sort();
         assert.deepStrictEqual(reads, ["istio-system/istio-pilot", "istio-system/istio-policy", "istio-system/istio-statsd-prom-bridge",
             "istio-system/istio-telemetry", "istio-system/zipkin"]);
     });
 
-    it("exports the pod IPs as the contract's addresses (SPEC §4)", () => {
+    it("exports the pod IPs as the contract's addresses", () => {
         assert.strictEqual(run.outputs!.pilotAddress, PRIMARY_POD_IPS["istio-pilot"]);
         assert.strictEqual(run.outputs!.policyAddress, PRIMARY_POD_IPS["istio-policy"]);
         assert.strictEqual(run.outputs!.telemetryAddress, PRIMARY_POD_IPS["istio-telemetry"]);
@@ -96,7 +96,7 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.match(r.error!.message, /service istio-system\/istio-policy has no ready pod \(selector istio-mixer-type=policy\)/);
     });
 
-    it("creates a LoadBalancer per control-plane service with endpointExposure loadBalancer (S15)", async () => {
+    it("creates a LoadBalancer per control-plane service with endpointExposure loadBalancer", async () => {
         const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, endpointExposure: "loadBalancer" } });
         const lbs = ofType(r.resources, "kubernetes:core/v1:Service").filter((s) => s.inputs.spec?.type === "LoadBalancer");
         assert.deepStrictEqual(lbs.map((s) => s.inputs.metadata.name).sort(), ["istio-pilot-multicluster", "istio-policy-multicluster",
@@ -106,7 +106,7 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.strictEqual(r.outputs!.pilotAddress, "203.0.113.7");
     });
 
-    it("exports the ingress gateway's address for all five with endpointExposure gateway (S15)", async () => {
+    it("exports the ingress gateway's address for all five with endpointExposure gateway", async () => {
         const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, endpointExposure: "gateway" } });
         const reads = ofType(r.resources, "kubernetes:core/v1:Service").map((s) => s.readId);
         assert.deepStrictEqual(reads, ["istio-system/istio-ingressgateway"]);

@@ -17,7 +17,7 @@ describe("IstioRemote (a remote stack)", () => {
         assert.ifError(run.error);
     });
 
-    describe("the istio-remote chart (S4, S6)", () => {
+    describe("the istio-remote chart", () => {
         it("is rendered from the istio-remote chart into the remote's Istio namespace", () => {
             const chart = chartOf(run.resources);
             assert.match(chart.inputs.chart, /charts\/istio-remote$/);
@@ -39,17 +39,17 @@ describe("IstioRemote (a remote stack)", () => {
             const r = await runProgram({ stack: "remote-a", config: ROLE_CONFIG.remote, primaryOutputs });
             assert.deepStrictEqual(chartOf(r.resources).inputs.values.global.proxy.envoyStatsd, { enabled: false });
         });
-        it("creates the pilot service endpoint when configured (S18)", () => {
+        it("creates the pilot service endpoint when configured", () => {
             assert.strictEqual(chartOf(run.resources).inputs.values.global.remotePilotCreateSvcEndpoint, true);
         });
         it("keeps the webhook on by default", () => {
             assert.deepStrictEqual(chartOf(run.resources).inputs.values.sidecarInjectorWebhook, { enabled: true });
         });
-        it("runs with the primary's security values (S16, S17)", () => {
+        it("runs with the primary's security values", () => {
             const v = chartOf(run.resources).inputs.values;
             assert.deepStrictEqual([v.global.controlPlaneSecurityEnabled, v.global.mtls.enabled, v.security.selfSigned], [true, true, false]);
         });
-        it("is installed as a Helm release, and not rendered, with installMethod release (S5)", async () => {
+        it("is installed as a Helm release, and not rendered, with installMethod release", async () => {
             const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, installMethod: "release" } });
             const [release] = ofType(r.resources, "kubernetes:helm.sh/v3:Release");
             assert.strictEqual(release.inputs.name, "istio-remote");
@@ -60,20 +60,20 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
-    it("owns the remote's Istio namespace (S7)", () => {
+    it("owns the remote's Istio namespace", () => {
         const [ns] = ofType(run.resources, "kubernetes:core/v1:Namespace");
         assert.strictEqual(ns.inputs.metadata.name, "istio-system");
         assert.match(ns.provider!, REMOTE_PROVIDER);
     });
 
-    it("creates cacerts in the remote from the same root (S16)", () => {
+    it("creates cacerts in the remote from the same root", () => {
         const cacerts = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "cacerts")!;
         assert.match(cacerts.provider!, REMOTE_PROVIDER);
         assert.ok(isSecretInput(cacerts.inputs.stringData));
         assert.match(plain(cacerts.inputs.stringData)["ca-cert.pem"], /BEGIN CERTIFICATE/);
     });
 
-    describe("injection labels (S8)", () => {
+    describe("injection labels", () => {
         it("labels each configured namespace istio-injection=enabled with a patch that leaves the namespace alone", async () => {
             const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, injectionNamespaces: ["default", "bookinfo"] } });
             const patches = ofType(r.resources, "kubernetes:core/v1:NamespacePatch");
@@ -88,7 +88,7 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
-    describe("manual injection (S13)", () => {
+    describe("manual injection", () => {
         it("exports the exact istioctl kube-inject command when the webhook is off", async () => {
             const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, sidecarInjector: "false" } });
             assert.strictEqual(chartOf(r.resources).inputs.values.sidecarInjectorWebhook.enabled, false);
@@ -101,7 +101,7 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
-    describe("the istio-multi credentials (S9)", () => {
+    describe("the istio-multi credentials", () => {
         it("creates a token secret for istio-multi, since Kubernetes >= 1.24 makes none", () => {
             const token = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.type === "kubernetes.io/service-account-token")!;
             assert.strictEqual(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], "istio-multi");
@@ -133,7 +133,7 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
-    describe("the registration in the primary (S10)", () => {
+    describe("the registration in the primary", () => {
         const registration = () => ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.name === "remote-a-registration")!;
 
         it("goes through the primary's provider, into the primary's Istio namespace", () => {
@@ -162,7 +162,7 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
-    describe("service mirroring (S14)", () => {
+    describe("service mirroring", () => {
         let mirrored: Awaited<ReturnType<typeof runProgram>>;
         before(async () => {
             mirrored = await runProgram({ stack: "remote-a", config: {
@@ -198,7 +198,7 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
-    it("exports the remote contract (SPEC §4), leaving out manualInjectCommand while the webhook injects", () => {
+    it("exports the remote contract, leaving out manualInjectCommand while the webhook injects", () => {
         assert.deepStrictEqual(Object.keys(run.outputs!).sort(),
             ["clusterName", "controlPlaneAddresses", "injectedNamespaces", "kubeconfig", "remoteSecretName"]);
         assert.strictEqual(run.outputs!.clusterName, "remote-a");

@@ -5,7 +5,7 @@ import { PRIMARY_OUTPUTS } from "./harness";
 
 const REMOTE = { sidecarInjector: true, remotePilotCreateSvcEndpoint: true };
 
-describe("istio-remote chart values (S6)", () => {
+describe("istio-remote chart values", () => {
     const values = remoteChartValues(PRIMARY_OUTPUTS, REMOTE) as any;
 
     it("points global.remotePilotAddress at the primary's pilot", () => {
@@ -24,12 +24,12 @@ describe("istio-remote chart values (S6)", () => {
         const v = remoteChartValues(withoutStatsd, REMOTE) as any;
         assert.deepStrictEqual(v.global.proxy.envoyStatsd, { enabled: false });
     });
-    it("carries the primary's security switches (S16, S17)", () => {
+    it("carries the primary's security switches", () => {
         assert.strictEqual(values.global.controlPlaneSecurityEnabled, true);
         assert.deepStrictEqual(values.global.mtls, { enabled: true });
         assert.deepStrictEqual(values.security, { selfSigned: false });
     });
-    it("passes the remote's own switches: webhook and pilot service endpoint (S13, S18)", () => {
+    it("passes the remote's own switches: webhook and pilot service endpoint", () => {
         const v = remoteChartValues(PRIMARY_OUTPUTS, { sidecarInjector: false, remotePilotCreateSvcEndpoint: false }) as any;
         assert.deepStrictEqual(v.sidecarInjectorWebhook, { enabled: false });
         assert.strictEqual(v.global.remotePilotCreateSvcEndpoint, false);

@@ -26,7 +26,7 @@ export PATH=$bin:$PATH
 log() { printf '[clusters] %s\n' "$*" >&2; }
 
 # Everything a cluster differs by: loopback address, pod and service ranges. The ranges match the
-# podCidr/serviceCidr of the stack files, and never overlap (S1).
+# podCidr/serviceCidr of the stack files, and never overlap.
 cluster_index() {
     case $1 in
         primary) echo 0 ;;
