@@ -1,6 +1,6 @@
 // One program, two roles, three mesh models: the `primary` stack installs the control plane and
 // exports what the other clusters need; each remote stack reads it and joins its cluster to the
-// mesh, the way the primary's model builds it (see README.md).
+// mesh the way the primary's model builds it (see README.md).
 import { IstioControlPlane } from "./components/IstioControlPlane";
 import { IstioRemote } from "./components/IstioRemote";
 import { MultiPrimaryControlPlane } from "./components/MultiPrimaryControlPlane";
@@ -8,6 +8,7 @@ import { MultiPrimaryPeer } from "./components/MultiPrimaryPeer";
 import { PrimaryRemoteControlPlane } from "./components/PrimaryRemoteControlPlane";
 import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { clusterProvider } from "./lib/cluster";
+import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { remoteSecretName } from "./lib/istiod";
 import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPrimaryOutputs } from "./lib/primary";
 import { checkClusterNameFree } from "./lib/registration";
@@ -17,42 +18,48 @@ import { apiServerFor, deployedBefore, exportedBefore, readStackConfig } from ".
 // before the first resource is registered: bad input changes nothing.
 export = async () => {
     const config = readStackConfig();
-    if (config.role === "primary") {
-        const { mesh, meshModel } = config;
-        if (meshModel === "primary-remote" && mesh && config.discoveryAddress) {
-            const provider = clusterProvider("primary", config.cluster);
-            return new PrimaryRemoteControlPlane("istio", { config, mesh, discoveryAddress: config.discoveryAddress, provider }).outputs;
-        }
-        if (meshModel === "multi-primary" && mesh) {
-            const apiServer = apiServerFor(config);
-            const provider = clusterProvider("primary", config.cluster);
-            return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, provider }).outputs;
-        }
-        const chartDeployed = await deployedBefore("pilotAddress");
+    return config.role === "primary" ? primaryStack(config) : remoteStack(config);
+};
+
+async function primaryStack(config: PrimaryConfig) {
+    const { mesh, discoveryAddress } = config;
+    if (config.meshModel === "primary-remote" && mesh && discoveryAddress) {
         const provider = clusterProvider("primary", config.cluster);
-        return new IstioControlPlane("istio", { config, provider, chartDeployed }).outputs;
+        return new PrimaryRemoteControlPlane("istio", { config, mesh, discoveryAddress, provider }).outputs;
     }
+    if (config.meshModel === "multi-primary" && mesh) {
+        const apiServer = apiServerFor(config);
+        const provider = clusterProvider("primary", config.cluster);
+        return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, provider }).outputs;
+    }
+    const chartDeployed = await deployedBefore("pilotAddress");
+    const provider = clusterProvider("primary", config.cluster);
+    return new IstioControlPlane("istio", { config, provider, chartDeployed }).outputs;
+}
+
+async function remoteStack(config: RemoteConfig) {
     const apiServer = apiServerFor(config);
     const primary = await readPrimaryOutputs(config.primaryStack);
-    const mesh = checkMeshAgainstPrimary(config, primary);
-    if (primary.meshModel === "istio-1.0" || !mesh) {
-        const security = checkRemoteAgainstPrimary(config, primary as Extract<typeof primary, { meshModel: "istio-1.0" }>);
+    if (primary.meshModel === "istio-1.0") {
+        checkMeshAgainstPrimary(config, primary);
+        const security = checkRemoteAgainstPrimary(config, primary);
         const provider = clusterProvider(config.clusterName, config.cluster);
         const primaryProvider = clusterProvider("primary", config.primaryCluster);
-        return new IstioRemote(config.clusterName, {
-            config, primary: primary as Extract<typeof primary, { meshModel: "istio-1.0" }>, security, apiServer, provider, primaryProvider,
-        }).outputs;
+        return new IstioRemote(config.clusterName, { config, primary, security, apiServer, provider, primaryProvider }).outputs;
     }
+    const mesh = checkMeshAgainstPrimary(config, primary)!;
     await checkClusterNameFree(config.primaryCluster, primary.istioNamespace, config.clusterName,
         remoteSecretName(config.clusterName), await exportedBefore("remoteSecretName"));
     const provider = clusterProvider(config.clusterName, config.cluster);
     const primaryProvider = clusterProvider("primary", config.primaryCluster);
-    const args = { config, mesh, apiServer, provider, primaryProvider };
-    if (primary.meshModel === "primary-remote" && primary.discoveryAddress) {
-        return new PrimaryRemoteMember(config.clusterName, { ...args, primary: { ...primary, discoveryAddress: primary.discoveryAddress } }).outputs;
+    const { discoveryAddress, readerKubeconfig } = primary;
+    if (primary.meshModel === "primary-remote" && discoveryAddress) {
+        return new PrimaryRemoteMember(config.clusterName,
+            { config, mesh, apiServer, provider, primaryProvider, primary: { ...primary, discoveryAddress } }).outputs;
     }
-    if (primary.meshModel === "multi-primary" && primary.readerKubeconfig) {
-        return new MultiPrimaryPeer(config.clusterName, { ...args, primary: { ...primary, readerKubeconfig: primary.readerKubeconfig } }).outputs;
+    if (primary.meshModel === "multi-primary" && readerKubeconfig) {
+        return new MultiPrimaryPeer(config.clusterName,
+            { config, mesh, apiServer, provider, primaryProvider, primary: { ...primary, readerKubeconfig } }).outputs;
     }
-    throw new Error(`the primary's ${primary.meshModel} outputs are incomplete`);
-};
+    throw new Error(`the primary's ${primary.meshModel} outputs lack ${discoveryAddress ? "readerKubeconfig" : "discoveryAddress"}`);
+}

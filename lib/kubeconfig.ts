@@ -20,7 +20,6 @@ export function renderKubeconfig(k: ServiceAccountKubeconfig): string {
     return yaml.dump({
         apiVersion: "v1",
         kind: "Config",
-        preferences: {},
         clusters: [{ name: k.clusterName, cluster: { "certificate-authority-data": k.caData, server: k.server } }],
         contexts: [{ name: k.clusterName, context: { cluster: k.clusterName, user: k.clusterName } }],
         "current-context": k.clusterName,
