@@ -159,6 +159,13 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             assert.deepStrictEqual(mine, istioctl);
         }));
 
+        it("`mesh status --istiod` shows istiod's own view of remote-a: synced", () => timer.time("primary-remote: mesh status", async () => {
+            const r = await runCommand(process.execPath, [path.join(workDir, "bin", "mesh"), "status", "--istiod", `http://${IP.primary}:15014`],
+                workDir, env, 300);
+            assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
+            assert.match(r.stdout, /^remote-a +ok +current +ok +ok +synced +-$/m);
+        }));
+
         it("istiod sees a Service of remote-a with the remote pod's IP", () => timer.time("primary-remote: remote service in registry", async () => {
             const remote = cluster("remote-a");
             const podIp = await runWorkload(remote, "sample", "helloworld", 5000);
