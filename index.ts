@@ -12,7 +12,7 @@ import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { remoteSecretName } from "./lib/istiod";
 import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPrimaryOutputs } from "./lib/primary";
 import { checkClusterNameFree } from "./lib/registration";
-import { apiServerFor, deployedBefore, exportedBefore, readStackConfig } from "./lib/stack";
+import { apiServerFor, lastDeployment, readStackConfig } from "./lib/stack";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
 // before the first resource is registered: bad input changes nothing.
@@ -22,17 +22,19 @@ export = async () => {
 };
 
 async function primaryStack(config: PrimaryConfig) {
-    const { mesh, discoveryAddress } = config;
-    if (config.meshModel === "primary-remote" && mesh && discoveryAddress) {
+    const { mesh } = config;
+    if (config.meshModel === "primary-remote" && mesh) {
+        const deployed = (await lastDeployment("meshModel")).readable;
         const provider = clusterProvider("primary", config.cluster);
-        return new PrimaryRemoteControlPlane("istio", { config, mesh, discoveryAddress, provider }).outputs;
+        return new PrimaryRemoteControlPlane("istio", { config, mesh, deployed, provider }).outputs;
     }
     if (config.meshModel === "multi-primary" && mesh) {
         const apiServer = apiServerFor(config);
+        const deployed = (await lastDeployment("meshModel")).readable;
         const provider = clusterProvider("primary", config.cluster);
-        return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, provider }).outputs;
+        return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, deployed, provider }).outputs;
     }
-    const chartDeployed = await deployedBefore("pilotAddress");
+    const chartDeployed = (await lastDeployment("pilotAddress")).readable;
     const provider = clusterProvider("primary", config.cluster);
     return new IstioControlPlane("istio", { config, provider, chartDeployed }).outputs;
 }
@@ -48,18 +50,19 @@ async function remoteStack(config: RemoteConfig) {
         return new IstioRemote(config.clusterName, { config, primary, security, apiServer, provider, primaryProvider }).outputs;
     }
     const mesh = checkMeshAgainstPrimary(config, primary)!;
+    const last = await lastDeployment("remoteSecretName");
     await checkClusterNameFree(config.primaryCluster, primary.istioNamespace, config.clusterName,
-        remoteSecretName(config.clusterName), await exportedBefore("remoteSecretName"));
+        remoteSecretName(config.clusterName), last.exported);
     const provider = clusterProvider(config.clusterName, config.cluster);
     const primaryProvider = clusterProvider("primary", config.primaryCluster);
     const { discoveryAddress, readerKubeconfig } = primary;
     if (primary.meshModel === "primary-remote" && discoveryAddress) {
         return new PrimaryRemoteMember(config.clusterName,
-            { config, mesh, apiServer, provider, primaryProvider, primary: { ...primary, discoveryAddress } }).outputs;
+            { config, mesh, apiServer, deployed: last.readable, provider, primaryProvider, primary: { ...primary, discoveryAddress } }).outputs;
     }
     if (primary.meshModel === "multi-primary" && readerKubeconfig) {
         return new MultiPrimaryPeer(config.clusterName,
-            { config, mesh, apiServer, provider, primaryProvider, primary: { ...primary, readerKubeconfig } }).outputs;
+            { config, mesh, apiServer, deployed: last.readable, provider, primaryProvider, primary: { ...primary, readerKubeconfig } }).outputs;
     }
     throw new Error(`the primary's ${primary.meshModel} outputs lack ${discoveryAddress ? "readerKubeconfig" : "discoveryAddress"}`);
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PrimaryConfig } from "../lib/config";
 import { definedOnly } from "../lib/outputs";
-import { CONTROL_PLANE_SERVICES, ControlPlaneService, loadBalancerAddress, readyPodAddress } from "../lib/endpoints";
+import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
@@ -79,37 +79,20 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         const provider = args.provider;
         if (cfg.endpointExposure === "podIP") {
             const endpoints = k8s.core.v1.Endpoints.get(`${name}-${svc.service}`,
-                afterChart(chart, `${ns}/${svc.service}`, args.chartDeployed), { parent: this, provider });
+                chart.idOnceReady(`${ns}/${svc.service}`, args.chartDeployed), { parent: this, provider });
             return endpoints.subsets.apply((subsets) => readyPodAddress({ subsets }, svc, ns));
         }
         const lb = new k8s.core.v1.Service(`${name}-${svc.service}-lb`, {
             metadata: { name: `${svc.service}-multicluster`, namespace: ns },
             spec: { type: "LoadBalancer", selector: { ...svc.selector }, ports: svc.ports.map((p) => ({ ...p })) },
         }, { parent: this, provider, dependsOn: chart });
-        return lb.status.apply((status) => required(loadBalancerAddress(status), `${ns}/${svc.service}-multicluster`));
+        return lb.status.apply((status) => requireLoadBalancerAddress(status, `${ns}/${svc.service}-multicluster`, "this endpointExposure"));
     }
 
     /** The ingress gateway's load balancer address. */
     private gatewayAddress(name: string, ns: string, chart: IstioInstallation, args: IstioControlPlaneArgs): pulumi.Output<string> {
         const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
-            afterChart(chart, `${ns}/istio-ingressgateway`, args.chartDeployed), { parent: this, provider: args.provider });
-        return gateway.status.apply((status) => required(loadBalancerAddress(status), `${ns}/istio-ingressgateway`));
+            chart.idOnceReady(`${ns}/istio-ingressgateway`, args.chartDeployed), { parent: this, provider: args.provider });
+        return gateway.status.apply((status) => requireLoadBalancerAddress(status, `${ns}/istio-ingressgateway`, "this endpointExposure"));
     }
-}
-
-/**
- * An object id that resolves only once the chart is ready, so that a read of it happens after the
- * chart's pods are up; unknown when the chart is not deployed yet, so that a first install's
- * preview skips the read instead of failing on an object that does not exist yet.
- */
-function afterChart(chart: IstioInstallation, id: string, chartDeployed: boolean): pulumi.Output<string> {
-    return chartDeployed ? chart.ready.apply(() => id) : pulumi.output(pulumi.unknown as unknown as string);
-}
-
-function required(address: string | undefined, service: string): string {
-    if (!address) {
-        throw new Error(`LoadBalancer service ${service} has no ingress address yet; ` +
-            "this cluster needs a load balancer implementation (a cloud, or MetalLB) for this endpointExposure");
-    }
-    return address;
 }

@@ -93,4 +93,13 @@ export class IstioInstallation extends pulumi.ComponentResource {
         }
         this.registerOutputs({ ready: this.ready });
     }
+
+    /**
+     * The id of an object the charts create, resolving only once they are ready, so that a read of
+     * it happens after their pods are up; unknown when the charts are not deployed yet, so that a
+     * first install's preview skips the read instead of failing on an object that does not exist.
+     */
+    idOnceReady(id: string, deployed: boolean): pulumi.Output<string> {
+        return deployed ? this.ready.apply(() => id) : pulumi.output(pulumi.unknown as unknown as string);
+    }
 }

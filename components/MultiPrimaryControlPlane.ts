@@ -4,6 +4,7 @@ import { MeshIdentity, PrimaryConfig } from "../lib/config";
 import { istiodCharts, istiodValues, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
 import { certificateFingerprint } from "../lib/pki";
+import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
 
@@ -15,6 +16,8 @@ export interface MultiPrimaryControlPlaneArgs {
     readonly mesh: MeshIdentity;
     /** The API server URL the other primaries' istiods dial to read this cluster. */
     readonly apiServer: string;
+    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
+    readonly deployed: boolean;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -32,7 +35,9 @@ export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
         super("istio-multicluster:index:MultiPrimaryControlPlane", name, {}, opts);
         const cfg = args.config;
         const installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, istiodValues(cfg.istioNamespace, args.mesh, false)),
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, 
+                istiodValues(cfg.istioNamespace, args.mesh, false),
+                cfg.eastWestGateway ? args.mesh.network : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
@@ -42,6 +47,10 @@ export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
             provider: args.provider,
         }, { parent: this });
 
+        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
+            namespace: cfg.istioNamespace, exposeIstiod: false, installation, readable: args.deployed, provider: args.provider,
+        }, { parent: this }) : undefined;
+
         const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
             account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
             namespace: cfg.istioNamespace, clusterName: args.mesh.clusterName, server: args.apiServer, provider: args.provider,
@@ -50,6 +59,7 @@ export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
+            eastWestGatewayAddress: gateway?.address,
             istioNamespace: cfg.istioNamespace,
             readerKubeconfig: reader.kubeconfig,
             podCidr: cfg.podCidr,

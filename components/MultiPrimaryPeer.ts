@@ -4,6 +4,7 @@ import { MeshIdentity, RemoteConfig } from "../lib/config";
 import { istiodCharts, istiodValues, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET, remoteSecretName } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
 import { IstiodPrimaryOutputs } from "../lib/primary";
+import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
@@ -18,6 +19,8 @@ export interface MultiPrimaryPeerArgs {
     readonly mesh: MeshIdentity;
     /** The API server URL the first primary's istiod dials to read this cluster. */
     readonly apiServer: string;
+    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
+    readonly deployed: boolean;
     /** This cluster's provider. */
     readonly provider: k8s.Provider;
     /** The first primary's provider, for this cluster's registration there. */
@@ -38,7 +41,9 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
         const cfg = args.config;
         const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         const installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, istiodValues(cfg.istioNamespace, args.mesh, false)),
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, 
+                istiodValues(cfg.istioNamespace, args.mesh, false),
+                cfg.eastWestGateway ? args.mesh.network : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
@@ -47,6 +52,10 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
             injectionNamespaces: injected,
             provider: args.provider,
         }, { parent: this });
+
+        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
+            namespace: cfg.istioNamespace, exposeIstiod: false, installation, readable: args.deployed, provider: args.provider,
+        }, { parent: this }) : undefined;
 
         const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
             account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
@@ -72,6 +81,7 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
+            eastWestGatewayAddress: gateway?.address,
             remoteSecretName: registration.secretName,
             kubeconfig: reader.kubeconfig,
             injectedNamespaces: injected,

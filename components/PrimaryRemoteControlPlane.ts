@@ -4,6 +4,7 @@ import { MeshIdentity, PrimaryConfig } from "../lib/config";
 import { istiodCharts, istiodValues, NETWORK_LABEL } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
 import { certificateFingerprint } from "../lib/pki";
+import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 
 /** Arguments of PrimaryRemoteControlPlane. */
@@ -12,8 +13,8 @@ export interface PrimaryRemoteControlPlaneArgs {
     readonly config: PrimaryConfig;
     /** The primary's mesh identity. */
     readonly mesh: MeshIdentity;
-    /** Where the remotes reach istiod. */
-    readonly discoveryAddress: string;
+    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
+    readonly deployed: boolean;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -21,7 +22,8 @@ export interface PrimaryRemoteControlPlaneArgs {
 /**
  * The primary of a primary-remote mesh: Istio's `base` and `istiod` charts, istiod marked as
  * serving other clusters (`global.externalIstiod`), the Istio namespace on the primary's network,
- * and the plug-in `cacerts` when configured. Exports what its remotes are rendered with.
+ * the plug-in `cacerts` when configured, and optionally the east-west gateway that exposes istiod.
+ * Exports what its remotes are rendered with.
  */
 export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the remotes. */
@@ -30,8 +32,10 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     constructor(name: string, args: PrimaryRemoteControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:PrimaryRemoteControlPlane", name, {}, opts);
         const cfg = args.config;
-        new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, istiodValues(cfg.istioNamespace, args.mesh, true)),
+        const installation = new IstioInstallation(name, {
+            charts: istiodCharts(cfg.values, cfg.istioNamespace,
+                istiodValues(cfg.istioNamespace, args.mesh, true),
+                cfg.eastWestGateway ? args.mesh.network : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
@@ -41,11 +45,17 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
             provider: args.provider,
         }, { parent: this });
 
+        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
+            namespace: cfg.istioNamespace, exposeIstiod: true, installation, readable: args.deployed, provider: args.provider,
+        }, { parent: this }) : undefined;
+
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
+            eastWestGatewayAddress: gateway?.address,
             istioNamespace: cfg.istioNamespace,
-            discoveryAddress: args.discoveryAddress,
+            // Where the remotes reach istiod: the configured address, else the east-west gateway's.
+            discoveryAddress: cfg.discoveryAddress ?? gateway?.address,
             injectionAddress: cfg.injectionAddress,
             podCidr: cfg.podCidr,
             serviceCidr: cfg.serviceCidr,

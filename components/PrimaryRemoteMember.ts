@@ -7,6 +7,7 @@ import {
 } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
 import { IstiodPrimaryOutputs } from "../lib/primary";
+import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
@@ -21,6 +22,8 @@ export interface PrimaryRemoteMemberArgs {
     readonly mesh: MeshIdentity;
     /** The API server URL the primary's istiod dials to read this cluster. */
     readonly apiServer: string;
+    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
+    readonly deployed: boolean;
     /** This (remote) cluster's provider. */
     readonly provider: k8s.Provider;
     /** The primary cluster's provider, for the registration secret. */
@@ -42,7 +45,9 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
         const cfg = args.config;
         const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         const installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary)),
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, 
+                remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
+                cfg.eastWestGateway ? args.mesh.network : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
@@ -51,6 +56,10 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
             injectionNamespaces: injected,
             provider: args.provider,
         }, { parent: this });
+
+        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
+            namespace: cfg.istioNamespace, exposeIstiod: false, installation, readable: args.deployed, provider: args.provider,
+        }, { parent: this }) : undefined;
 
         const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
             account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
@@ -68,6 +77,7 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
+            eastWestGatewayAddress: gateway?.address,
             remoteSecretName: registration.secretName,
             kubeconfig: reader.kubeconfig,
             injectedNamespaces: injected,

@@ -64,6 +64,8 @@ export interface ServiceRef {
 interface CommonConfig {
     /** How the mesh is built. */
     readonly meshModel: MeshModel;
+    /** With an istiod model: install Istio's east-west gateway for this cluster's network. */
+    readonly eastWestGateway: boolean;
     /** The cluster this stack deploys to. */
     readonly cluster: ClusterAccess;
     /** The Istio namespace in this cluster. */
@@ -98,7 +100,10 @@ export interface PrimaryConfig extends CommonConfig {
     readonly envoyStatsd: boolean;
     /** With an istiod model: the mesh identity of this cluster. */
     readonly mesh?: MeshIdentity;
-    /** primary-remote: the host name or IP the remotes reach istiod at (ports 15012, 15017). */
+    /**
+     * primary-remote: the host name or IP the remotes reach istiod at (ports 15012, 15017); absent
+     * with an east-west gateway, whose address it then is.
+     */
     readonly discoveryAddress?: string;
     /**
      * primary-remote: HOST[:PORT] at which the remotes' API servers reach istiod's injection
@@ -148,6 +153,7 @@ const KEYS: Record<string, { roles: Role[]; seedRoles?: Role[]; models?: MeshMod
     meshModel: { roles: ["primary", "remote"] },
     meshID: { roles: ["primary", "remote"], models: ISTIOD_MODELS },
     network: { roles: ["primary", "remote"], models: ISTIOD_MODELS },
+    eastWestGateway: { roles: ["primary", "remote"], models: ISTIOD_MODELS },
     discoveryAddress: { roles: ["primary"], models: ["primary-remote"] },
     injectionAddress: { roles: ["primary"], models: ["primary-remote"] },
     kubeContext: { roles: ["primary", "remote"] },
@@ -220,6 +226,7 @@ export function parseStackConfig(
 
     const common = {
         meshModel,
+        eastWestGateway: r.boolean("eastWestGateway", false),
         cluster: r.clusterAccess("kubeContext", "kubeconfig"),
         istioNamespace: r.dnsLabel("istioNamespace", "istio-system"),
         chart: r.chartSource(CHARTS_OF[meshModel]),
@@ -265,7 +272,7 @@ export function parseStackConfig(
             endpointExposure: "podIP",
             envoyStatsd: false,
             mesh: { meshID: meshID ?? "mesh1", clusterName, network: network ?? "network1" },
-            discoveryAddress: meshModel === "primary-remote" ? r.discoveryAddress() : undefined,
+            discoveryAddress: meshModel === "primary-remote" ? r.discoveryAddress(common.eastWestGateway) : undefined,
             injectionAddress: r.hostPort("injectionAddress"),
             apiServerAddress,
         };
@@ -408,14 +415,21 @@ class RawConfig {
         return value;
     }
 
-    /** Where the remotes reach istiod: a DNS name or an IP they can route to, never loopback. */
-    discoveryAddress(): string {
+    /**
+     * Where the remotes reach istiod: a DNS name or an IP they can route to, never loopback; with an
+     * east-west gateway it may be left out, and the gateway's address is used.
+     */
+    discoveryAddress(eastWestGateway: boolean): string | undefined {
         const value = this.string("discoveryAddress");
+        if (value === undefined && eastWestGateway) {
+            return undefined;
+        }
         if (value === undefined) {
             throw new ConfigError("discoveryAddress", undefined,
                 "the remotes of a primary-remote mesh reach istiod (ports 15012 and 15017) at this address",
-                "set it to the DNS name or IP of the primary's east-west gateway or of a load balancer in front of istiod, " +
-                "e.g. `pulumi config set discoveryAddress istiod.mesh.example.com`");
+                "set it to the DNS name or IP of a load balancer in front of istiod " +
+                "(e.g. `pulumi config set discoveryAddress istiod.mesh.example.com`), or set eastWestGateway to true " +
+                "to expose istiod through Istio's east-west gateway");
         }
         if (!isHostAddress(value)) {
             throw new ConfigError("discoveryAddress", value, "is neither an IP address nor a DNS name",

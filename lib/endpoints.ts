@@ -66,3 +66,15 @@ export function loadBalancerAddress(
     const ingress = status?.loadBalancer?.ingress?.[0];
     return ingress?.ip || ingress?.hostname || undefined;
 }
+
+/** A LoadBalancer service's address, or an error naming the service and what needs it. */
+export function requireLoadBalancerAddress(
+    status: Parameters<typeof loadBalancerAddress>[0], service: string, neededFor: string,
+): string {
+    const address = loadBalancerAddress(status);
+    if (!address) {
+        throw new Error(`LoadBalancer service ${service} has no ingress address yet; ` +
+            `this cluster needs a load balancer implementation (a cloud, or MetalLB) for ${neededFor}`);
+    }
+    return address;
+}

@@ -84,14 +84,77 @@ export function withPort(hostPort: string, port: number): string {
 }
 
 /**
- * The two charts of a cluster in an istiod mesh, `base` then `istiod`, each with the user's extra
- * values under the derived ones. `istiod` is istiodValues() or remoteIstiodValues(); the latter's
- * `remote` profile also gives `base` the remote profile.
+ * The charts of a cluster in an istiod mesh: `base`, then `istiod`, each with the user's extra
+ * values under the derived ones, then the east-west gateway for `eastWestNetwork` when given.
+ * `istiod` is istiodValues() or remoteIstiodValues(); the latter's `remote` profile also gives
+ * `base` the remote profile.
  */
-export function istiodCharts(user: Values, namespace: string, istiod: Values): ChartInstall[] {
+export function istiodCharts(user: Values, namespace: string, istiod: Values, eastWestNetwork?: string): ChartInstall[] {
     const [base, discovery] = CHARTS_OF["primary-remote"];
     return [
         { ...base, values: mergeValues(user, baseValues(namespace, istiod.profile === "remote")) },
         { ...discovery, values: mergeValues(user, istiod) },
+        ...(eastWestNetwork === undefined ? [] : [eastWestGatewayChart(user, eastWestNetwork)]),
+    ];
+}
+
+/** The east-west gateway's release, Service and Deployment name, and its pods' `istio` label. */
+export const EAST_WEST_GATEWAY = "istio-eastwestgateway";
+const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
+
+/**
+ * Istio's `gateway` chart as this network's east-west gateway: `networkGateway` labels its
+ * Service with the network (which is how every istiod of the mesh finds it) and opens the
+ * cross-network ports 15443, 15012 and 15017. The user's `global` values (hub, tag) apply to it.
+ */
+export function eastWestGatewayChart(user: Values, network: string): ChartInstall {
+    const global = user.global === undefined ? {} : { global: user.global };
+    return {
+        name: EAST_WEST_GATEWAY, dir: "gateway",
+        values: mergeValues(global, { name: EAST_WEST_GATEWAY, networkGateway: network, labels: { ...EAST_WEST_SELECTOR } }),
+    };
+}
+
+/** An Istio custom resource of networking.istio.io/v1, as Pulumi's CustomResource takes it. */
+export interface IstioResource {
+    readonly apiVersion: string;
+    readonly kind: "Gateway" | "VirtualService";
+    readonly metadata: { readonly name: string; readonly namespace: string };
+    readonly spec: Values;
+}
+
+/** The Gateway that lets other networks reach this network's services through 15443 (TLS passthrough by SNI). */
+export function crossNetworkGateway(namespace: string): IstioResource {
+    return {
+        apiVersion: "networking.istio.io/v1", kind: "Gateway",
+        metadata: { name: "cross-network-gateway", namespace },
+        spec: {
+            selector: { ...EAST_WEST_SELECTOR },
+            servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+        },
+    };
+}
+
+/**
+ * The Gateway and VirtualService that expose istiod through the east-west gateway, so that the
+ * remotes of a primary-remote mesh reach discovery (15012) and the injection webhook (15017).
+ */
+export function istiodExposure(namespace: string): IstioResource[] {
+    const istiod = `istiod.${namespace}.svc.cluster.local`;
+    const passthrough = (number: number, name: string) =>
+        ({ port: { number, name, protocol: "TLS" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] });
+    const route = (port: number, target: number) =>
+        ({ match: [{ port, sniHosts: ["*"] }], route: [{ destination: { host: istiod, port: { number: target } } }] });
+    return [
+        {
+            apiVersion: "networking.istio.io/v1", kind: "Gateway",
+            metadata: { name: "istiod-gateway", namespace },
+            spec: { selector: { ...EAST_WEST_SELECTOR }, servers: [passthrough(15012, "tls-istiod"), passthrough(15017, "tls-istiodwebhook")] },
+        },
+        {
+            apiVersion: "networking.istio.io/v1", kind: "VirtualService",
+            metadata: { name: "istiod-vs", namespace },
+            spec: { hosts: ["*"], gateways: ["istiod-gateway"], tls: [route(15012, 15012), route(15017, 443)] },
+        },
     ];
 }

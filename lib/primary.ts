@@ -13,11 +13,11 @@ const OUTPUTS_OF: Record<MeshModel, { required: readonly string[]; optional: rea
     },
     "primary-remote": {
         required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "discoveryAddress"],
-        optional: ["injectionAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
+        optional: ["injectionAddress", "eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
     },
     "multi-primary": {
         required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "readerKubeconfig"],
-        optional: ["podCidr", "serviceCidr", "rootCertFingerprint"],
+        optional: ["eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
     },
 };
 
@@ -34,6 +34,8 @@ export interface IstiodPrimaryOutputs extends MeshIdentity {
     readonly discoveryAddress?: string;
     /** primary-remote: HOST[:PORT] of istiod's injection webhook for API servers outside the cluster network. */
     readonly injectionAddress?: string;
+    /** The primary's east-west gateway address, when it has one: other networks reach it there. */
+    readonly eastWestGatewayAddress?: string;
     /** multi-primary: the kubeconfig of the primary's reader account, for the other primaries (a secret). */
     readonly readerKubeconfig?: pulumi.Output<string>;
     /** The primary's pod range, when configured. */
@@ -87,8 +89,8 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
 
 /**
  * Checks that a remote's model and mesh agree with its primary's, before anything is made: the
- * same meshModel and meshID, a cluster name of its own, and (until cross-network gateways are
- * installed) the primary's network. Returns the remote's mesh identity.
+ * same meshModel and meshID, a cluster name of its own, and the primary's network unless both
+ * have east-west gateways. Returns the remote's mesh identity.
  */
 export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: PrimaryOutputs): MeshIdentity | undefined {
     if (remote.meshModel !== primary.meshModel) {
@@ -104,10 +106,13 @@ export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: PrimaryOu
         throw new ConfigError("meshID", mine.meshID, `differs from the primary's (${primary.meshID}); every cluster of a mesh has its meshID`,
             `set it to ${primary.meshID}, or remove it to inherit the primary's`);
     }
-    if (mine.network !== undefined && mine.network !== primary.network) {
-        throw new ConfigError("network", mine.network, `differs from the primary's (${primary.network}); clusters on ` +
-            "different networks reach each other only through east-west gateways, which this program does not install yet",
-            `put the cluster on the primary's network (${primary.network}), or remove the key to inherit it`);
+    const network = mine.network ?? primary.network;
+    if (network !== primary.network && !(remote.eastWestGateway && primary.eastWestGatewayAddress)) {
+        const missing = [remote.eastWestGateway ? undefined : "this stack", primary.eastWestGatewayAddress ? undefined : "the primary's"]
+            .filter((s) => s !== undefined).join(" and ");
+        throw new ConfigError("network", network, `differs from the primary's (${primary.network}); clusters on different ` +
+            `networks reach each other only through east-west gateways, and ${missing} ${missing.includes(" and ") ? "have" : "has"} none`,
+            `set eastWestGateway to true on ${missing}, or remove network to put the cluster on the primary's`);
     }
     if (remote.clusterName === primary.clusterName) {
         throw new ConfigError("clusterName", remote.clusterName, "is the primary's cluster name; every cluster of a mesh needs its own",
@@ -121,7 +126,7 @@ export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: PrimaryOu
         requireSharedRoot(remote, primary.rootCertFingerprint, "istiod");
     }
     checkRanges(remote, primary);
-    return { meshID: primary.meshID, network: primary.network, clusterName: remote.clusterName };
+    return { meshID: primary.meshID, network, clusterName: remote.clusterName };
 }
 
 /**

@@ -57,19 +57,23 @@ export function apiServerFor(
     return found.server;
 }
 
-/**
- * Whether this stack's last deployment exported `output`: tells a preview whether the objects it
- * would read already exist. Outside a preview the program reads after applying, so always true.
- */
-export async function deployedBefore(output: string): Promise<boolean> {
-    return !pulumi.runtime.isDryRun() || await exportedBefore(output);
+/** What this stack's last deployment says about the run ahead. */
+export interface LastDeployment {
+    /** Whether it exported the output asked about (read from the stack's own last checkpoint). */
+    readonly exported: boolean;
+    /**
+     * Whether the objects it made can be read during this run: outside a preview the program reads
+     * after applying, so always; in a preview only when the stack was deployed before.
+     */
+    readonly readable: boolean;
 }
 
-/** Whether this stack's last deployment exported `output` (read from its own last checkpoint). */
-export async function exportedBefore(output: string): Promise<boolean> {
+/** Reads `output` of this stack's last deployment (once per run: the self reference has one name). */
+export async function lastDeployment(output: string): Promise<LastDeployment> {
     const self = new pulumi.StackReference("self", {
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const details = await self.getOutputDetails(output);
-    return details.value !== undefined || details.secretValue !== undefined;
+    const exported = details.value !== undefined || details.secretValue !== undefined;
+    return { exported, readable: exported || !pulumi.runtime.isDryRun() };
 }

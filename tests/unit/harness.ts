@@ -49,6 +49,7 @@ export const CLUSTER_CA_DATA = Buffer.from("-----BEGIN CERTIFICATE-----\nMIIB\n-
 /** The services the mocked clusters run, as `namespace/name` → spec. */
 const EXISTING_SERVICES: Record<string, Record<string, any>> = {
     "istio-system/istio-ingressgateway": { type: "LoadBalancer", selector: { istio: "ingressgateway" }, ports: [{ name: "http2", port: 80 }] },
+    "istio-system/istio-eastwestgateway": { type: "LoadBalancer", selector: { istio: "eastwestgateway" }, ports: [{ name: "tls", port: 15443 }] },
     "default/reviews": { clusterIP: "10.110.3.4", selector: { app: "reviews" }, ports: [{ name: "http", port: 9080, protocol: "TCP", nodePort: 31000 }] },
     "bookinfo/ratings": { clusterIP: "None", selector: { app: "ratings" }, ports: [{ name: "http", port: 9080, protocol: "TCP" }] },
 };

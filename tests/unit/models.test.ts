@@ -168,6 +168,54 @@ describe("multi-primary", () => {
     });
 });
 
+describe("EastWestGateway (clusters on different networks)", () => {
+    const { discoveryAddress: _, ...withoutAddress } = PRIMARY_REMOTE;
+    let primary: Awaited<ReturnType<typeof runProgram>>;
+    before(async () => {
+        primary = await runProgram({ stack: "primary", config: { ...withoutAddress, eastWestGateway: "true" } });
+        assert.ifError(primary.error);
+    });
+    const customResources = (r: Registered[]) => ofType(r, "kubernetes:networking.istio.io/v1:Gateway")
+        .concat(ofType(r, "kubernetes:networking.istio.io/v1:VirtualService")).map((c) => `${c.inputs.kind}/${c.inputs.metadata.name}`);
+
+    it("installs Istio's gateway chart as the network's east-west gateway, after istiod", () => {
+        const gateway = charts(primary.resources).gateway;
+        assert.deepStrictEqual(gateway.inputs.values.networkGateway, "network1");
+        assert.deepStrictEqual(gateway.inputs.values.labels, { istio: "eastwestgateway" });
+        assert.strictEqual(gateway.inputs.values.name, "istio-eastwestgateway");
+        assert.deepStrictEqual(Object.keys(charts(primary.resources)), ["base", "istio-discovery", "gateway"]);
+    });
+    it("opens 15443 to other networks and exposes istiod's 15012 and 15017 through it", () => {
+        assert.deepStrictEqual(customResources(primary.resources), ["Gateway/cross-network-gateway", "Gateway/istiod-gateway", "VirtualService/istiod-vs"]);
+        const [cross] = ofType(primary.resources, "kubernetes:networking.istio.io/v1:Gateway");
+        assert.deepStrictEqual(cross.inputs.spec.servers[0].port, { number: 15443, name: "tls", protocol: "TLS" });
+        assert.strictEqual(cross.inputs.spec.servers[0].tls.mode, "AUTO_PASSTHROUGH");
+    });
+    it("gives the remotes the gateway's load balancer address as the discovery address", () => {
+        assert.strictEqual(primary.outputs!.eastWestGatewayAddress, "203.0.113.7");
+        assert.strictEqual(primary.outputs!.discoveryAddress, "203.0.113.7");
+    });
+    it("reads no gateway address in the preview of a first install", async () => {
+        const r = await runProgram({ stack: "primary", preview: true, config: { ...withoutAddress, eastWestGateway: "true" } });
+        assert.ifError(r.error);
+        assert.deepStrictEqual(ofType(r.resources, "kubernetes:core/v1:Service").filter((s) => s.readId), []);
+    });
+    it("lets a remote with its own gateway join from another network; its gateway does not expose istiod", async () => {
+        const r = await runProgram({ stack: "remote-a", primaryOutputs: { ...PRIMARY_REMOTE_OUTPUTS, eastWestGatewayAddress: "203.0.113.7" },
+            config: { ...REMOTE, network: "network2", eastWestGateway: "true" } });
+        assert.ifError(r.error);
+        assert.strictEqual(charts(r.resources).gateway.inputs.values.networkGateway, "network2");
+        assert.deepStrictEqual(customResources(r.resources), ["Gateway/cross-network-gateway"]);
+        assert.strictEqual(charts(r.resources)["istio-discovery"].inputs.values.istiodRemote.injectionPath, "/inject/cluster/remote-a/net/network2");
+        const [ns] = ofType(r.resources, "kubernetes:core/v1:Namespace");
+        assert.strictEqual(ns.inputs.metadata.labels["topology.istio.io/network"], "network2");
+        assert.strictEqual(r.outputs!.network, "network2");
+    });
+    it("refuses another network when the primary has no gateway, naming it", () =>
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, network: "network2", eastWestGateway: "true" } },
+            /istio-multicluster:network = "network2": differs from the primary's \(network1\).* the primary's has none\. Fix: set eastWestGateway to true on the primary's/));
+});
+
 describe("bad input for the mesh models fails before anything is registered", () => {
     it("a remote whose meshModel is not its primary's, naming both", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshModel: "multi-primary" } },
@@ -178,9 +226,9 @@ describe("bad input for the mesh models fails before anything is registered", ()
     it("a meshID that is not the primary's", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshID: "other" } },
             /istio-multicluster:meshID = "other": differs from the primary's \(mesh1\)/));
-    it("a network other than the primary's (no east-west gateway yet)", () =>
+    it("a network other than the primary's, without east-west gateways", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, network: "network2" } },
-            /istio-multicluster:network = "network2": differs from the primary's \(network1\)/));
+            /istio-multicluster:network = "network2": differs from the primary's \(network1\).*this stack and the primary's have none/));
     it("the primary's own cluster name", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, clusterName: "primary" } },
             /istio-multicluster:clusterName = "primary": is the primary's cluster name/));
