@@ -7,6 +7,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
 import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
 import { eventually, makeWorkDir } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
@@ -16,6 +17,7 @@ const CLUSTERS = process.env.ISTIO_MC_CLUSTERS!;
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
 const CHARTS = path.join(CACHE, "toolchain", "istio-charts");
 const ISTIOCTL = path.join(CACHE, "toolchain", "bin", "istioctl");
+const HELM = path.join(CACHE, "toolchain", "bin", "helm");
 const NS = "istio-system";
 const IP: Record<string, string> = { primary: "127.0.0.2", "remote-a": "127.0.0.3" };
 
@@ -222,6 +224,30 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             writeStack("primary", primaryConfig);
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
             await stopIstiod("primary");
+        }));
+    });
+
+    describe("different networks", () => {
+        it("Istio's gateway chart, given the program's values, renders the network's east-west gateway the Gateways select", () => timer.time("networks: gateway chart render", async () => {
+            // The local clusters give LoadBalancer services no address, so the gateway is not installed
+            // here; its chart is rendered by Helm from Istio's own chart with exactly the values the program derives.
+            const chart = eastWestGatewayChart({ global: { hub: "docker.io/istio", tag: "1.31-dev" } }, "network2");
+            const valuesFile = path.join(workDir, "eastwest-values.json");
+            fs.writeFileSync(valuesFile, JSON.stringify(chart.values));
+            const r = await runCommand(HELM, ["template", chart.name, path.join(CHARTS, chart.dir), "-n", NS, "-f", valuesFile], workDir, env, 120);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const docs = yaml.loadAll(r.stdout).filter((d: any) => d?.kind) as any[];
+            const service = docs.find((d) => d.kind === "Service");
+            assert.strictEqual(service.metadata.name, "istio-eastwestgateway");
+            assert.strictEqual(service.spec.type, "LoadBalancer");
+            assert.strictEqual(service.metadata.labels["topology.istio.io/network"], "network2", "istiod finds a network's gateway by this label");
+            assert.deepStrictEqual(service.spec.ports.map((p: any) => p.port).sort(), [15012, 15017, 15021, 15443]);
+            const pods = docs.find((d) => d.kind === "Deployment").spec.template.metadata.labels;
+            for (const gateway of [crossNetworkGateway(NS), ...istiodExposure(NS)].filter((g) => g.kind === "Gateway")) {
+                for (const [key, value] of Object.entries(gateway.spec.selector as Record<string, string>)) {
+                    assert.strictEqual(pods[key], value, `${gateway.metadata.name} selects the gateway's pods by ${key}`);
+                }
+            }
         }));
     });
 
