@@ -10,7 +10,7 @@ import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { clusterProvider } from "./lib/cluster";
 import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { remoteSecretName } from "./lib/istiod";
-import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPrimaryOutputs } from "./lib/primary";
+import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPeers, readPrimaryOutputs } from "./lib/primary";
 import { checkClusterNameFree } from "./lib/registration";
 import { apiServerFor, lastDeployment, readStackConfig } from "./lib/stack";
 
@@ -53,16 +53,19 @@ async function remoteStack(config: RemoteConfig) {
     const last = await lastDeployment("remoteSecretName");
     await checkClusterNameFree(config.primaryCluster, primary.istioNamespace, config.clusterName,
         remoteSecretName(config.clusterName), last.exported);
+    const peers = await readPeers(config.peers, mesh, [config.clusterName, primary.clusterName]);
     const provider = clusterProvider(config.clusterName, config.cluster);
     const primaryProvider = clusterProvider("primary", config.primaryCluster);
     const { discoveryAddress, readerKubeconfig } = primary;
+    const common = { config, mesh, apiServer, deployed: last.readable, provider, primaryProvider };
     if (primary.meshModel === "primary-remote" && discoveryAddress) {
-        return new PrimaryRemoteMember(config.clusterName,
-            { config, mesh, apiServer, deployed: last.readable, provider, primaryProvider, primary: { ...primary, discoveryAddress } }).outputs;
+        return new PrimaryRemoteMember(config.clusterName, { ...common, primary: { ...primary, discoveryAddress } }).outputs;
     }
     if (primary.meshModel === "multi-primary" && readerKubeconfig) {
-        return new MultiPrimaryPeer(config.clusterName,
-            { config, mesh, apiServer, deployed: last.readable, provider, primaryProvider, primary: { ...primary, readerKubeconfig } }).outputs;
+        return new MultiPrimaryPeer(config.clusterName, {
+            ...common, primary: { ...primary, readerKubeconfig },
+            peers: peers.map((p) => ({ ...p, provider: clusterProvider(p.clusterName, { kubeContext: p.kubeContext }) })),
+        }).outputs;
     }
     throw new Error(`the primary's ${primary.meshModel} outputs lack ${discoveryAddress ? "readerKubeconfig" : "discoveryAddress"}`);
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, RemoteConfig } from "../lib/config";
 import { istiodCharts, istiodValues, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET, remoteSecretName } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
-import { IstiodPrimaryOutputs } from "../lib/primary";
+import { IstiodPrimaryOutputs, PeerOutputs } from "../lib/primary";
 import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
@@ -15,6 +15,8 @@ export interface MultiPrimaryPeerArgs {
     readonly config: RemoteConfig;
     /** The first primary's outputs, already checked against this config. */
     readonly primary: IstiodPrimaryOutputs & { readonly readerKubeconfig: pulumi.Output<string> };
+    /** The other primaries besides the first, already checked, each with its cluster's provider. */
+    readonly peers: Array<PeerOutputs & { readonly provider: k8s.Provider }>;
     /** This cluster's mesh identity (meshID and network are the primary's). */
     readonly mesh: MeshIdentity;
     /** The API server URL the first primary's istiod dials to read this cluster. */
@@ -29,8 +31,9 @@ export interface MultiPrimaryPeerArgs {
 
 /**
  * Another primary of a multi-primary mesh: its own istiod (`base` and `istiod`, its own
- * intermediate CA of the mesh's root), registered in the first primary, and the first primary
- * registered here, so that each istiod reads both clusters. Leaving removes both registrations.
+ * intermediate CA of the mesh's root), registered in the first primary and in each of its `peers`,
+ * and each of them registered here, so that every istiod reads every cluster. Leaving removes
+ * every registration, here and there.
  */
 export class MultiPrimaryPeer extends pulumi.ComponentResource {
     /** This stack's outputs. */
@@ -62,27 +65,32 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
             namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
         }, { parent: this, dependsOn: installation });
 
-        const registration = new RemoteClusterRegistration(`${name}-registration`, {
-            clusterName: cfg.clusterName,
-            secretName: remoteSecretName(cfg.clusterName),
-            namespace: args.primary.istioNamespace,
-            kubeconfig: reader.kubeconfig,
-            provider: args.primaryProvider,
-        }, { parent: this });
-
-        new RemoteClusterRegistration(`${name}-primary-registration`, {
-            clusterName: args.primary.clusterName,
-            secretName: remoteSecretName(args.primary.clusterName),
-            namespace: cfg.istioNamespace,
-            kubeconfig: args.primary.readerKubeconfig,
-            provider: args.provider,
-        }, { parent: this, dependsOn: installation });
+        // Every other primary reads this cluster, and this one reads each of them.
+        const others = [{ ...args.primary, provider: args.primaryProvider }, ...args.peers];
+        let ownSecret: pulumi.Output<string> | undefined;
+        for (const other of others) {
+            const registration = new RemoteClusterRegistration(`${name}-registration${other === others[0] ? "" : `-in-${other.clusterName}`}`, {
+                clusterName: cfg.clusterName,
+                secretName: remoteSecretName(cfg.clusterName),
+                namespace: other.istioNamespace,
+                kubeconfig: reader.kubeconfig,
+                provider: other.provider,
+            }, { parent: this });
+            ownSecret ??= registration.secretName;
+            new RemoteClusterRegistration(`${name}-${other === others[0] ? "primary" : other.clusterName}-registration`, {
+                clusterName: other.clusterName,
+                secretName: remoteSecretName(other.clusterName),
+                namespace: cfg.istioNamespace,
+                kubeconfig: other.readerKubeconfig,
+                provider: args.provider,
+            }, { parent: this, dependsOn: installation });
+        }
 
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
             eastWestGatewayAddress: gateway?.address,
-            remoteSecretName: registration.secretName,
+            remoteSecretName: ownSecret,
             kubeconfig: reader.kubeconfig,
             injectedNamespaces: injected,
         });

@@ -134,6 +134,16 @@ export interface RemoteConfig extends CommonConfig {
     readonly mirrorServices: { readonly fromPrimary: ServiceRef[]; readonly toPrimary: ServiceRef[] };
     /** With an istiod model: meshID and network as configured here (each must agree with the primary's). */
     readonly mesh?: { readonly meshID?: string; readonly network?: string };
+    /** multi-primary: the other primaries besides the first, each registered here and this one there. */
+    readonly peers: PeerRef[];
+}
+
+/** Another primary of a multi-primary mesh: its stack (for its reader kubeconfig) and its cluster's context. */
+export interface PeerRef {
+    /** Its stack, as a StackReference name. */
+    readonly stack: string;
+    /** The context of $KUBECONFIG for its cluster, where this cluster's registration goes. */
+    readonly kubeContext: string;
 }
 
 /** A stack's config, validated. */
@@ -181,6 +191,7 @@ const KEYS: Record<string, { roles: Role[]; seedRoles?: Role[]; models?: MeshMod
     remotePilotCreateSvcEndpoint: { roles: ["remote"], models: ISTIO_1_0 },
     apiServerAddress: { roles: ["primary", "remote"], seedRoles: ["remote"] },
     mirrorServices: { roles: ["remote"] },
+    peers: { roles: ["remote"], models: ["multi-primary"] },
 };
 
 /** The config keys a stack may set, for the README and for tests. */
@@ -310,6 +321,7 @@ export function parseStackConfig(
         remotePilotCreateSvcEndpoint: r.boolean("remotePilotCreateSvcEndpoint", false),
         mirrorServices: r.mirrorServices(),
         mesh: meshModel === "istio-1.0" ? undefined : { meshID, network },
+        peers: r.peers(),
     };
 }
 
@@ -576,6 +588,20 @@ class RawConfig {
                 "provide a CA certificate and key signed by the mesh's shared root, with its chain, as Istio's samples/certs shows");
         }
         return bundle as CaBundle;
+    }
+
+    peers(): PeerRef[] {
+        const value = this.json<unknown>("peers", []);
+        const fix = "write it as a YAML list of {stack: organization/istio-multicluster/<stack>, kubeContext: <context>}";
+        if (!Array.isArray(value)) {
+            throw new ConfigError("peers", value, "must be a list of the other primaries", fix);
+        }
+        return value.map((peer) => {
+            if (typeof peer?.stack !== "string" || typeof peer?.kubeContext !== "string" || Object.keys(peer).length !== 2) {
+                throw new ConfigError("peers", peer, "is not {stack, kubeContext}", fix);
+            }
+            return { stack: peer.stack, kubeContext: peer.kubeContext };
+        });
     }
 
     mirrorServices(): RemoteConfig["mirrorServices"] {

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { checkOverlap, IstiodModel, MeshIdentity, MeshModel, RemoteConfig, requireCaBundle } from "./config";
+import { checkOverlap, IstiodModel, MeshIdentity, MeshModel, PeerRef, RemoteConfig, requireCaBundle } from "./config";
 import { certificateFingerprint } from "./pki";
 import { ConfigError } from "./errors";
 import { PrimaryEndpoints, SecuritySettings } from "./values";
@@ -55,18 +55,9 @@ export type PrimaryOutputs = SeedPrimaryOutputs | IstiodPrimaryOutputs;
  * stay secret: they come back as secret Outputs.
  */
 export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryOutputs> {
-    const ref = new pulumi.StackReference("primary", { name: primaryStack });
     const notDeployed = (why: string) => new ConfigError("primaryStack", primaryStack, why,
         "run `pulumi up -s primary` first (or point primaryStack at the primary's stack, e.g. organization/istio-multicluster/primary)");
-    const read = async (name: string): Promise<unknown> => {
-        let details: pulumi.StackReferenceOutputDetails;
-        try {
-            details = await ref.getOutputDetails(name);
-        } catch (err) {
-            throw notDeployed(`the stack could not be read (${(err as Error).message.split("\n")[0]})`);
-        }
-        return details.secretValue !== undefined ? pulumi.secret(details.secretValue) : details.value;
-    };
+    const read = outputReader("primary", primaryStack, notDeployed);
     // A primary deployed before models existed exports no meshModel: it runs Istio 1.0's flow.
     const meshModel = ((await read("meshModel")) ?? "istio-1.0") as MeshModel;
     const expected = OUTPUTS_OF[meshModel];
@@ -85,6 +76,65 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
         throw notDeployed(`the primary stack lacks the outputs ${missing.join(", ")}`);
     }
     return values as unknown as PrimaryOutputs;
+}
+
+/**
+ * Reads one output of another stack, secret outputs as secret Outputs; a stack that cannot be read
+ * is reported through `fail`.
+ */
+function outputReader(name: string, stack: string, fail: (why: string) => Error): (output: string) => Promise<unknown> {
+    const ref = new pulumi.StackReference(name, { name: stack });
+    return async (output: string) => {
+        let details: pulumi.StackReferenceOutputDetails;
+        try {
+            details = await ref.getOutputDetails(output);
+        } catch (err) {
+            throw fail(`the stack could not be read (${(err as Error).message.split("\n")[0]})`);
+        }
+        return details.secretValue !== undefined ? pulumi.secret(details.secretValue) : details.value;
+    };
+}
+
+/** Another primary of a multi-primary mesh, as its stack exports it. */
+export interface PeerOutputs {
+    /** Its cluster name. */
+    readonly clusterName: string;
+    /** Its Istio namespace. */
+    readonly istioNamespace: string;
+    /** Its reader account's kubeconfig (a secret). */
+    readonly readerKubeconfig: pulumi.Output<string>;
+}
+
+/**
+ * Reads another primary of this multi-primary mesh and checks it belongs to it: a deployed
+ * multi-primary stack of the same meshID, with a cluster name of its own.
+ */
+async function readPeerOutputs(peer: PeerRef, mesh: MeshIdentity, taken: string[]): Promise<PeerOutputs> {
+    const fail = (why: string) => new ConfigError("peers", peer.stack, why,
+        "deploy that primary first, or remove it from peers");
+    const read = outputReader(`peer-${peer.stack}`, peer.stack, fail);
+    const [meshModel, meshID, clusterName, istioNamespace, kubeconfig] =
+        await Promise.all(["meshModel", "meshID", "clusterName", "istioNamespace", "kubeconfig"].map(read));
+    if (meshModel !== "multi-primary" || kubeconfig === undefined) {
+        throw fail(meshModel === undefined ? "the stack has no outputs: it has never been deployed"
+            : `it is not a deployed primary of a multi-primary mesh (meshModel ${JSON.stringify(meshModel)})`);
+    }
+    if (meshID !== mesh.meshID) {
+        throw fail(`it is in mesh ${JSON.stringify(meshID)}, this cluster in ${mesh.meshID}`);
+    }
+    if (taken.includes(clusterName as string)) {
+        throw fail(`its cluster name ${clusterName} is already this cluster's or another primary's`);
+    }
+    return { clusterName: clusterName as string, istioNamespace: istioNamespace as string, readerKubeconfig: kubeconfig as pulumi.Output<string> };
+}
+
+/** Reads and checks each of `peers` in turn; `taken` are the cluster names already in the mesh. */
+export async function readPeers(peers: PeerRef[], mesh: MeshIdentity, taken: string[]): Promise<Array<PeerRef & PeerOutputs>> {
+    const read: Array<PeerRef & PeerOutputs> = [];
+    for (const peer of peers) {
+        read.push({ ...peer, ...await readPeerOutputs(peer, mesh, [...taken, ...read.map((p) => p.clusterName)]) });
+    }
+    return read;
 }
 
 /**

@@ -92,6 +92,8 @@ export interface RunOptions {
     readonly secretKeys?: string[];
     /** The primary stack's outputs; "missing" makes the stack unreadable. */
     readonly primaryOutputs?: Record<string, unknown> | "missing";
+    /** Outputs of other stacks by StackReference name (the primary's come from primaryOutputs). */
+    readonly stackOutputs?: Record<string, Record<string, unknown>>;
     /** Pod IPs per service; undefined means no ready pod. */
     readonly podIps?: Record<string, string | undefined>;
     /** Run as a preview. */
@@ -184,6 +186,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
         case "pulumi:pulumi:StackReference":
             if (inputs.name === `organization/istio-multicluster/${opts.stack}`) {
                 return { name: inputs.name, outputs: opts.previousOutputs ?? {}, secretOutputNames: [] };
+            }
+            if (opts.stackOutputs?.[inputs.name]) {
+                return { name: inputs.name, outputs: opts.stackOutputs[inputs.name], secretOutputNames: ["kubeconfig"] };
             }
             if (opts.primaryOutputs === "missing") {
                 throw new Error(`unknown stack "${inputs.name}"`);

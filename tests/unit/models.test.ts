@@ -160,6 +160,35 @@ describe("multi-primary", () => {
         it("registers itself in the primary", () => {
             assert.match(secretNamed(run.resources, "istio-remote-secret-remote-a")!.provider!, PRIMARY_PROVIDER);
         });
+        it("registers each of its peers here and itself there, through the peer's provider", async () => {
+            const peerStack = "organization/istio-multicluster/remote-b";
+            const r = await runProgram({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
+                stackOutputs: { [peerStack]: { meshModel: "multi-primary", meshID: "mesh1", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "remote-b reader" } },
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+                    peers: [{ stack: peerStack, kubeContext: "remote-b" }] } });
+            assert.ifError(r.error);
+            const registrations = ofType(r.resources, "kubernetes:core/v1:Secret").filter((x) => x.inputs.metadata.name.startsWith("istio-remote-secret-"))
+                .map((x) => `${x.inputs.metadata.name} via ${/providers:kubernetes::([^:]+)::/.exec(x.provider!)![1]}`).sort();
+            assert.deepStrictEqual(registrations, [
+                "istio-remote-secret-primary via remote-a", "istio-remote-secret-remote-a via primary",
+                "istio-remote-secret-remote-a via remote-b", "istio-remote-secret-remote-b via remote-a",
+            ]);
+            const peerSecret = secretNamed(r.resources.filter((x) => /::remote-a::/.test(x.provider ?? "")), "istio-remote-secret-remote-b")!;
+            assert.strictEqual(plain(peerSecret.inputs.stringData)["remote-b"], "remote-b reader");
+            const provider = ofType(r.resources, "pulumi:providers:kubernetes").find((p) => p.name === "remote-b")!;
+            assert.strictEqual(provider.inputs.context, "remote-b");
+        });
+        it("refuses a peer that is not a primary of this mesh, naming it", () =>
+            failsBeforeRegistering({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
+                stackOutputs: { "organization/istio-multicluster/remote-b": { meshModel: "multi-primary", meshID: "other", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "k" } },
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+                    peers: [{ stack: "organization/istio-multicluster/remote-b", kubeContext: "remote-b" }] } },
+            /istio-multicluster:peers = "organization\/istio-multicluster\/remote-b": it is in mesh "other", this cluster in mesh1/));
+        it("refuses a peers entry without its context", () =>
+            failsBeforeRegistering({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+                    peers: [{ stack: "organization/istio-multicluster/remote-b" }] } },
+            /istio-multicluster:peers = .*is not \{stack, kubeContext\}/));
         it("registers the primary in itself with the primary's reader kubeconfig", () => {
             const secret = secretNamed(run.resources, "istio-remote-secret-primary")!;
             assert.match(secret.provider!, REMOTE_PROVIDER);
