@@ -90,6 +90,7 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
             meshModel: cfg.meshModel,
             ...args.mesh,
             eastWestGatewayAddress: gateway?.address,
+            istioNamespace: cfg.istioNamespace,
             remoteSecretName: ownSecret,
             kubeconfig: reader.kubeconfig,
             injectedNamespaces: injected,

@@ -78,6 +78,7 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
             meshModel: cfg.meshModel,
             ...args.mesh,
             eastWestGatewayAddress: gateway?.address,
+            istioNamespace: cfg.istioNamespace,
             remoteSecretName: registration.secretName,
             kubeconfig: reader.kubeconfig,
             injectedNamespaces: injected,

@@ -95,6 +95,9 @@ function outputReader(name: string, stack: string, fail: (why: string) => Error)
     };
 }
 
+/** The outputs of another primary of a multi-primary mesh that this one reads. */
+export const PEER_OUTPUTS = ["meshModel", "meshID", "clusterName", "istioNamespace", "kubeconfig"] as const;
+
 /** Another primary of a multi-primary mesh, as its stack exports it. */
 export interface PeerOutputs {
     /** Its cluster name. */
@@ -114,8 +117,8 @@ async function readPeerOutputs(peer: PeerRef, mesh: MeshIdentity, taken: string[
         "deploy that primary first, or remove it from peers");
     const read = outputReader(`peer-${peer.stack}`, peer.stack, fail);
     const [meshModel, meshID, clusterName, istioNamespace, kubeconfig] =
-        await Promise.all(["meshModel", "meshID", "clusterName", "istioNamespace", "kubeconfig"].map(read));
-    if (meshModel !== "multi-primary" || kubeconfig === undefined) {
+        await Promise.all(PEER_OUTPUTS.map(read));
+    if (meshModel !== "multi-primary" || kubeconfig === undefined || istioNamespace === undefined) {
         throw fail(meshModel === undefined ? "the stack has no outputs: it has never been deployed"
             : `it is not a deployed primary of a multi-primary mesh (meshModel ${JSON.stringify(meshModel)})`);
     }

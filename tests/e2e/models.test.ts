@@ -19,7 +19,7 @@ const CHARTS = path.join(CACHE, "toolchain", "istio-charts");
 const ISTIOCTL = path.join(CACHE, "toolchain", "bin", "istioctl");
 const HELM = path.join(CACHE, "toolchain", "bin", "helm");
 const NS = "istio-system";
-const IP: Record<string, string> = { primary: "127.0.0.2", "remote-a": "127.0.0.3" };
+const IP: Record<string, string> = { primary: "127.0.0.2", "remote-a": "127.0.0.3", "remote-b": "127.0.0.4" };
 
 /** The demo's stack config of a model (examples/<model>/), keys without prefix, with the charts this run built. */
 function exampleConfig(model: string, stack: string): Record<string, unknown> {
@@ -66,7 +66,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         const backend = path.join(workDir, ".backend");
         fs.mkdirSync(backend);
         env = { ...process.env, PULUMI_BACKEND_URL: `file://${backend}` };
-        for (const stack of ["primary", "remote-a"]) {
+        for (const stack of ["primary", "remote-a", "remote-b"]) {
             await cliOk(["stack", "init", stack, "--secrets-provider", "passphrase"]);
         }
     });
@@ -279,7 +279,32 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             }
         }));
 
-        it("leaving removes the registration in both clusters", () => timer.time("multi-primary: leave", async () => {
+        it("a third primary registers with both and reads both; every istiod lists the other two synced", () => timer.time("multi-primary: third primary", async () => {
+            writeStack("remote-b", {
+                ...peerConfig, kubeContext: "remote-b", cacerts: { dir: "tests/fixtures/certs/mesh/remote-b" },
+                podCidr: "10.30.0.0/16", serviceCidr: "10.130.0.0/16",
+                peers: [{ stack: "organization/istio-multicluster/remote-a", kubeContext: "remote-a" }],
+            });
+            await up("remote-b");
+            await startIstiod("remote-b");
+            const all = ["primary", "remote-a", "remote-b"];
+            for (const self of all) {
+                await eventually(`${self}'s istiod to list the other two synced`, 120, async () => {
+                    const synced = (await clusterz(self)).filter((c) => c.syncStatus === "synced").map((c) => c.id);
+                    return all.every((c) => synced.includes(c)) ? true : undefined;
+                });
+            }
+        }));
+
+        it("leaving removes every registration, in every other cluster", () => timer.time("multi-primary: leave", async () => {
+            await stopIstiod("remote-b");
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-b"]);
+            for (const self of ["primary", "remote-a"]) {
+                await eventually(`${self}'s istiod to drop remote-b`, 60, async () =>
+                    (await clusterz(self)).some((c) => c.id === "remote-b") ? undefined : true);
+                assert.strictEqual(await exists(cluster(self), `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-remote-b`), false);
+            }
+            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-b"), "remote-b"), []);
             await stopIstiod("remote-a");
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
             await eventually("the primary's istiod to drop remote-a", 60, async () =>

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as yaml from "js-yaml";
+import { PEER_OUTPUTS } from "../../lib/primary";
 import { foreignRegistration } from "../../lib/registration";
 import { remoteIstiodValues, withPort } from "../../lib/istiod";
 import { ISTIO_MULTI_TOKEN, ofType, plain, Registered, runProgram } from "./harness";
@@ -159,6 +160,12 @@ describe("multi-primary", () => {
         });
         it("registers itself in the primary", () => {
             assert.match(secretNamed(run.resources, "istio-remote-secret-remote-a")!.provider!, PRIMARY_PROVIDER);
+        });
+        it("exports what another primary reads of it as a peer", () => {
+            for (const output of PEER_OUTPUTS) {
+                assert.notStrictEqual(run.outputs![output], undefined, output);
+            }
+            assert.ok(run.secretOutputs.has("kubeconfig"));
         });
         it("registers each of its peers here and itself there, through the peer's provider", async () => {
             const peerStack = "organization/istio-multicluster/remote-b";
