@@ -268,6 +268,13 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                     (await clusterz(self)).find((c) => c.id === other)?.syncStatus === "synced" ? true : undefined);
             }
             measured.multiPrimarySyncedAfterUp = (Date.now() - joined) / 1000;
+            for (const name of ["primary", "remote-a"]) {
+                const cm = await eventually(`istio-ca-root-cert in ${name}`, 60, async () => {
+                    const r = await request(cluster(name), "GET", `/api/v1/namespaces/${NS}/configmaps/istio-ca-root-cert`);
+                    return r.status === 200 ? r.body : undefined;
+                });
+                assert.strictEqual(cm.data["root-cert.pem"].trim(), rootCert.trim(), `${name}'s istiod distributes the mesh root`);
+            }
             const ipPrimary = await runWorkload(cluster("primary"), "sample", "from-primary", 5001);
             const ipPeer = await runWorkload(cluster("remote-a"), "sample", "from-peer", 5002);
             for (const [self, host, ip] of [["primary", "from-peer", ipPeer], ["remote-a", "from-primary", ipPrimary]]) {
