@@ -12,14 +12,15 @@ import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { remoteSecretName } from "./lib/istiod";
 import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPeers, readPrimaryOutputs } from "./lib/primary";
 import { checkClusterNameFree } from "./lib/registration";
-import { apiServerFor, lastDeployment, readStackConfig } from "./lib/stack";
+import { apiServerFor, lastDeployment, readStackConfig, redactingSecrets } from "./lib/stack";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
 // before the first resource is registered: bad input changes nothing.
-export = async () => {
+// Secret config values never leave in an error message, whichever check quoted them.
+export = () => redactingSecrets(async () => {
     const config = readStackConfig();
     return config.role === "primary" ? primaryStack(config) : remoteStack(config);
-};
+});
 
 async function primaryStack(config: PrimaryConfig) {
     const { mesh } = config;

@@ -28,3 +28,25 @@ function describeValue(value: unknown): string {
     }
     return `= ${JSON.stringify(value)}`;
 }
+
+/** What counts as a piece of a secret worth hiding on its own: shorter lines (`}`, `---`) say nothing. */
+const MIN_FRAGMENT = 6;
+
+/**
+ * `text` with every secret replaced by `[secret]`: each value as written, JSON-escaped (as a
+ * ConfigError quotes values), and each of its lines, so that no line of a PEM key or a kubeconfig
+ * survives in any form. Pulumi masks only the exact value, which a quoted multi-line value escapes.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+    const fragments = new Set<string>();
+    for (const secret of secrets) {
+        for (const piece of [secret, ...secret.split(/\r?\n/).map((line) => line.trim())]) {
+            if (piece.length >= MIN_FRAGMENT) {
+                fragments.add(piece);
+                fragments.add(JSON.stringify(piece).slice(1, -1));
+            }
+        }
+    }
+    // Longest first, so that a whole value goes before the lines it contains.
+    return [...fragments].sort((a, b) => b.length - a.length).reduce((out, f) => out.split(f).join("[secret]"), text);
+}

@@ -3,12 +3,43 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
-import { ConfigError } from "./errors";
+import { ConfigError, redactSecrets } from "./errors";
 import { kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 
 // The SDK exports this at run time but leaves it out of its type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+/** The values of this stack's secret config (each leaf string of a structured secret too). */
+export function secretConfigValues(): string[] {
+    const leaves = (value: unknown): string[] => typeof value === "string" ? [value]
+        : typeof value === "object" && value !== null ? Object.values(value).flatMap(leaves) : [];
+    return Object.entries(pulumi.runtime.allConfig()).filter(([key]) => isConfigSecret(key)).flatMap(([, value]) => {
+        try {
+            return [value, ...leaves(JSON.parse(value))];
+        } catch {
+            return [value];
+        }
+    });
+}
+
+/**
+ * Runs the program; an error it throws leaves with every secret config value in its message
+ * replaced by `[secret]`, whatever path quoted it.
+ */
+export async function redactingSecrets<T>(program: () => Promise<T>): Promise<T> {
+    try {
+        return await program();
+    } catch (err) {
+        const message = (err as Error).message ?? String(err);
+        const redacted = redactSecrets(message, secretConfigValues());
+        if (redacted === message) {
+            throw err;
+        }
+        // A RunError prints its message alone; any other error's stack would quote the message again.
+        throw new pulumi.RunError(redacted);
+    }
+}
 
 /** Reads and validates this stack's config; throws a ConfigError before anything is registered. */
 export function readStackConfig(): StackConfig {

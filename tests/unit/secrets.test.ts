@@ -1,0 +1,41 @@
+import * as assert from "assert";
+import { redactSecrets } from "../../lib/errors";
+import { ROLE_CONFIG, runProgram } from "./harness";
+
+const TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl";
+const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
+
+/** Asserts that neither the token nor any line of the key is in the text, raw or JSON-escaped. */
+function assertNoSecret(text: string): void {
+    for (const secret of [TOKEN, ...PEM_KEY.split("\n").filter((l) => l.length >= 6)]) {
+        assert.ok(!text.includes(secret), `the message holds ${secret}:\n${text}`);
+        assert.ok(!text.includes(JSON.stringify(secret).slice(1, -1)), `the message holds ${secret}, escaped:\n${text}`);
+    }
+}
+
+describe("secret config never appears in an error message", () => {
+    it("a CA key given as a plain secret string instead of structured config", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, cacerts: PEM_KEY }, secretKeys: ["cacerts"] });
+        assert.match(r.error!.message, /^istio-multicluster:cacerts = "\[secret\]": must be structured config/);
+        assertNoSecret(r.error!.message);
+    });
+    it("a token in secret chart values that override a derived value", async () => {
+        const values = { global: { remotePilotAddress: TOKEN }, note: PEM_KEY };
+        const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, values }, secretKeys: ["values"] });
+        assert.match(r.error!.message, /istio-multicluster:values\.global\.remotePilotAddress = "\[secret\]": this chart value is derived/);
+        assertNoSecret(r.error!.message);
+    });
+});
+
+describe("redactSecrets", () => {
+    it("hides a value as written, JSON-escaped, and line by line", () => {
+        const escaped = JSON.stringify(PEM_KEY);
+        assert.strictEqual(redactSecrets(`a ${escaped} b`, [PEM_KEY]), `a "[secret]" b`);
+        assert.strictEqual(redactSecrets("line MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7 here", [PEM_KEY]), "line [secret] here");
+        assert.strictEqual(redactSecrets(`token ${TOKEN}.`, [TOKEN]), "token [secret].");
+    });
+    it("leaves short lines and other text alone", () => {
+        assert.strictEqual(redactSecrets("a } b", ["x\n}\n"]), "a } b");
+        assert.strictEqual(redactSecrets("nothing secret", [TOKEN]), "nothing secret");
+    });
+});
