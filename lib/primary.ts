@@ -205,6 +205,13 @@ export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: SeedPri
                 `set it to ${settings[field]}, or remove it to inherit the primary's`);
         }
     }
+    if (settings.selfSignedCa && (settings.mtlsEnabled || settings.controlPlaneSecurityEnabled)) {
+        const what = settings.mtlsEnabled ? "mtls" : "controlPlaneSecurityEnabled";
+        throw new ConfigError("selfSignedCa", true, `the primary runs ${what} with a self-signed CA, and a self-signed ` +
+            "Citadel mints a root of its own in every cluster, so the two clusters' certificates could not verify each other",
+            "give the primary and every remote a `cacerts` from one root and set selfSignedCa to false on the primary " +
+            "(`pulumi config set --path cacerts.dir ./certs/<cluster>`)");
+    }
     if (!settings.selfSignedCa) {
         requireSharedRoot(remote, primary.rootCertFingerprint, "Citadel");
     }

@@ -26,6 +26,12 @@ describe("bad input fails at preview with one message and registers nothing", ()
         failsBeforeRegistering({ stack: "primary", preview: true, config: { ...ROLE_CONFIG.primary, clusterName: "x" } },
             /istio-multicluster:clusterName = "x": belongs to the remote stack.*pulumi config rm clusterName/));
 
+    it("joining a primary that runs mTLS with a self-signed CA, which would mint a root per cluster", () =>
+        failsBeforeRegistering({ stack: "remote-a", preview: true, primaryOutputs: { ...PRIMARY_OUTPUTS, selfSignedCa: true },
+            config: (({ cacerts: _a, selfSignedCa: _b, ...rest }) => rest)(ROLE_CONFIG.remote) },
+        /istio-multicluster:selfSignedCa = true: the primary runs mtls with a self-signed CA.*Fix: give the primary and every remote a `cacerts` from one root/,
+        ["pulumi:pulumi:StackReference"]));
+
     it("a cluster name that is not a DNS-1123 label", () =>
         failsBeforeRegistering({ stack: "remote_b", preview: true, config: { ...ROLE_CONFIG.remote } },
             /istio-multicluster:clusterName = "remote_b": .*DNS-1123 label.*pulumi config set clusterName remote-b/));
