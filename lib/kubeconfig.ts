@@ -71,6 +71,15 @@ export function resolveContext(kubeconfigText: string, context?: string): Resolv
     return { name: contextName, cluster: cluster as ResolvedContext["cluster"], user };
 }
 
+/** The context names of a kubeconfig (none when it cannot be parsed). */
+export function contextNames(kubeconfigText: string): string[] {
+    try {
+        return ((yaml.load(kubeconfigText) ?? {}) as KubeconfigFile).contexts?.map((c) => c.name) ?? [];
+    } catch {
+        return [];
+    }
+}
+
 /**
  * The API server URL that `context` (or the current context) of a kubeconfig points at, or an
  * explanation of why there is none.
@@ -85,11 +94,16 @@ export function serverOfContext(kubeconfigText: string, context?: string): { ser
  * of $KUBECONFIG that exists, else ~/.kube/config.
  */
 export function ambientKubeconfigText(env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const found = kubeconfigLocation(env);
+    return found === undefined ? undefined : fs.readFileSync(found, "utf8");
+}
+
+/** The file a provider given only a context reads: the first of $KUBECONFIG that exists, else ~/.kube/config. */
+export function kubeconfigLocation(env: NodeJS.ProcessEnv = process.env): string | undefined {
     const candidates = env.KUBECONFIG
         ? env.KUBECONFIG.split(path.delimiter).filter((p) => p.length > 0)
         : [path.join(os.homedir(), ".kube", "config")];
-    const found = candidates.find((p) => fs.existsSync(p));
-    return found === undefined ? undefined : fs.readFileSync(found, "utf8");
+    return candidates.find((p) => fs.existsSync(p));
 }
 
 /** The kubeconfig text a stack's provider reads: the one given in config, else the ambient one. */

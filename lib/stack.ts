@@ -2,9 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
+import { ClusterAccess, CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
 import { ConfigError, redactSecrets } from "./errors";
-import { kubeconfigTextOf, serverOfContext } from "./kubeconfig";
+import { ambientKubeconfigText, contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 
 // The SDK exports this at run time but leaves it out of its type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -56,7 +56,36 @@ export function readStackConfig(): StackConfig {
         }
     }
     const projectDir = process.cwd();
-    return parseStackConfig(withoutProjectDefaults(raw, projectDefaults(projectDir)), pulumi.getStack(), secretKeys, projectDir);
+    const config = parseStackConfig(withoutProjectDefaults(raw, projectDefaults(projectDir)), pulumi.getStack(), secretKeys, projectDir);
+    checkContextsExist(config);
+    return config;
+}
+
+/**
+ * Each context the stack names must be in the kubeconfig it is read from (the one given in config,
+ * else $KUBECONFIG or ~/.kube/config): a missing one is reported as such, with the contexts there
+ * are, before anything is registered. Without any kubeconfig there is nothing to check against;
+ * the provider reports that.
+ */
+export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv = process.env): void {
+    const named: Array<[string, ClusterAccess, string]> = [["kubeContext", config.cluster, "kubeconfig"]];
+    if (config.role === "remote") {
+        named.push(["primaryKubeContext", config.primaryCluster, "primaryKubeconfig"],
+            ...config.peers.map((p): [string, ClusterAccess, string] => ["peers", { kubeContext: p.kubeContext }, ""]));
+    }
+    for (const [key, access, kubeconfigKey] of named) {
+        const text = access.kubeconfig ?? ambientKubeconfigText(env);
+        if (access.kubeContext === undefined || text === undefined) {
+            continue;
+        }
+        const contexts = contextNames(text);
+        if (!contexts.includes(access.kubeContext)) {
+            const where = access.kubeconfig !== undefined ? `the kubeconfig in ${kubeconfigKey}` : kubeconfigLocation(env);
+            throw new ConfigError(key, access.kubeContext, `is not a context of ${where}; ` +
+                `it has ${contexts.length > 0 ? contexts.join(", ") : "none"}`,
+                `set ${key} to one of those, or point $KUBECONFIG at the kubeconfig that has ${access.kubeContext}`);
+        }
+    }
 }
 
 /** The defaults Pulumi.yaml declares for the project's config keys. */

@@ -1,6 +1,12 @@
 import * as assert from "assert";
+import * as fs from "fs";
 import * as yaml from "js-yaml";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig } from "../../lib/config";
 import { renderKubeconfig, serverOfContext } from "../../lib/kubeconfig";
+import { checkContextsExist } from "../../lib/stack";
+import { ROLE_CONFIG, ROOT } from "./harness";
 
 const OPERATOR_KUBECONFIG = `
 apiVersion: v1
@@ -57,5 +63,30 @@ describe("reading the API server from the operator's kubeconfig", () => {
     });
     it("explains text that is not YAML", () => {
         assert.match(serverOfContext("a: [unclosed").problem!, /not valid YAML/);
+    });
+});
+
+describe("checkContextsExist (a context the stack names must be in its kubeconfig)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "contexts-"));
+    const file = path.join(dir, "config");
+    fs.writeFileSync(file, OPERATOR_KUBECONFIG);
+    const env = { KUBECONFIG: file };
+    const parse = (config: Record<string, unknown>) => parseStackConfig(Object.fromEntries(Object.entries(config)
+        .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "remote-a", new Set(), ROOT);
+    const remote = parse({ ...ROLE_CONFIG.remote, kubeContext: "remote-b" });
+
+    it("names the missing context, the file, and the contexts there are", () => {
+        assert.throws(() => checkContextsExist(remote, env),
+            new RegExp(`istio-multicluster:kubeContext = "remote-b": is not a context of ${file.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}; ` +
+                "it has remote-a, primary, broken\\. Fix: set kubeContext to one of those"));
+    });
+    it("checks the primary's context too", () => {
+        const other = parse({ ...ROLE_CONFIG.remote, primaryKubeContext: "prod" });
+        assert.throws(() => checkContextsExist(other, env), /istio-multicluster:primaryKubeContext = "prod": is not a context/);
+    });
+    it("passes contexts that exist, and checks nothing without a kubeconfig", () => {
+        const ok = parse(ROLE_CONFIG.remote);
+        checkContextsExist(ok, env);
+        checkContextsExist(remote, { KUBECONFIG: path.join(dir, "absent") });
     });
 });
