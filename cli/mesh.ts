@@ -314,6 +314,7 @@ async function remoteFacts(
     const renderedWith = seed ? outputs.controlPlaneAddresses ?? {} : outputs.discoveryAddress ? { discoveryAddress: outputs.discoveryAddress } : {};
     return {
         stack: remote.name, clusterName, secretName, account, registration, renderedWith, tokenIdentity, allowedWrites,
+        accountNamespace: (remote.config.istioNamespace as string | undefined) ?? "istio-system",
         istiodView: istiod === undefined ? undefined : istiod[clusterName] ?? "absent",
     };
 }

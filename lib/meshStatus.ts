@@ -8,6 +8,8 @@ export interface RemoteFacts {
     readonly secretName: string;
     /** The service account the registered token must authenticate as: istio-multi, or istio-reader-service-account. */
     readonly account: string;
+    /** The remote's Istio namespace, where that account lives. */
+    readonly accountNamespace: string;
     /** The registration secret in the primary, or undefined when there is none. */
     readonly registration?: { readonly labels: Record<string, string>; readonly keys: string[] };
     /** The primary addresses the remote was last rendered with (its `controlPlaneAddresses` or `discoveryAddress` output). */
@@ -69,7 +71,7 @@ export function statusRow(facts: RemoteFacts, currentAddresses: Record<string, s
     for (const [output, [was, now]] of Object.entries(moved)) {
         problems.push(`drift: ${output} is ${was} in the remote, the primary's is now ${now}`);
     }
-    const expected = `system:serviceaccount:${istioNamespace}:${facts.account}`;
+    const expected = `system:serviceaccount:${facts.accountNamespace}:${facts.account}`;
     const tokenValid = facts.tokenIdentity.username === expected;
     if (!tokenValid) {
         problems.push(facts.tokenIdentity.problem ?? `token authenticates as ${facts.tokenIdentity.username}, expected ${expected}`);

@@ -13,6 +13,7 @@ const HEALTHY: RemoteFacts = {
     clusterName: "remote-a",
     secretName: "remote-a",
     account: "istio-multi",
+    accountNamespace: "istio-system",
     registration: { labels: { "istio/multiCluster": "true" }, keys: ["remote-a"] },
     renderedWith: { pilotAddress: "10.10.0.2", policyAddress: "10.10.0.5" },
     tokenIdentity: { username: "system:serviceaccount:istio-system:istio-multi" },
@@ -106,6 +107,12 @@ describe("mesh", () => {
             assert.deepStrictEqual([revoked.tokenValid, revoked.problems], [false, ["token no longer authenticates"]]);
             const other = statusRow({ ...HEALTHY, tokenIdentity: { username: "admin" } }, CURRENT, "istio-system");
             assert.match(other.problems[0], /authenticates as admin/);
+        });
+        it("expects the account in the remote's Istio namespace, not the primary's", () => {
+            const row = statusRow({ ...HEALTHY, accountNamespace: "istio-remote",
+                tokenIdentity: { username: "system:serviceaccount:istio-remote:istio-multi" } }, CURRENT, "istio-system");
+            assert.deepStrictEqual(row.problems, []);
+            assert.deepStrictEqual(statusRow(HEALTHY, CURRENT, "istio-other").problems, [], "the primary's namespace does not matter");
         });
         it("reports an account that can write", () => {
             const row = statusRow({ ...HEALTHY, allowedWrites: ["create pods"] }, CURRENT, "istio-system");
