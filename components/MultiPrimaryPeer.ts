@@ -1,13 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, RemoteConfig } from "../lib/config";
-import { istiodCharts, istiodValues, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET, remoteSecretName } from "../lib/istiod";
+import { istiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
 import { IstiodPrimaryOutputs, PeerOutputs } from "../lib/primary";
-import { EastWestGateway } from "./EastWestGateway";
-import { IstioInstallation } from "./IstioInstallation";
+import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
-import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
 
 /** Arguments of MultiPrimaryPeer. */
 export interface MultiPrimaryPeerArgs {
@@ -42,28 +40,10 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
     constructor(name: string, args: MultiPrimaryPeerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:MultiPrimaryPeer", name, {}, opts);
         const cfg = args.config;
-        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
-        const installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, 
-                istiodValues(cfg.istioNamespace, args.mesh, false),
-                cfg.eastWestGateway ? args.mesh.network : undefined),
-            source: cfg.chart,
-            installMethod: cfg.installMethod,
-            namespace: cfg.istioNamespace,
-            namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
-            caBundle: cfg.caBundle,
-            injectionNamespaces: injected,
-            provider: args.provider,
+        const istiod = new IstiodInstallation(name, {
+            config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, false),
+            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, deployed: args.deployed, provider: args.provider,
         }, { parent: this });
-
-        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
-            namespace: cfg.istioNamespace, exposeIstiod: false, installation, readable: args.deployed, provider: args.provider,
-        }, { parent: this }) : undefined;
-
-        const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
-            account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
-            namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
-        }, { parent: this, dependsOn: installation });
 
         // Every other primary reads this cluster, and this one reads each of them.
         const others = [{ ...args.primary, provider: args.primaryProvider }, ...args.peers];
@@ -73,7 +53,7 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
                 clusterName: cfg.clusterName,
                 secretName: remoteSecretName(cfg.clusterName),
                 namespace: other.istioNamespace,
-                kubeconfig: reader.kubeconfig,
+                kubeconfig: istiod.readerKubeconfig!,
                 provider: other.provider,
             }, { parent: this });
             ownSecret ??= registration.secretName;
@@ -83,17 +63,17 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
                 namespace: cfg.istioNamespace,
                 kubeconfig: other.readerKubeconfig,
                 provider: args.provider,
-            }, { parent: this, dependsOn: installation });
+            }, { parent: this, dependsOn: istiod.installation });
         }
 
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
-            eastWestGatewayAddress: gateway?.address,
+            eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             istioNamespace: cfg.istioNamespace,
             remoteSecretName: ownSecret,
-            kubeconfig: reader.kubeconfig,
-            injectedNamespaces: injected,
+            kubeconfig: istiod.readerKubeconfig,
+            injectedNamespaces: istiod.injectedNamespaces,
         });
         this.registerOutputs(this.outputs);
     }

@@ -1,11 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, PrimaryConfig } from "../lib/config";
-import { istiodCharts, istiodValues, NETWORK_LABEL } from "../lib/istiod";
+import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
-import { certificateFingerprint } from "../lib/pki";
-import { EastWestGateway } from "./EastWestGateway";
-import { IstioInstallation } from "./IstioInstallation";
+import { IstiodInstallation } from "./IstiodInstallation";
 
 /** Arguments of PrimaryRemoteControlPlane. */
 export interface PrimaryRemoteControlPlaneArgs {
@@ -20,10 +18,9 @@ export interface PrimaryRemoteControlPlaneArgs {
 }
 
 /**
- * The primary of a primary-remote mesh: Istio's `base` and `istiod` charts, istiod marked as
- * serving other clusters (`global.externalIstiod`), the Istio namespace on the primary's network,
- * the plug-in `cacerts` when configured, and optionally the east-west gateway that exposes istiod.
- * Exports what its remotes are rendered with.
+ * The primary of a primary-remote mesh: istiod marked as serving other clusters
+ * (`global.externalIstiod`), with the plug-in CA when configured, and optionally the east-west
+ * gateway that exposes it. Exports what its remotes are rendered with.
  */
 export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the remotes. */
@@ -32,34 +29,17 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     constructor(name: string, args: PrimaryRemoteControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:PrimaryRemoteControlPlane", name, {}, opts);
         const cfg = args.config;
-        const installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace,
-                istiodValues(cfg.istioNamespace, args.mesh, true),
-                cfg.eastWestGateway ? args.mesh.network : undefined),
-            source: cfg.chart,
-            installMethod: cfg.installMethod,
-            namespace: cfg.istioNamespace,
-            namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
-            caBundle: cfg.caBundle,
-            injectionNamespaces: cfg.sidecarInjector ? cfg.injectionNamespaces : [],
-            provider: args.provider,
+        const istiod = new IstiodInstallation(name, {
+            config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, true),
+            pluginCa: true, exposeIstiod: true, deployed: args.deployed, provider: args.provider,
         }, { parent: this });
 
-        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
-            namespace: cfg.istioNamespace, exposeIstiod: true, installation, readable: args.deployed, provider: args.provider,
-        }, { parent: this }) : undefined;
-
         this.outputs = definedOnly({
-            meshModel: cfg.meshModel,
-            ...args.mesh,
-            eastWestGatewayAddress: gateway?.address,
-            istioNamespace: cfg.istioNamespace,
+            ...primaryMeshOutputs(cfg, args.mesh),
+            eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             // Where the remotes reach istiod: the configured address, else the east-west gateway's.
-            discoveryAddress: cfg.discoveryAddress ?? gateway?.address,
+            discoveryAddress: cfg.discoveryAddress ?? istiod.eastWestGatewayAddress,
             injectionAddress: cfg.injectionAddress,
-            podCidr: cfg.podCidr,
-            serviceCidr: cfg.serviceCidr,
-            rootCertFingerprint: cfg.caBundle ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
         });
         this.registerOutputs(this.outputs);
     }

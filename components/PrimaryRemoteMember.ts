@@ -1,16 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, RemoteConfig } from "../lib/config";
-import {
-    CONTROL_PLANE_CLUSTERS_ANNOTATION, istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET,
-    remoteIstiodValues, remoteSecretName,
-} from "../lib/istiod";
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, remoteIstiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly } from "../lib/outputs";
 import { IstiodPrimaryOutputs } from "../lib/primary";
-import { EastWestGateway } from "./EastWestGateway";
-import { IstioInstallation } from "./IstioInstallation";
+import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
-import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
 
 /** Arguments of PrimaryRemoteMember. */
 export interface PrimaryRemoteMemberArgs {
@@ -43,45 +38,29 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
     constructor(name: string, args: PrimaryRemoteMemberArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:PrimaryRemoteMember", name, {}, opts);
         const cfg = args.config;
-        const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
-        const installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, 
-                remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
-                cfg.eastWestGateway ? args.mesh.network : undefined),
-            source: cfg.chart,
-            installMethod: cfg.installMethod,
-            namespace: cfg.istioNamespace,
-            namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
+        const istiod = new IstiodInstallation(name, {
+            config: cfg, mesh: args.mesh, istiod: remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
             namespaceAnnotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: args.primary.clusterName },
-            injectionNamespaces: injected,
-            provider: args.provider,
+            // The primary's istiod signs this cluster's workloads' certificates.
+            pluginCa: false, exposeIstiod: false, readerServer: args.apiServer, deployed: args.deployed, provider: args.provider,
         }, { parent: this });
-
-        const gateway = cfg.eastWestGateway ? new EastWestGateway(`${name}-eastwest`, {
-            namespace: cfg.istioNamespace, exposeIstiod: false, installation, readable: args.deployed, provider: args.provider,
-        }, { parent: this }) : undefined;
-
-        const reader = new ServiceAccountKubeconfig(`${name}-reader`, {
-            account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET,
-            namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
-        }, { parent: this, dependsOn: installation });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {
             clusterName: cfg.clusterName,
             secretName: remoteSecretName(cfg.clusterName),
             namespace: args.primary.istioNamespace,
-            kubeconfig: reader.kubeconfig,
+            kubeconfig: istiod.readerKubeconfig!,
             provider: args.primaryProvider,
         }, { parent: this });
 
         this.outputs = definedOnly({
             meshModel: cfg.meshModel,
             ...args.mesh,
-            eastWestGatewayAddress: gateway?.address,
+            eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             istioNamespace: cfg.istioNamespace,
             remoteSecretName: registration.secretName,
-            kubeconfig: reader.kubeconfig,
-            injectedNamespaces: injected,
+            kubeconfig: istiod.readerKubeconfig,
+            injectedNamespaces: istiod.injectedNamespaces,
             discoveryAddress: args.primary.discoveryAddress,
         });
         this.registerOutputs(this.outputs);

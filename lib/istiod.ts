@@ -1,7 +1,8 @@
 // Chart values and names for the istiod models (primary-remote, multi-primary), on Istio's own
 // `base` and `istiod` charts. Pure functions: every value a cluster gets is derived here from its
 // config and its primary's outputs.
-import { CHARTS_OF, MeshIdentity } from "./config";
+import { CHARTS_OF, MeshIdentity, PrimaryConfig } from "./config";
+import { certificateFingerprint } from "./pki";
 import { ChartInstall, mergeValues, Values } from "./values";
 
 /** The service account `base` creates for other clusters' istiods to read this one. */
@@ -157,4 +158,16 @@ export function istiodExposure(namespace: string): IstioResource[] {
             spec: { hosts: ["*"], gateways: ["istiod-gateway"], tls: [route(15012, 15012), route(15017, 443)] },
         },
     ];
+}
+
+/** What every istiod primary exports, whatever its model: its mesh identity, namespace, ranges and CA root. */
+export function primaryMeshOutputs(cfg: PrimaryConfig, mesh: MeshIdentity): Record<string, string | undefined> {
+    return {
+        meshModel: cfg.meshModel,
+        ...mesh,
+        istioNamespace: cfg.istioNamespace,
+        podCidr: cfg.podCidr,
+        serviceCidr: cfg.serviceCidr,
+        rootCertFingerprint: cfg.caBundle ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
+    };
 }

@@ -1,0 +1,78 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { MeshIdentity, PrimaryConfig, RemoteConfig } from "../lib/config";
+import { istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
+import { Values } from "../lib/values";
+import { EastWestGateway } from "./EastWestGateway";
+import { IstioInstallation } from "./IstioInstallation";
+import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
+
+/** Arguments of IstiodInstallation. */
+export interface IstiodInstallationArgs {
+    /** The stack's validated config (charts, namespace, injection, CA, gateway switch). */
+    readonly config: PrimaryConfig | RemoteConfig;
+    /** This cluster's mesh identity. */
+    readonly mesh: MeshIdentity;
+    /** The `istiod` chart's derived values: istiodValues() or remoteIstiodValues(). */
+    readonly istiod: Values;
+    /** Annotations of the Istio namespace (a remote's names its control plane clusters). */
+    readonly namespaceAnnotations?: Record<string, string>;
+    /** Plug in the configured CA (`cacerts`); false on a cluster whose proxies another istiod signs for. */
+    readonly pluginCa: boolean;
+    /** Route istiod's ports through the east-west gateway, when there is one. */
+    readonly exposeIstiod: boolean;
+    /** This cluster's API server URL as other istiods dial it: when given, the reader account's kubeconfig is made. */
+    readonly readerServer?: string;
+    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
+    readonly deployed: boolean;
+    /** The cluster's provider. */
+    readonly provider: k8s.Provider;
+}
+
+/**
+ * A cluster's part of an istiod mesh, the piece every model of today's Istio builds on: the
+ * Istio namespace on the cluster's network, Istio's `base` and `istiod` charts, the plug-in CA,
+ * the injection labels, the east-west gateway when configured, and the reader account's
+ * kubeconfig other clusters' istiods read this one with.
+ */
+export class IstiodInstallation extends pulumi.ComponentResource {
+    /** The charts and what they need; resources that need the charts depend on it. */
+    public readonly installation: IstioInstallation;
+    /** The namespaces labelled for injection. */
+    public readonly injectedNamespaces: string[];
+    /** The east-west gateway's address, when there is one. */
+    public readonly eastWestGatewayAddress?: pulumi.Output<string>;
+    /** The reader account's kubeconfig (a secret), when a reader server was given. */
+    public readonly readerKubeconfig?: pulumi.Output<string>;
+
+    constructor(name: string, args: IstiodInstallationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-multicluster:index:IstiodInstallation", name, {}, opts);
+        const cfg = args.config;
+        this.injectedNamespaces = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
+        this.installation = new IstioInstallation(name, {
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, args.istiod, cfg.eastWestGateway ? args.mesh.network : undefined),
+            source: cfg.chart,
+            installMethod: cfg.installMethod,
+            namespace: cfg.istioNamespace,
+            namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
+            namespaceAnnotations: args.namespaceAnnotations,
+            caBundle: args.pluginCa ? cfg.caBundle : undefined,
+            injectionNamespaces: this.injectedNamespaces,
+            provider: args.provider,
+        }, { parent: this });
+
+        if (cfg.eastWestGateway) {
+            this.eastWestGatewayAddress = new EastWestGateway(`${name}-eastwest`, {
+                namespace: cfg.istioNamespace, exposeIstiod: args.exposeIstiod, installation: this.installation,
+                readable: args.deployed, provider: args.provider,
+            }, { parent: this }).address;
+        }
+        if (args.readerServer !== undefined) {
+            this.readerKubeconfig = new ServiceAccountKubeconfig(`${name}-reader`, {
+                account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET, namespace: cfg.istioNamespace,
+                clusterName: args.mesh.clusterName, server: args.readerServer, provider: args.provider,
+            }, { parent: this, dependsOn: this.installation }).kubeconfig;
+        }
+        this.registerOutputs({ eastWestGatewayAddress: this.eastWestGatewayAddress, readerKubeconfig: this.readerKubeconfig });
+    }
+}
