@@ -254,7 +254,8 @@ export function parseStackConfig(
     }
 
     const clusterName = r.string("clusterName") ?? stackName;
-    if (!isDns1123Label(clusterName)) {
+    // An Istio 1.0 primary has no name in the mesh; every other cluster is named by its registration.
+    if ((role === "remote" || meshModel !== "istio-1.0") && !isDns1123Label(clusterName)) {
         throw new ConfigError("clusterName", clusterName,
             "is used as a Secret data key and name in the primary, which must be a DNS-1123 label " +
             "(lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",

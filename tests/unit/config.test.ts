@@ -81,6 +81,13 @@ describe("stack config", () => {
         it("rejects a key it does not know, listing the known ones", () => {
             rejects({ ...ROLE_CONFIG.primary, mtlsEnabled: "true" }, "mtlsEnabled", /is not a key this program knows.*use one of: role,/);
         });
+        it("names no Istio 1.0 primary, so its stack name may be anything Pulumi takes", () => {
+            assert.strictEqual(parse({ ...ROLE_CONFIG.primary }, [], "primary_eu").role, "primary");
+        });
+        it("checks the cluster name of an istiod-model primary, which names it in the mesh", () => {
+            assert.throws(() => parse({ role: "primary", meshModel: "multi-primary", kubeContext: "primary", chartDir: "tests/fixtures/istiod-charts",
+                cacerts: { dir: "tests/fixtures/certs/mesh/primary" } }, [], "primary_eu"), /clusterName = "primary_eu": .*DNS-1123/);
+        });
         it("rejects a cluster name with an underscore, suggesting a valid one", () => {
             rejects({ ...ROLE_CONFIG.remote, clusterName: "remote_a" }, "clusterName", /= "remote_a": .*DNS-1123.*clusterName remote-a/);
         });
