@@ -69,7 +69,7 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
         values[name] ??= await read(name);
     }
     const missing = expected.required.filter((name) => values[name] === undefined || values[name] === "");
-    if (missing.length >= expected.required.length - 1) {
+    if (missing.length === expected.required.length) {
         throw notDeployed("the primary stack has no endpoint outputs: it has never been deployed");
     }
     if (missing.length > 0) {
