@@ -27,6 +27,8 @@ describe("mesh", () => {
             assert.deepStrictEqual(parseArgs(["up", "--remotes", "remote-a,remote-b"]).remotes, ["remote-a", "remote-b"]);
             assert.deepStrictEqual(parseArgs(["down", "--remotes=remote-a"]).remotes, ["remote-a"]);
             assert.strictEqual(parseArgs(["status", "--json"]).json, true);
+            assert.strictEqual(parseArgs(["status", "--istiod", "http://127.0.0.2:15014"]).istiod, "http://127.0.0.2:15014");
+            assert.throws(() => parseArgs(["up", "--istiod", "x"]), /mesh up does not take --istiod/);
             const add = parseArgs(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"]);
             assert.deepStrictEqual([add.name, add.context, add.podCidr], ["b", "ctx-b", "10.30.0.0/16"]);
         });
