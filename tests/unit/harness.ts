@@ -3,6 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
 import * as path from "path";
 
+// Hermetic: the program under test reads no kubeconfig of the machine it runs on (and so never
+// dials a real cluster); a test that needs one passes it in config.
+process.env.KUBECONFIG = path.join(__dirname, "no-such-kubeconfig");
+
 /** The repository root: the program resolves chartDir and cacerts.dir from its working directory. */
 export const ROOT = path.resolve(__dirname, "..", "..");
 
