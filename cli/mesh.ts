@@ -16,7 +16,7 @@ const VERBS: Record<string, { args: string; help: string }> = {
     status: { args: "[--json] [--istiod URL]", help: "One row per remote: registered, addresses current, token valid, read-only, and with --istiod (the primary istiod's debug port, e.g. http://10.0.0.5:15014) istiod's own view. Exit 1 on any problem." },
     heal: { args: "", help: "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted." },
     down: { args: "[--remotes a,b]", help: "Destroy the remotes in parallel, then the primary; with --remotes only those remotes." },
-    "add-remote": { args: "NAME --context CTX [--pod-cidr R] [--service-cidr R]", help: "Write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml." },
+    "add-remote": { args: "NAME --context CTX [--pod-cidr R] [--service-cidr R] [--cacerts-dir DIR]", help: "Write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml's shared settings, with this cluster's own context, ranges and CA." },
 };
 
 export const USAGE = ["usage: mesh <verb> [options]   (mesh <verb> --help for one verb)", "",
@@ -33,6 +33,7 @@ export interface Command {
     readonly podCidr?: string;
     readonly serviceCidr?: string;
     readonly istiod?: string;
+    readonly cacertsDir?: string;
 }
 
 /** Parses `mesh` arguments; throws a UsageError naming what is wrong. */
@@ -48,7 +49,7 @@ export function parseArgs(argv: string[]): Command {
     const positional: string[] = [];
     const allowed: Record<string, string[]> = {
         up: ["--remotes"], preview: ["--remotes"], down: ["--remotes"], status: ["--json", "--istiod"], heal: [],
-        "add-remote": ["--context", "--pod-cidr", "--service-cidr"],
+        "add-remote": ["--context", "--pod-cidr", "--service-cidr", "--cacerts-dir"],
     };
     for (let i = 0; i < rest.length; i++) {
         const arg = rest[i];
@@ -89,6 +90,7 @@ export function parseArgs(argv: string[]): Command {
         context: flags["--context"] as string | undefined,
         podCidr: flags["--pod-cidr"] as string | undefined,
         serviceCidr: flags["--service-cidr"] as string | undefined,
+        cacertsDir: flags["--cacerts-dir"] as string | undefined,
     };
 }
 
@@ -374,7 +376,7 @@ function addRemote(cmd: Command): number {
         throw new UsageError(`no ${template} to copy from`);
     }
     const { stack, text } = newRemoteStackFile(fs.readFileSync(template, "utf8"), cmd.name!, cmd.context!,
-        { podCidr: cmd.podCidr, serviceCidr: cmd.serviceCidr });
+        { podCidr: cmd.podCidr, serviceCidr: cmd.serviceCidr, cacertsDir: cmd.cacertsDir });
     const target = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (fs.existsSync(target)) {
         throw new UsageError(`${path.basename(target)} already exists`);

@@ -22,6 +22,10 @@ export interface Fleet {
     readonly remotes: FleetStack[];
 }
 
+/** Keys that belong to one cluster and are never copied from another's stack file. */
+const CLUSTER_OWN_KEYS = ["clusterName", "kubeContext", "kubeconfig", "podCidr", "serviceCidr", "apiServerAddress",
+    "mirrorServices", "cacerts", "network", "peers"];
+
 /** Reads every Pulumi.<stack>.yaml of the project; the one with role primary is the primary. */
 export function readFleet(projectDir: string): Fleet {
     const stacks: FleetStack[] = [];
@@ -71,7 +75,7 @@ export class UsageError extends Error {}
  * dropped otherwise, since two clusters' ranges must differ).
  */
 export function newRemoteStackFile(templateText: string, name: string, context: string,
-    ranges: { podCidr?: string; serviceCidr?: string } = {}): { stack: string; text: string } {
+    own: { podCidr?: string; serviceCidr?: string; cacertsDir?: string } = {}): { stack: string; text: string } {
     const stack = `remote-${name}`;
     if (!isDns1123Label(stack)) {
         throw new UsageError(`cluster name "${stack}" is not a DNS-1123 label (lower-case letters, digits and '-')`);
@@ -79,16 +83,21 @@ export function newRemoteStackFile(templateText: string, name: string, context: 
     const doc = yaml.load(templateText) as { config: Record<string, unknown> };
     const key = (k: string) => `${CONFIG_NAMESPACE}:${k}`;
     const config = { ...doc.config };
+    // What is the template cluster's own stays behind: the new cluster has its own (or inherits the primary's).
+    for (const own of CLUSTER_OWN_KEYS) {
+        delete config[key(own)];
+    }
     config[key("clusterName")] = stack;
     config[key("kubeContext")] = context;
-    delete config[key("kubeconfig")];
-    delete config[key("podCidr")];
-    delete config[key("serviceCidr")];
-    if (ranges.podCidr) {
-        config[key("podCidr")] = ranges.podCidr;
+    if (own.podCidr) {
+        config[key("podCidr")] = own.podCidr;
     }
-    if (ranges.serviceCidr) {
-        config[key("serviceCidr")] = ranges.serviceCidr;
+    if (own.serviceCidr) {
+        config[key("serviceCidr")] = own.serviceCidr;
+    }
+    // A mesh that plugs in a CA needs this cluster's intermediate: until it is given, preview fails naming it.
+    if (own.cacertsDir || doc.config[key("cacerts")] !== undefined) {
+        config[key("cacerts")] = { dir: own.cacertsDir ?? `TODO-${stack}-intermediate-ca (mesh add-remote --cacerts-dir DIR)` };
     }
     return { stack, text: `# Written by \`mesh add-remote ${name}\`.\n${yaml.dump({ config })}` };
 }

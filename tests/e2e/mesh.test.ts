@@ -69,8 +69,10 @@ describe("end to end: mesh, the fleet command", function () {
     }));
 
     it("adds remotes b and c from remote-a's stack file", () => timer.time("add-remote x2", async () => {
-        await meshOk("add-remote", "b", "--context", "remote-b", "--pod-cidr", "10.30.0.0/16", "--service-cidr", "10.130.0.0/16");
-        await meshOk("add-remote", "c", "--context", "remote-c", "--pod-cidr", "10.40.0.0/16", "--service-cidr", "10.140.0.0/16");
+        await meshOk("add-remote", "b", "--context", "remote-b", "--pod-cidr", "10.30.0.0/16", "--service-cidr", "10.130.0.0/16",
+            "--cacerts-dir", "tests/fixtures/certs/mesh/remote-b");
+        await meshOk("add-remote", "c", "--context", "remote-c", "--pod-cidr", "10.40.0.0/16", "--service-cidr", "10.140.0.0/16",
+            "--cacerts-dir", "tests/fixtures/certs/mesh/remote-c");
         const text = fs.readFileSync(path.join(workDir, "Pulumi.remote-b.yaml"), "utf8");
         assert.match(text, /istio-multicluster:clusterName: remote-b/);
         assert.match(text, /istio-multicluster:kubeContext: remote-b/);

@@ -78,6 +78,20 @@ describe("mesh", () => {
             assert.strictEqual(config["istio-multicluster:serviceCidr"], undefined, "remote-a's range is not copied");
             assert.strictEqual(config["istio-multicluster:primaryStack"], "organization/istio-multicluster/primary");
         });
+        it("copies only what the clusters share: not the template's API server, mirrored services or CA", () => {
+            const template = yaml.dump({ config: {
+                "istio-multicluster:role": "remote", "istio-multicluster:chartDir": "charts",
+                "istio-multicluster:apiServerAddress": "https://10.0.0.3:6443",
+                "istio-multicluster:mirrorServices": { fromPrimary: ["default/reviews"] },
+                "istio-multicluster:cacerts": { dir: "certs/remote-a" },
+            } });
+            const todo = (yaml.load(newRemoteStackFile(template, "b", "ctx-b").text) as any).config;
+            assert.deepStrictEqual(Object.keys(todo).sort(), ["istio-multicluster:cacerts", "istio-multicluster:chartDir",
+                "istio-multicluster:clusterName", "istio-multicluster:kubeContext", "istio-multicluster:role"]);
+            assert.match(todo["istio-multicluster:cacerts"].dir, /^TODO-remote-b-intermediate-ca/);
+            const given = (yaml.load(newRemoteStackFile(template, "b", "ctx-b", { cacertsDir: "certs/remote-b" }).text) as any).config;
+            assert.deepStrictEqual(given["istio-multicluster:cacerts"], { dir: "certs/remote-b" });
+        });
         it("refuses a name that does not make a DNS-1123 cluster name", () => {
             assert.throws(() => newRemoteStackFile("config: {}", "B_1", "x"), /cluster name "remote-B_1" is not a DNS-1123 label/);
         });
