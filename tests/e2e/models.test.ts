@@ -388,6 +388,9 @@ async function istiodLeftovers(primary: KubeIdentity, remote: KubeIdentity, clus
     return found;
 }
 
+/** The config maps istiod copies into every namespace. */
+const ISTIOD_WRITTEN = ["istio-ca-root-cert", "istio-ca-crl"];
+
 /** Names and versions of the namespaces, secrets and config maps of clusters: what a refused run must not change. */
 async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
     const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
@@ -396,8 +399,10 @@ async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
         const who = identityFromKubeconfig(kubeconfig, name);
         for (const kind of ["namespaces", "secrets", "configmaps", "services"]) {
             result[`${name}/${kind}`] = ((await get(who, `/api/v1/${kind}`)).items as any[])
-                // istiod's leader elections (config maps it renews every few seconds) are not the program's doing.
-                .filter((i) => !i.metadata.annotations?.["control-plane.alpha.kubernetes.io/leader"])
+                // What istiod writes on its own (leader elections it renews every few seconds, the mesh
+                // root and CRL it copies into every namespace) is not the program's doing.
+                .filter((i) => !i.metadata.annotations?.["control-plane.alpha.kubernetes.io/leader"] &&
+                    !ISTIOD_WRITTEN.includes(i.metadata.name))
                 .map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
                 .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
         }
