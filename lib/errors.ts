@@ -32,15 +32,21 @@ function describeValue(value: unknown): string {
 /** What counts as a piece of a secret worth hiding on its own: shorter lines (`}`, `---`) say nothing. */
 const MIN_FRAGMENT = 6;
 
+/** The shortest word of a secret hidden on its own: shorter ones (`v1`, `istio-system`) are not credentials. */
+const MIN_WORD = 16;
+
 /**
  * `text` with every secret replaced by `[secret]`: each value as written, JSON-escaped (as a
- * ConfigError quotes values), and each of its lines, so that no line of a PEM key or a kubeconfig
- * survives in any form. Pulumi masks only the exact value, which a quoted multi-line value escapes.
+ * ConfigError quotes values), each of its lines and each long word with a digit, so that no line of
+ * a PEM key and no token of a kubeconfig survives in any form. Pulumi masks only the exact value, which a quoted multi-line value escapes.
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
     const fragments = new Set<string>();
     for (const secret of secrets) {
-        for (const piece of [secret, ...secret.split(/\r?\n/).map((line) => line.trim())]) {
+        // Also each long word with a digit in it (a token, a line of base64 inside a kubeconfig's
+        // `token: …`), which a message may quote alone, without the rest of its line.
+        const words = secret.split(/[\s"':,{}[\]]+/).filter((w) => w.length >= MIN_WORD && /\d/.test(w));
+        for (const piece of [secret, ...secret.split(/\r?\n/).map((line) => line.trim()), ...words]) {
             if (piece.length >= MIN_FRAGMENT) {
                 fragments.add(piece);
                 fragments.add(JSON.stringify(piece).slice(1, -1));

@@ -193,6 +193,31 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["stack", "rm", "--yes", "-s", "remote_b"]);
     }));
 
+    it("6b. secret config never appears in an error message, through the real CLI", () => timer.time("6b secrets in errors", async () => {
+        const token = "eyJhbGciOiJSUzI1NiJ9.bGVha3ktdG9rZW4.c2lnbmF0dXJl";
+        const pemKey = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs/mesh/remote-a/ca-key.pem"), "utf8");
+        await cliOk(["stack", "init", "leaky", "--secrets-provider", "passphrase"]);
+        fs.copyFileSync(path.join(workDir, "Pulumi.remote-a.yaml"), path.join(workDir, "Pulumi.leaky.yaml"));
+        // A CA key pasted as a plain string instead of structured config, then a token overriding a derived chart value.
+        for (const [args, message] of [
+            // set-all, so that a value starting with "-----" is not read as a flag.
+            [["config", "set-all", "--secret", `cacerts=${pemKey}`], /istio-multicluster:cacerts = "\[secret\]": must be structured config/],
+            [["config", "set-all", "--path", "--secret", `values.global.remotePilotAddress=${token}`],
+                /istio-multicluster:values\.global\.remotePilotAddress = "\[secret\]": this chart value is derived/],
+        ] as Array<[string[], RegExp]>) {
+            fs.copyFileSync(path.join(workDir, "Pulumi.remote-a.yaml"), path.join(workDir, "Pulumi.leaky.yaml"));
+            await cliOk([...args, "-s", "leaky"]);
+            const r = await cli(["preview", "-s", "leaky"]);
+            assert.notStrictEqual(r.code, 0);
+            const out = r.stdout + r.stderr;
+            assert.match(out, message);
+            for (const secret of [token, ...pemKey.split("\n").filter((l) => l.length >= 6)]) {
+                assert.ok(!out.includes(secret) && !out.includes(JSON.stringify(secret).slice(1, -1)), `the CLI output holds ${secret}`);
+            }
+        }
+        await cliOk(["stack", "rm", "--yes", "--force", "-s", "leaky"]);
+    }));
+
     it("7. destroy remote-a leaves nothing of it in either cluster, then the primary goes too", () => timer.time("7 destroy remote-a + primary", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);

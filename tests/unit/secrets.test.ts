@@ -34,6 +34,11 @@ describe("redactSecrets", () => {
         assert.strictEqual(redactSecrets("line MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7 here", [PEM_KEY]), "line [secret] here");
         assert.strictEqual(redactSecrets(`token ${TOKEN}.`, [TOKEN]), "token [secret].");
     });
+    it("hides a token quoted without the rest of its kubeconfig line", () => {
+        const kubeconfig = `apiVersion: v1\nusers:\n- name: a\n  user: {token: ${TOKEN}}\n`;
+        assert.strictEqual(redactSecrets(`bad token "${TOKEN}" for context a`, [kubeconfig]), `bad token "[secret]" for context a`);
+        assert.strictEqual(redactSecrets("namespace istio-system, user a", [kubeconfig]), "namespace istio-system, user a");
+    });
     it("leaves short lines and other text alone", () => {
         assert.strictEqual(redactSecrets("a } b", ["x\n}\n"]), "a } b");
         assert.strictEqual(redactSecrets("nothing secret", [TOKEN]), "nothing secret");
