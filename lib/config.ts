@@ -112,6 +112,8 @@ export interface PrimaryConfig extends CommonConfig {
     readonly injectionAddress?: string;
     /** multi-primary: the API server address the other primaries dial to read this cluster. */
     readonly apiServerAddress?: string;
+    /** Every cluster's control plane runs on this one host, so a loopback API server address is reachable. */
+    readonly sameHostControlPlanes: boolean;
 }
 
 /** A remote stack's config. */
@@ -130,6 +132,8 @@ export interface RemoteConfig extends CommonConfig {
     readonly remotePilotCreateSvcEndpoint: boolean;
     /** The API server address the primary dials, when the kubeconfig's server is not reachable from it. */
     readonly apiServerAddress?: string;
+    /** Every cluster's control plane runs on this one host, so a loopback API server address is reachable. */
+    readonly sameHostControlPlanes: boolean;
     /** Services to copy between the clusters so their names resolve everywhere. */
     readonly mirrorServices: { readonly fromPrimary: ServiceRef[]; readonly toPrimary: ServiceRef[] };
     /** With an istiod model: meshID and network as configured here (each must agree with the primary's). */
@@ -190,6 +194,7 @@ const KEYS: Record<string, { roles: Role[]; seedRoles?: Role[]; models?: MeshMod
     clusterName: { roles: ["primary", "remote"], seedRoles: ["remote"] },
     remotePilotCreateSvcEndpoint: { roles: ["remote"], models: ISTIO_1_0 },
     apiServerAddress: { roles: ["primary", "remote"], seedRoles: ["remote"] },
+    sameHostControlPlanes: { roles: ["primary", "remote"], seedRoles: ["remote"] },
     mirrorServices: { roles: ["remote"] },
     peers: { roles: ["remote"], models: ["multi-primary"] },
 };
@@ -266,6 +271,7 @@ export function parseStackConfig(
         throw new ConfigError("apiServerAddress", apiServerAddress, "is neither an IP address nor a DNS name",
             "give the API server as https://HOST[:PORT] or HOST[:PORT], where HOST is an IP address or a DNS name");
     }
+    const sameHostControlPlanes = r.boolean("sameHostControlPlanes", false);
     const meshID = r.meshName("meshID");
     const network = r.meshName("network");
 
@@ -287,6 +293,7 @@ export function parseStackConfig(
             discoveryAddress: meshModel === "primary-remote" ? r.discoveryAddress(common.eastWestGateway) : undefined,
             injectionAddress: r.hostPort("injectionAddress"),
             apiServerAddress,
+            sameHostControlPlanes,
         };
     }
 
@@ -300,7 +307,7 @@ export function parseStackConfig(
             requireCaBundle(common.caBundle);
         }
         return {
-            role, ...common, security,
+            role, ...common, security, sameHostControlPlanes,
             endpointExposure: r.oneOf("endpointExposure", ["podIP", "loadBalancer", "gateway"] as const, "podIP"),
             envoyStatsd: r.boolean("envoyStatsd", true),
         };
@@ -312,7 +319,7 @@ export function parseStackConfig(
             "set it, e.g. `pulumi config set primaryStack organization/istio-multicluster/primary`");
     }
     return {
-        role, ...common, clusterName, apiServerAddress, primaryStack,
+        role, ...common, clusterName, apiServerAddress, sameHostControlPlanes, primaryStack,
         primaryCluster: r.clusterAccess("primaryKubeContext", "primaryKubeconfig"),
         security: {
             controlPlaneSecurityEnabled: r.optionalBoolean("controlPlaneSecurityEnabled"),

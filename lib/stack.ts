@@ -4,6 +4,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { ClusterAccess, CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
 import { ConfigError, redactSecrets } from "./errors";
+import { isLoopback } from "./net";
 import { ambientKubeconfigText, contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 
 // The SDK exports this at run time but leaves it out of its type declarations.
@@ -101,20 +102,30 @@ export function projectDefaults(projectDir: string): Record<string, unknown> {
  * else the server of the remote's kubeconfig context.
  */
 export function apiServerFor(
-    config: Pick<RemoteConfig, "apiServerAddress" | "cluster">, kubeconfigText = kubeconfigTextOf(config.cluster),
+    config: Pick<RemoteConfig, "apiServerAddress" | "cluster" | "sameHostControlPlanes">, kubeconfigText = kubeconfigTextOf(config.cluster),
 ): string {
+    let server: string;
     if (config.apiServerAddress) {
-        return /^https?:\/\//.test(config.apiServerAddress) ? config.apiServerAddress : `https://${config.apiServerAddress}`;
+        server = /^https?:\/\//.test(config.apiServerAddress) ? config.apiServerAddress : `https://${config.apiServerAddress}`;
+    } else {
+        const found = kubeconfigText === undefined
+            ? { problem: "no kubeconfig was found ($KUBECONFIG, ~/.kube/config)" }
+            : serverOfContext(kubeconfigText, config.cluster.kubeContext);
+        if (!found.server) {
+            throw new ConfigError("apiServerAddress", undefined,
+                `this cluster's API server address could not be taken from its kubeconfig: ${found.problem}`,
+                "set apiServerAddress to the address the other clusters' control planes reach this cluster's API server at");
+        }
+        server = found.server;
     }
-    const found = kubeconfigText === undefined
-        ? { problem: "no kubeconfig was found ($KUBECONFIG, ~/.kube/config)" }
-        : serverOfContext(kubeconfigText, config.cluster.kubeContext);
-    if (!found.server) {
-        throw new ConfigError("apiServerAddress", undefined,
-            `this cluster's API server address could not be taken from its kubeconfig: ${found.problem}`,
-            "set apiServerAddress to the address the other clusters' control planes reach this cluster's API server at");
+    const host = new URL(server).hostname.replace(/^\[(.*)\]$/, "$1");
+    if (isLoopback(host) && !config.sameHostControlPlanes) {
+        throw new ConfigError("apiServerAddress", config.apiServerAddress ?? server, "is a loopback address, which the other " +
+            "clusters' control planes, running elsewhere, could never reach this cluster's API server at",
+            "set apiServerAddress to an address they reach; or, when every cluster runs on this one host (as the local " +
+            "clusters do), `pulumi config set sameHostControlPlanes true`");
     }
-    return found.server;
+    return server;
 }
 
 /** What this stack's last deployment says about the run ahead. */

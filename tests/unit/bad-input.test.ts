@@ -32,6 +32,14 @@ describe("bad input fails at preview with one message and registers nothing", ()
         /istio-multicluster:selfSignedCa = true: the primary runs mtls with a self-signed CA.*Fix: give the primary and every remote a `cacerts` from one root/,
         ["pulumi:pulumi:StackReference"]));
 
+    it("a loopback API server address, which a primary elsewhere could never reach", async () => {
+        for (const address of ["https://127.0.0.3:6443", "[::1]:6443"]) {
+            await failsBeforeRegistering({ stack: "remote-a", preview: true,
+                config: { ...ROLE_CONFIG.remote, apiServerAddress: address, sameHostControlPlanes: "false" } },
+            /istio-multicluster:apiServerAddress = ".*": is a loopback address.*Fix: .*pulumi config set sameHostControlPlanes true/);
+        }
+    });
+
     it("a cluster name that is not a DNS-1123 label", () =>
         failsBeforeRegistering({ stack: "remote_b", preview: true, config: { ...ROLE_CONFIG.remote } },
             /istio-multicluster:clusterName = "remote_b": .*DNS-1123 label.*pulumi config set clusterName remote-b/));

@@ -76,6 +76,7 @@ export const ROLE_CONFIG = {
         primaryStack: "organization/istio-multicluster/primary",
         primaryKubeContext: "primary",
         apiServerAddress: "https://127.0.0.3:6443",
+        sameHostControlPlanes: "true",
         chartDir: "tests/fixtures/charts",
         controlPlaneSecurityEnabled: "true",
         mtls: "true",
