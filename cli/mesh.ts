@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
-import { Fleet, FleetStack, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
+import { Fleet, FleetStack, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
 import { identityFromKubeconfig, KubeIdentity, request } from "../lib/kubeClient";
 import { kubeconfigTextOf } from "../lib/kubeconfig";
 import { drift, RemoteFacts, statusRow, StatusRow, statusTable } from "../lib/meshStatus";
@@ -399,6 +399,12 @@ export async function main(argv: string[]): Promise<number> {
             return addRemote(cmd);
         }
         const fleet = readFleet(projectDir);
+        // The whole fleet's ranges are checked before any stack is touched.
+        const overlap = cmd.verb === "up" || cmd.verb === "preview" ? fleetRangeOverlap(fleet) : undefined;
+        if (overlap) {
+            process.stderr.write(`mesh: ${overlap}; nothing was changed\n`);
+            return 1;
+        }
         switch (cmd.verb) {
             case "up": return await up(fleet, selectRemotes(fleet, cmd.remotes));
             case "preview": return await preview(fleet, selectRemotes(fleet, cmd.remotes));

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { CONFIG_NAMESPACE } from "./config";
-import { isDns1123Label } from "./net";
+import { cidrsOverlap, isDns1123Label, parseCidr } from "./net";
 
 /** One stack of the mesh, as its Pulumi.<stack>.yaml describes it. */
 export interface FleetStack {
@@ -50,6 +50,29 @@ export function readFleet(projectDir: string): Fleet {
         throw new Error(`expected exactly one stack file with role primary in ${projectDir}, found ${primaries.length}`);
     }
     return { primary: primaries[0], remotes: stacks.filter((s) => s.role === "remote") };
+}
+
+/**
+ * The first pair of overlapping ranges between two stacks of the fleet, in words; undefined when
+ * every cluster's pod and service ranges are its own. The program checks a remote against its
+ * primary; only the fleet sees two remotes side by side.
+ */
+export function fleetRangeOverlap(fleet: Fleet): string | undefined {
+    const ranges = [fleet.primary, ...fleet.remotes].flatMap((stack) => (["podCidr", "serviceCidr"] as const)
+        .map((key) => ({ stack: stack.name, key, text: stack.config[key] as string | undefined }))
+        .flatMap((r) => {
+            const cidr = r.text ? parseCidr(r.text) : undefined;
+            return cidr ? [{ ...r, cidr }] : [];
+        }));
+    for (const [i, a] of ranges.entries()) {
+        for (const b of ranges.slice(i + 1)) {
+            if (a.stack !== b.stack && cidrsOverlap(a.cidr, b.cidr)) {
+                return `${a.stack}'s ${a.key} ${a.text} overlaps ${b.stack}'s ${b.key} ${b.text}; ` +
+                    "every cluster's pod and service ranges must be its own";
+            }
+        }
+    }
+    return undefined;
 }
 
 /** The remotes named in `--remotes a,b` (all when none are named); unknown names are an error. */

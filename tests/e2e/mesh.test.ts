@@ -81,6 +81,20 @@ describe("end to end: mesh, the fleet command", function () {
         assert.match(again.stderr, /Pulumi\.remote-b\.yaml already exists/);
     }));
 
+    it("refuses a fleet in which two remotes' ranges overlap, before touching any stack", () => timer.time("fleet range overlap", async () => {
+        const file = path.join(workDir, "Pulumi.remote-c.yaml");
+        const good = fs.readFileSync(file, "utf8");
+        fs.writeFileSync(file, good.replace("10.40.0.0/16", "10.30.0.0/16"));
+        try {
+            const r = await mesh("up");
+            assert.strictEqual(r.code, 1);
+            assert.match(r.stderr, /^mesh: remote-b's podCidr 10\.30\.0\.0\/16 overlaps remote-c's podCidr 10\.30\.0\.0\/16; .*nothing was changed$/m);
+            assert.doesNotMatch(r.stdout, /starting/, "no stack was started");
+        } finally {
+            fs.writeFileSync(file, good);
+        }
+    }));
+
     it("brings up the primary and one remote, with progress lines and a summary", () => timer.time("mesh up (primary + remote-a)", async () => {
         const r = await meshOk("up", "--remotes", "remote-a");
         assert.match(r.stdout, /^\[primary\] up: create .*\(1 changed, [\d.]+s\)$/m);

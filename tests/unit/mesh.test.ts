@@ -4,7 +4,7 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs, USAGE } from "../../cli/mesh";
-import { newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../../lib/fleet";
+import { fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../../lib/fleet";
 import { drift, RemoteFacts, statusRow, statusTable } from "../../lib/meshStatus";
 import { ROOT } from "./harness";
 
@@ -91,6 +91,15 @@ describe("mesh", () => {
             assert.match(todo["istio-multicluster:cacerts"].dir, /^TODO-remote-b-intermediate-ca/);
             const given = (yaml.load(newRemoteStackFile(template, "b", "ctx-b", { cacertsDir: "certs/remote-b" }).text) as any).config;
             assert.deepStrictEqual(given["istio-multicluster:cacerts"], { dir: "certs/remote-b" });
+        });
+        it("finds two remotes whose ranges overlap, which no single stack can see", () => {
+            const stack = (name: string, role: "primary" | "remote", podCidr: string, serviceCidr: string) =>
+                ({ name, role, config: { podCidr, serviceCidr } });
+            const fleet = { primary: stack("primary", "primary", "10.10.0.0/16", "10.110.0.0/16"),
+                remotes: [stack("remote-a", "remote", "10.20.0.0/16", "10.120.0.0/16"), stack("remote-b", "remote", "10.20.128.0/17", "10.130.0.0/16")] };
+            assert.strictEqual(fleetRangeOverlap(fleet),
+                "remote-a's podCidr 10.20.0.0/16 overlaps remote-b's podCidr 10.20.128.0/17; every cluster's pod and service ranges must be its own");
+            assert.strictEqual(fleetRangeOverlap({ ...fleet, remotes: fleet.remotes.slice(0, 1) }), undefined);
         });
         it("refuses a name that does not make a DNS-1123 cluster name", () => {
             assert.throws(() => newRemoteStackFile("config: {}", "B_1", "x"), /cluster name "remote-B_1" is not a DNS-1123 label/);
