@@ -10,7 +10,7 @@ import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { clusterProvider } from "./lib/cluster";
 import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { remoteSecretName } from "./lib/istiod";
-import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, readPeers, readPrimaryOutputs } from "./lib/primary";
+import { checkMeshAgainstPrimary, checkModelAgainstPrimary, checkRemoteAgainstPrimary, readPeers, readPrimaryOutputs } from "./lib/primary";
 import { checkClusterNameFree } from "./lib/registration";
 import { apiServerFor, lastDeployment, readStackConfig, redactingSecrets } from "./lib/stack";
 
@@ -24,33 +24,29 @@ export = () => redactingSecrets(async () => {
 
 async function primaryStack(config: PrimaryConfig) {
     const { mesh } = config;
+    const apiServer = config.meshModel === "multi-primary" ? apiServerFor(config) : undefined;
+    const deployed = (await lastDeployment(mesh ? "meshModel" : "pilotAddress")).readable;
+    const provider = clusterProvider("primary", config.cluster);
     if (config.meshModel === "primary-remote" && mesh) {
-        const deployed = (await lastDeployment("meshModel")).readable;
-        const provider = clusterProvider("primary", config.cluster);
         return new PrimaryRemoteControlPlane("istio", { config, mesh, deployed, provider }).outputs;
     }
-    if (config.meshModel === "multi-primary" && mesh) {
-        const apiServer = apiServerFor(config);
-        const deployed = (await lastDeployment("meshModel")).readable;
-        const provider = clusterProvider("primary", config.cluster);
+    if (config.meshModel === "multi-primary" && mesh && apiServer) {
         return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, deployed, provider }).outputs;
     }
-    const chartDeployed = (await lastDeployment("pilotAddress")).readable;
-    const provider = clusterProvider("primary", config.cluster);
-    return new IstioControlPlane("istio", { config, provider, chartDeployed }).outputs;
+    return new IstioControlPlane("istio", { config, provider, chartDeployed: deployed }).outputs;
 }
 
 async function remoteStack(config: RemoteConfig) {
     const apiServer = apiServerFor(config);
     const primary = await readPrimaryOutputs(config.primaryStack);
+    checkModelAgainstPrimary(config, primary);
     if (primary.meshModel === "istio-1.0") {
-        checkMeshAgainstPrimary(config, primary);
         const security = checkRemoteAgainstPrimary(config, primary);
         const provider = clusterProvider(config.clusterName, config.cluster);
         const primaryProvider = clusterProvider("primary", config.primaryCluster);
         return new IstioRemote(config.clusterName, { config, primary, security, apiServer, provider, primaryProvider }).outputs;
     }
-    const mesh = checkMeshAgainstPrimary(config, primary)!;
+    const mesh = checkMeshAgainstPrimary(config, primary);
     const last = await lastDeployment("remoteSecretName");
     await checkClusterNameFree(config.primaryCluster, primary.istioNamespace, config.clusterName,
         remoteSecretName(config.clusterName), last.exported);

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PrimaryConfig } from "../lib/config";
+import { CHARTS_OF, PrimaryConfig } from "../lib/config";
 import { definedOnly } from "../lib/outputs";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
@@ -37,7 +37,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
-            charts: [{ name: "istio", dir: "istio", values: mergeValues(cfg.values, primaryChartValues(cfg.security)) }],
+            charts: [{ ...CHARTS_OF["istio-1.0"][0], values: mergeValues(cfg.values, primaryChartValues(cfg.security)) }],
             caBundle: cfg.security.selfSignedCa ? undefined : cfg.caBundle,
             injectionNamespaces: cfg.sidecarInjector ? cfg.injectionNamespaces : [],
             provider: args.provider,

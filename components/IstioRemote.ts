@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { RemoteConfig } from "../lib/config";
+import { CHARTS_OF, RemoteConfig } from "../lib/config";
 import { definedOnly } from "../lib/outputs";
 import { SeedPrimaryOutputs } from "../lib/primary";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
@@ -52,7 +52,7 @@ export class IstioRemote extends pulumi.ComponentResource {
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
             charts: [{
-                name: "istio-remote", dir: "istio-remote",
+                ...CHARTS_OF["istio-1.0"][1],
                 values: mergeValues(cfg.values, remoteChartValues({ ...args.primary, ...args.security }, cfg)),
             }],
             caBundle: args.security.selfSignedCa ? undefined : cfg.caBundle,

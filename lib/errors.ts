@@ -38,7 +38,8 @@ const MIN_WORD = 16;
 /**
  * `text` with every secret replaced by `[secret]`: each value as written, JSON-escaped (as a
  * ConfigError quotes values), each of its lines and each long word with a digit, so that no line of
- * a PEM key and no token of a kubeconfig survives in any form. Pulumi masks only the exact value, which a quoted multi-line value escapes.
+ * a PEM key and no token of a kubeconfig survives in any form. Pulumi masks only the exact value,
+ * which a quoted multi-line value escapes.
  */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
     const fragments = new Set<string>();

@@ -107,6 +107,6 @@ export function kubeconfigLocation(env: NodeJS.ProcessEnv = process.env): string
 }
 
 /** The kubeconfig text a stack's provider reads: the one given in config, else the ambient one. */
-export function kubeconfigTextOf(access: { readonly kubeconfig?: string }): string | undefined {
-    return access.kubeconfig ?? ambientKubeconfigText();
+export function kubeconfigTextOf(access: { readonly kubeconfig?: string }, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    return access.kubeconfig ?? ambientKubeconfigText(env);
 }

@@ -140,20 +140,21 @@ export async function readPeers(peers: PeerRef[], mesh: MeshIdentity, taken: str
     return read;
 }
 
-/**
- * Checks that a remote's model and mesh agree with its primary's, before anything is made: the
- * same meshModel and meshID, a cluster name of its own, and the primary's network unless both
- * have east-west gateways. Returns the remote's mesh identity.
- */
-export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: PrimaryOutputs): MeshIdentity | undefined {
+/** A remote joins its primary's mesh the way that mesh is built: the models must be the same. */
+export function checkModelAgainstPrimary(remote: RemoteConfig, primary: PrimaryOutputs): void {
     if (remote.meshModel !== primary.meshModel) {
         throw new ConfigError("meshModel", remote.meshModel, `differs from the primary's (${primary.meshModel}); ` +
             "a remote joins its primary's mesh the way that mesh is built",
             `set it to ${primary.meshModel} (\`pulumi config set meshModel ${primary.meshModel}\`), or point primaryStack at a ${remote.meshModel} primary`);
     }
-    if (primary.meshModel === "istio-1.0") {
-        return undefined;
-    }
+}
+
+/**
+ * Checks that a remote's mesh agrees with its istiod primary's, before anything is made: the same
+ * meshID, a cluster name of its own, and the primary's network unless both have east-west
+ * gateways. Returns the remote's mesh identity.
+ */
+export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: IstiodPrimaryOutputs): MeshIdentity {
     const mine = remote.mesh ?? {};
     if (mine.meshID !== undefined && mine.meshID !== primary.meshID) {
         throw new ConfigError("meshID", mine.meshID, `differs from the primary's (${primary.meshID}); every cluster of a mesh has its meshID`,

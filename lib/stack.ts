@@ -4,8 +4,8 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { ClusterAccess, CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
 import { ConfigError, redactSecrets } from "./errors";
+import { contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 import { isLoopback } from "./net";
-import { ambientKubeconfigText, contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 
 // The SDK exports this at run time but leaves it out of its type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -75,7 +75,7 @@ export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv =
             ...config.peers.map((p): [string, ClusterAccess, string] => ["peers", { kubeContext: p.kubeContext }, ""]));
     }
     for (const [key, access, kubeconfigKey] of named) {
-        const text = access.kubeconfig ?? ambientKubeconfigText(env);
+        const text = kubeconfigTextOf(access, env);
         if (access.kubeContext === undefined || text === undefined) {
             continue;
         }
@@ -98,8 +98,9 @@ export function projectDefaults(projectDir: string): Record<string, unknown> {
 }
 
 /**
- * The API server URL the primary's Pilot dials to read a remote: `apiServerAddress` when set,
- * else the server of the remote's kubeconfig context.
+ * The API server URL the other clusters' control planes dial to read this cluster:
+ * `apiServerAddress` when set, else the server of its kubeconfig context; a loopback address only
+ * when every cluster runs on this host.
  */
 export function apiServerFor(
     config: Pick<RemoteConfig, "apiServerAddress" | "cluster" | "sameHostControlPlanes">, kubeconfigText = kubeconfigTextOf(config.cluster),
