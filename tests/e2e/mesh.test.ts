@@ -30,6 +30,17 @@ describe("end to end: mesh, the fleet command", function () {
         const r = await mesh("status", "--json");
         return { code: r.code, rows: Object.fromEntries(JSON.parse(r.stdout).remotes.map((row: any) => [row.remote, row])) as Record<string, any> };
     };
+    /** Runs `check` with one text of remote-c's stack file replaced, and puts the file back after. */
+    const withRemoteCEdited = async (text: string, replacement: string, check: () => Promise<void>) => {
+        const file = path.join(workDir, "Pulumi.remote-c.yaml");
+        const good = fs.readFileSync(file, "utf8");
+        fs.writeFileSync(file, good.replace(text, replacement));
+        try {
+            await check();
+        } finally {
+            fs.writeFileSync(file, good);
+        }
+    };
     /** The seconds one stack took, from the summary table `mesh up` prints. */
     const stackSeconds = (out: string, stack: string) => Number(new RegExp(`^${stack} +up +ok +\\d+ +([\\d.]+)`, "m").exec(out)![1]);
 
@@ -82,17 +93,12 @@ describe("end to end: mesh, the fleet command", function () {
     }));
 
     it("refuses a fleet in which two remotes' ranges overlap, before touching any stack", () => timer.time("fleet range overlap", async () => {
-        const file = path.join(workDir, "Pulumi.remote-c.yaml");
-        const good = fs.readFileSync(file, "utf8");
-        fs.writeFileSync(file, good.replace("10.40.0.0/16", "10.30.0.0/16"));
-        try {
+        await withRemoteCEdited("10.40.0.0/16", "10.30.0.0/16", async () => {
             const r = await mesh("up");
             assert.strictEqual(r.code, 1);
             assert.match(r.stderr, /^mesh: remote-b's podCidr 10\.30\.0\.0\/16 overlaps remote-c's podCidr 10\.30\.0\.0\/16; .*nothing was changed$/m);
             assert.doesNotMatch(r.stdout, /starting/, "no stack was started");
-        } finally {
-            fs.writeFileSync(file, good);
-        }
+        });
     }));
 
     it("brings up the primary and one remote, with progress lines and a summary", () => timer.time("mesh up (primary + remote-a)", async () => {
@@ -116,19 +122,14 @@ describe("end to end: mesh, the fleet command", function () {
     }));
 
     it("fails `mesh up` naming the failed stack and its first error, and finishes the others", () => timer.time("mesh up (one remote failing)", async () => {
-        const file = path.join(workDir, "Pulumi.remote-c.yaml");
-        const good = fs.readFileSync(file, "utf8");
-        fs.writeFileSync(file, good.replace("istio-multicluster:clusterName: remote-c", "istio-multicluster:clusterName: remote_c"));
-        try {
+        await withRemoteCEdited("istio-multicluster:clusterName: remote-c", "istio-multicluster:clusterName: remote_c", async () => {
             const r = await mesh("up");
             assert.strictEqual(r.code, 1);
             assert.match(r.stderr, /^mesh: stack remote-c failed: istio-multicluster:clusterName = "remote_c": is used as a Secret data key/m);
             assert.match(r.stdout, /^remote-a +up +ok /m);
             assert.match(r.stdout, /^remote-b +up +ok /m);
             assert.match(r.stdout, /^remote-c +up +FAILED /m);
-        } finally {
-            fs.writeFileSync(file, good);
-        }
+        });
         assert.ok((await get(cluster("primary"), `/api/v1/namespaces/${NS}/secrets/remote-c`)).data, "remote-c's join is untouched");
     }));
 
