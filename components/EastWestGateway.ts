@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { requireLoadBalancerAddress } from "../lib/endpoints";
+import { tiedTo } from "../lib/errors";
 import { crossNetworkGateway, EAST_WEST_GATEWAY, istiodExposure } from "../lib/istiod";
 import { IstioInstallation } from "./IstioInstallation";
 
@@ -40,7 +41,7 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const id = `${args.namespace}/${EAST_WEST_GATEWAY}`;
         const service = k8s.core.v1.Service.get(`${name}-service`, args.installation.idOnceReady(id, args.readable),
             { parent: this, provider: args.provider });
-        this.address = service.status.apply((status) => requireLoadBalancerAddress(status, id, "eastWestGateway"));
+        this.address = service.status.apply((status) => tiedTo(service, () => requireLoadBalancerAddress(status, id, "eastWestGateway")));
         this.registerOutputs({ address: this.address });
     }
 }

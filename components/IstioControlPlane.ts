@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS_OF, PrimaryConfig } from "../lib/config";
 import { definedOnly } from "../lib/outputs";
+import { tiedTo } from "../lib/errors";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
@@ -80,19 +81,19 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         if (cfg.endpointExposure === "podIP") {
             const endpoints = k8s.core.v1.Endpoints.get(`${name}-${svc.service}`,
                 chart.idOnceReady(`${ns}/${svc.service}`, args.chartDeployed), { parent: this, provider });
-            return endpoints.subsets.apply((subsets) => readyPodAddress({ subsets }, svc, ns));
+            return endpoints.subsets.apply((subsets) => tiedTo(endpoints, () => readyPodAddress({ subsets }, svc, ns)));
         }
         const lb = new k8s.core.v1.Service(`${name}-${svc.service}-lb`, {
             metadata: { name: `${svc.service}-multicluster`, namespace: ns },
             spec: { type: "LoadBalancer", selector: { ...svc.selector }, ports: svc.ports.map((p) => ({ ...p })) },
         }, { parent: this, provider, dependsOn: chart });
-        return lb.status.apply((status) => requireLoadBalancerAddress(status, `${ns}/${svc.service}-multicluster`, "this endpointExposure"));
+        return lb.status.apply((status) => tiedTo(lb, () => requireLoadBalancerAddress(status, `${ns}/${svc.service}-multicluster`, "this endpointExposure")));
     }
 
     /** The ingress gateway's load balancer address. */
     private gatewayAddress(name: string, ns: string, chart: IstioInstallation, args: IstioControlPlaneArgs): pulumi.Output<string> {
         const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
             chart.idOnceReady(`${ns}/istio-ingressgateway`, args.chartDeployed), { parent: this, provider: args.provider });
-        return gateway.status.apply((status) => requireLoadBalancerAddress(status, `${ns}/istio-ingressgateway`, "this endpointExposure"));
+        return gateway.status.apply((status) => tiedTo(gateway, () => requireLoadBalancerAddress(status, `${ns}/istio-ingressgateway`, "this endpointExposure")));
     }
 }

@@ -46,8 +46,8 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
         this.tokenSecretName = tokenSecret.metadata.name;
         this.kubeconfig = pulumi.secret(tokenSecret.data.apply((data) => {
             if (!data?.token || !data["ca.crt"]) {
-                throw new Error(`secret ${args.tokenSecretName} was not filled by the cluster's token controller; ` +
-                    "is kube-controller-manager running with a service-account private key?");
+                throw new pulumi.ResourceError(`secret ${args.tokenSecretName} was not filled by the cluster's token controller; ` +
+                    "is kube-controller-manager running with a service-account private key?", tokenSecret);
             }
             return renderKubeconfig({
                 clusterName: args.clusterName,

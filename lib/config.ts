@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -202,36 +203,45 @@ const KEYS: Record<string, { roles: Role[]; seedRoles?: Role[]; models?: MeshMod
 /** The config keys a stack may set, for the README and for tests. */
 export const CONFIG_KEYS = Object.keys(KEYS);
 
+// The SDK exports this at run time but leaves it out of its type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+export const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
+
+/** This stack's keys of the project's namespace, as the stack sets them (without the prefix). */
+export function keysSet(): string[] {
+    const prefix = `${CONFIG_NAMESPACE}:`;
+    return Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+}
+
 /**
- * Validates a stack's raw config (the project's keys without prefix, each value as Pulumi stores
- * it: a string, objects as JSON) and returns it typed. Throws a ConfigError naming the key, the
- * value and the fix for the first problem found; reads nothing but the files the config names.
+ * Reads this stack's config through Pulumi's own `pulumi.Config`, validates it and returns it
+ * typed. Only what the stack sets counts as set (the project declares no defaults; they are here),
+ * so an explicit value is never mistaken for an absent one. Throws a ConfigError naming the key,
+ * the value and the fix for the first problem found; reads nothing but the files the config names.
  *
- * @param raw the project's config values
  * @param stackName the stack's name (the default cluster name of a remote)
- * @param secretKeys the keys that are stored as secrets
  * @param projectDir where relative paths (chartDir, cacerts.dir) are resolved from
  */
-export function parseStackConfig(
-    raw: Record<string, string>, stackName: string, secretKeys: ReadonlySet<string>, projectDir: string,
-): StackConfig {
-    const r = new RawConfig(raw, projectDir);
+export function parseStackConfig(stackName: string, projectDir: string): StackConfig {
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    const secretKeys = new Set(keysSet().filter((key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`)));
+    const r = new RawConfig(config, projectDir);
     const role = r.oneOf("role", ["primary", "remote"] as const, undefined,
         "set it with `pulumi config set role primary` (or `remote`)");
     const meshModel = r.oneOf("meshModel", MESH_MODELS, MESH_MODELS[0]);
-    for (const key of Object.keys(raw)) {
+    for (const key of keysSet()) {
         const known = KEYS[key];
         if (!known) {
-            throw new ConfigError(key, raw[key], "is not a key this program knows",
+            throw new ConfigError(key, r.shown(key, secretKeys), "is not a key this program knows",
                 `remove it, or use one of: ${CONFIG_KEYS.join(", ")}`);
         }
         if (known.models && !known.models.includes(meshModel)) {
-            throw new ConfigError(key, raw[key], `applies to the ${known.models.join(" and ")} model${known.models.length > 1 ? "s" : ""}, ` +
+            throw new ConfigError(key, r.shown(key, secretKeys), `applies to the ${known.models.join(" and ")} model${known.models.length > 1 ? "s" : ""}, ` +
                 `and this stack's meshModel is ${meshModel}`, `remove it with \`pulumi config rm ${key}\``);
         }
         const roles = meshModel === "istio-1.0" ? known.seedRoles ?? known.roles : known.roles;
         if (!roles.includes(role)) {
-            throw new ConfigError(key, raw[key], `belongs to the ${roles[0]} stack, and this stack's role is ${role}`,
+            throw new ConfigError(key, r.shown(key, secretKeys), `belongs to the ${roles[0]} stack, and this stack's role is ${role}`,
                 `remove it with \`pulumi config rm ${key}\``);
         }
         if (known.secret && !secretKeys.has(key)) {
@@ -340,26 +350,6 @@ export const CHARTS_OF: Record<MeshModel, ReadonlyArray<{ readonly name: string;
     "multi-primary": [{ name: "base", dir: "base" }, { name: "istiod", dir: "istio-control/istio-discovery" }],
 };
 
-/**
- * The raw config without the values that equal Pulumi.yaml's declared defaults: Pulumi fills
- * every declared key, and only what a stack sets itself may count as set (a primary stack must
- * not be told it set `clusterName` because the project declares it).
- */
-export function withoutProjectDefaults(raw: Record<string, string>, defaults: Record<string, unknown>): Record<string, string> {
-    const normalise = (value: unknown): string => {
-        if (typeof value !== "string") {
-            return JSON.stringify(value);
-        }
-        try {
-            return JSON.stringify(JSON.parse(value));
-        } catch {
-            return JSON.stringify(value);
-        }
-    };
-    return Object.fromEntries(Object.entries(raw).filter(([key, value]) =>
-        !(key in defaults) || normalise(value) !== normalise(defaults[key])));
-}
-
 /** Throws unless a CA bundle is configured: selfSignedCa=false makes Citadel (or istiod) need one. */
 export function requireCaBundle(bundle: CaBundle | undefined, signer = "Citadel"): asserts bundle is CaBundle {
     if (!bundle) {
@@ -394,13 +384,19 @@ function suggestLabel(name: string): string {
     return label || "remote-a";
 }
 
-/** Typed access to raw config strings, each read failing with a ConfigError. */
+/** Typed reads of the stack's config through Pulumi's getters, each failing with a ConfigError. */
 class RawConfig {
-    constructor(private readonly raw: Record<string, string>, private readonly projectDir: string) {}
+    constructor(private readonly config: pulumi.Config, private readonly projectDir: string) {}
 
+    /** A string key; an empty string counts as not set. */
     string(key: string): string | undefined {
-        const value = this.raw[key];
-        return value === undefined || value === "" ? undefined : value;
+        const value = this.config.get(key);
+        return value === "" ? undefined : value;
+    }
+
+    /** The value as an error may quote it: a secret's is never shown. */
+    shown(key: string, secretKeys: ReadonlySet<string>): string | undefined {
+        return secretKeys.has(key) ? "[secret]" : this.config.get(key);
     }
 
     oneOf<T extends string>(key: string, allowed: readonly T[], fallback?: T, fix?: string): T {
@@ -464,14 +460,11 @@ class RawConfig {
     }
 
     optionalBoolean(key: string): boolean | undefined {
-        const value = this.string(key);
-        if (value === undefined) {
-            return undefined;
+        try {
+            return this.config.getBoolean(key);
+        } catch {
+            throw new ConfigError(key, this.config.get(key), "must be true or false", `\`pulumi config set ${key} true\` (or false)`);
         }
-        if (value !== "true" && value !== "false") {
-            throw new ConfigError(key, value, "must be true or false", `\`pulumi config set ${key} true\` (or false)`);
-        }
-        return value === "true";
     }
 
     boolean(key: string, fallback: boolean): boolean {
@@ -488,14 +481,10 @@ class RawConfig {
     }
 
     json<T>(key: string, fallback: T): T {
-        const value = this.string(key);
-        if (value === undefined) {
-            return fallback;
-        }
         try {
-            return JSON.parse(value) as T;
+            return this.config.getObject<T>(key) ?? fallback;
         } catch {
-            throw new ConfigError(key, value, "must be structured config (YAML list or map), not a plain string",
+            throw new ConfigError(key, this.config.get(key), "must be structured config (YAML list or map), not a plain string",
                 `set it in Pulumi.<stack>.yaml as a list/map, or with \`pulumi config set --path ${key}...\``);
         }
     }

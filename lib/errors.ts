@@ -57,3 +57,15 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
     // Longest first, so that a whole value goes before the lines it contains.
     return [...fragments].sort((a, b) => b.length - a.length).reduce((out, f) => out.split(f).join("[secret]"), text);
 }
+
+/**
+ * Runs `read` (a check on a value the cluster reported) and reports its failure as a
+ * ResourceError of `resource`, so that Pulumi names the object the problem is about.
+ */
+export function tiedTo<T>(resource: pulumi.Resource, read: () => T): T {
+    try {
+        return read();
+    } catch (err) {
+        throw new pulumi.ResourceError((err as Error).message, resource);
+    }
+}

@@ -1,15 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import * as fs from "fs";
-import * as yaml from "js-yaml";
-import * as path from "path";
-import { ClusterAccess, CONFIG_NAMESPACE, parseStackConfig, RemoteConfig, StackConfig, withoutProjectDefaults } from "./config";
+import { ClusterAccess, isConfigSecret, parseStackConfig, RemoteConfig, StackConfig } from "./config";
 import { ConfigError, redactSecrets } from "./errors";
 import { contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 import { isLoopback } from "./net";
-
-// The SDK exports this at run time but leaves it out of its type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(key: string): boolean };
 
 /** The values of this stack's secret config (each leaf string of a structured secret too). */
 export function secretConfigValues(): string[] {
@@ -44,20 +37,7 @@ export async function redactingSecrets<T>(program: () => Promise<T>): Promise<T>
 
 /** Reads and validates this stack's config; throws a ConfigError before anything is registered. */
 export function readStackConfig(): StackConfig {
-    const prefix = `${CONFIG_NAMESPACE}:`;
-    const raw: Record<string, string> = {};
-    const secretKeys = new Set<string>();
-    for (const [fullKey, value] of Object.entries(pulumi.runtime.allConfig())) {
-        if (fullKey.startsWith(prefix)) {
-            const key = fullKey.slice(prefix.length);
-            raw[key] = value;
-            if (isConfigSecret(fullKey)) {
-                secretKeys.add(key);
-            }
-        }
-    }
-    const projectDir = process.cwd();
-    const config = parseStackConfig(withoutProjectDefaults(raw, projectDefaults(projectDir)), pulumi.getStack(), secretKeys, projectDir);
+    const config = parseStackConfig(pulumi.getStack(), process.cwd());
     checkContextsExist(config);
     return config;
 }
@@ -87,14 +67,6 @@ export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv =
                 `set ${key} to one of those, or point $KUBECONFIG at the kubeconfig that has ${access.kubeContext}`);
         }
     }
-}
-
-/** The defaults Pulumi.yaml declares for the project's config keys. */
-export function projectDefaults(projectDir: string): Record<string, unknown> {
-    const project = yaml.load(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as
-        { config?: Record<string, { default?: unknown }> };
-    return Object.fromEntries(Object.entries(project.config ?? {})
-        .filter(([, spec]) => spec.default !== undefined).map(([key, spec]) => [key, spec.default]));
 }
 
 /**

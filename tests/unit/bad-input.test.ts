@@ -102,6 +102,10 @@ describe("bad input fails at preview with one message and registers nothing", ()
             primaryOutputs: { ...PRIMARY_OUTPUTS, mtlsEnabled: false } },
         /istio-multicluster:mtls = true: differs from the primary's \(false\)/, ["pulumi:pulumi:StackReference"]));
 
+    it("a remote that sets mtls: false under a primary that runs mTLS (an explicit default is a setting)", () =>
+        failsBeforeRegistering({ stack: "remote-a", preview: true, config: { ...ROLE_CONFIG.remote, mtls: "false" } },
+            /istio-multicluster:mtls = false: differs from the primary's \(true\)/, ["pulumi:pulumi:StackReference"]));
+
     it("a remote without cacerts joining a primary that uses them", () => {
         const { cacerts: _, ...rest } = ROLE_CONFIG.remote;
         return failsBeforeRegistering({ stack: "remote-a", preview: true, config: rest },

@@ -1,16 +1,7 @@
 import * as assert from "assert";
-import { CONFIG_KEYS, parseStackConfig, PrimaryConfig, RemoteConfig, withoutProjectDefaults } from "../../lib/config";
-import { projectDefaults } from "../../lib/stack";
+import { CONFIG_KEYS, PrimaryConfig, RemoteConfig } from "../../lib/config";
 import { ConfigError } from "../../lib/errors";
-import { ROLE_CONFIG, ROOT } from "./harness";
-
-function raw(config: Record<string, unknown>): Record<string, string> {
-    return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-}
-
-function parse(config: Record<string, unknown>, secretKeys: string[] = [], stack = "remote-a") {
-    return parseStackConfig(raw(config), stack, new Set(secretKeys), ROOT);
-}
+import { parseConfig as parse, ROLE_CONFIG, ROOT } from "./harness";
 
 function rejects(config: Record<string, unknown>, key: string, message: RegExp, secretKeys: string[] = []): void {
     assert.throws(() => parse(config, secretKeys), (err: Error) => {
@@ -157,33 +148,29 @@ describe("stack config", () => {
         });
     });
 
-    describe("Pulumi.yaml's declared defaults", () => {
-        const defaults = projectDefaults(ROOT);
-        const asPulumiSetsThem = (config: Record<string, unknown>) => {
-            const all = raw({ ...defaults, ...config });
-            return parseStackConfig(withoutProjectDefaults(all, defaults), "remote-a", new Set(), ROOT);
-        };
-
-        it("mean the same as the program's own defaults, for both roles", () => {
-            assert.deepStrictEqual(asPulumiSetsThem(ROLE_CONFIG.primary), parse(ROLE_CONFIG.primary));
-            assert.deepStrictEqual(asPulumiSetsThem(ROLE_CONFIG.remote), parse(ROLE_CONFIG.remote));
+    describe("explicit values", () => {
+        it("count as set even when they equal the default (a remote's mtls: false stays false)", () => {
+            const remote = parse({ ...ROLE_CONFIG.remote, mtls: "false", selfSignedCa: "true" }) as RemoteConfig;
+            assert.deepStrictEqual([remote.security.mtlsEnabled, remote.security.selfSignedCa], [false, true]);
         });
-        it("do not count as setting another role's keys", () => {
-            assert.strictEqual(asPulumiSetsThem(ROLE_CONFIG.primary).role, "primary");
-        });
-        it("are told apart from values a stack sets, in whatever form Pulumi stores them", () => {
-            assert.deepStrictEqual(withoutProjectDefaults(
-                { installMethod: "template", sidecarInjector: "true", injectionNamespaces: '["default"]', values: "{}", clusterName: "x" },
-                defaults), { clusterName: "x" });
-            assert.deepStrictEqual(withoutProjectDefaults({ injectionNamespaces: '["default","bookinfo"]' }, defaults),
-                { injectionNamespaces: '["default","bookinfo"]' });
+        it("of another role are refused even when they equal the default", () => {
+            rejects({ ...ROLE_CONFIG.primary, remotePilotCreateSvcEndpoint: "false" }, "remotePilotCreateSvcEndpoint",
+                /belongs to the remote stack, and this stack's role is primary/);
         });
     });
 
-    it("declares every key in Pulumi.yaml", () => {
+    it("documents every key, and only those, in the README's configuration reference", () => {
+        const fs = require("fs") as typeof import("fs");
+        const readme = fs.readFileSync(`${ROOT}/README.md`, "utf8");
+        const table = readme.slice(readme.indexOf("## Configuration reference"));
+        const rows = table.slice(0, table.indexOf("\n\n", table.indexOf("| key |"))).split("\n").filter((l) => l.startsWith("| `"));
+        const documented = rows.flatMap((row) => [...row.split("|")[1].matchAll(/`([A-Za-z]+)`/g)].map((m) => m[1]));
+        assert.deepStrictEqual([...new Set(documented)].sort(), [...CONFIG_KEYS].sort());
+    });
+    it("declares no key in Pulumi.yaml, whose defaults Pulumi would fill into every stack", () => {
         const fs = require("fs") as typeof import("fs");
         const yaml = require("js-yaml") as typeof import("js-yaml");
-        const project = yaml.load(fs.readFileSync(`${ROOT}/Pulumi.yaml`, "utf8")) as { config: Record<string, unknown> };
-        assert.deepStrictEqual(Object.keys(project.config).sort(), [...CONFIG_KEYS].sort());
+        const project = yaml.load(fs.readFileSync(`${ROOT}/Pulumi.yaml`, "utf8")) as { config?: unknown };
+        assert.strictEqual(project.config, undefined);
     });
 });

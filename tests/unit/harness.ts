@@ -2,6 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
 import * as path from "path";
+import { parseStackConfig, StackConfig } from "../../lib/config";
 
 // Hermetic: the program under test reads no kubeconfig of the machine it runs on (and so never
 // dials a real cluster); a test that needs one passes it in config.
@@ -9,6 +10,19 @@ process.env.KUBECONFIG = path.join(__dirname, "no-such-kubeconfig");
 
 /** The repository root: the program resolves chartDir and cacerts.dir from its working directory. */
 export const ROOT = path.resolve(__dirname, "..", "..");
+
+/** Sets the stack's config as Pulumi would from Pulumi.<stack>.yaml: objects as JSON, secrets marked. */
+export function setStackConfig(config: Record<string, unknown>, secretKeys: readonly string[] = []): void {
+    setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) =>
+        [`istio-multicluster:${key}`, typeof value === "string" ? value : JSON.stringify(value)])),
+    secretKeys.map((k) => `istio-multicluster:${k}`));
+}
+
+/** Parses `config` as a stack's config (the program's own reader, through pulumi.Config). */
+export function parseConfig(config: Record<string, unknown>, secretKeys: readonly string[] = [], stack = "remote-a"): StackConfig {
+    setStackConfig(config, secretKeys);
+    return parseStackConfig(stack, ROOT);
+}
 
 /** One registration (or read) the program asked the engine for. */
 export interface Registered {
@@ -137,11 +151,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             return args.inputs;
         },
     }, "istio-multicluster", opts.stack, opts.preview ?? false, "organization");
-    const config: Record<string, string> = {};
-    for (const [key, value] of Object.entries(opts.config)) {
-        config[`istio-multicluster:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    setAllConfig(config, (opts.secretKeys ?? []).map((k) => `istio-multicluster:${k}`));
+    setStackConfig(opts.config, opts.secretKeys);
 
     // Each run re-reads config, so the module can be loaded once.
     const program: () => Promise<Record<string, unknown>> = require("../../index");

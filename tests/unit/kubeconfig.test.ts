@@ -3,10 +3,9 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { parseStackConfig } from "../../lib/config";
 import { renderKubeconfig, serverOfContext } from "../../lib/kubeconfig";
 import { checkContextsExist } from "../../lib/stack";
-import { ROLE_CONFIG, ROOT } from "./harness";
+import { parseConfig, ROLE_CONFIG } from "./harness";
 
 const OPERATOR_KUBECONFIG = `
 apiVersion: v1
@@ -71,8 +70,7 @@ describe("checkContextsExist (a context the stack names must be in its kubeconfi
     const file = path.join(dir, "config");
     fs.writeFileSync(file, OPERATOR_KUBECONFIG);
     const env = { KUBECONFIG: file };
-    const parse = (config: Record<string, unknown>) => parseStackConfig(Object.fromEntries(Object.entries(config)
-        .map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)])), "remote-a", new Set(), ROOT);
+    const parse = (config: Record<string, unknown>) => parseConfig(config);
     const remote = parse({ ...ROLE_CONFIG.remote, kubeContext: "remote-b" });
 
     it("names the missing context, the file, and the contexts there are", () => {

@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
 import { isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, runProgram } from "./harness";
 
 /** What the primary exported before its pilot pod restarted. */
@@ -94,6 +96,8 @@ describe("IstioControlPlane (the primary stack)", () => {
     it("fails, naming the service and its selector, when no pod is ready behind a service", async () => {
         const r = await runProgram({ stack: "primary", config: ROLE_CONFIG.primary, podIps: { ...PRIMARY_POD_IPS, "istio-policy": undefined } });
         assert.match(r.error!.message, /service istio-system\/istio-policy has no ready pod \(selector istio-mixer-type=policy\)/);
+        assert.ok(r.error instanceof pulumi.ResourceError, `expected a ResourceError, got ${r.error}`);
+        assert.ok(r.error.resource instanceof k8s.core.v1.Endpoints, "tied to the Endpoints it read");
     });
 
     it("creates a LoadBalancer per control-plane service with endpointExposure loadBalancer", async () => {
