@@ -7,33 +7,42 @@ import { MultiPrimaryControlPlane } from "./components/MultiPrimaryControlPlane"
 import { MultiPrimaryPeer } from "./components/MultiPrimaryPeer";
 import { PrimaryRemoteControlPlane } from "./components/PrimaryRemoteControlPlane";
 import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
+import { RegistrationGuard } from "./components/RegistrationGuard";
 import { clusterProvider } from "./lib/cluster";
 import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { remoteSecretName } from "./lib/istiod";
 import { checkMeshAgainstPrimary, checkModelAgainstPrimary, checkRemoteAgainstPrimary, readPeers, readPrimaryOutputs } from "./lib/primary";
 import { checkClusterNameFree } from "./lib/registration";
-import { apiServerFor, lastDeployment, readStackConfig, redactingSecrets } from "./lib/stack";
+import { apiServerFor, checkClustersAnswer, lastDeployment, readStackConfig, redactingSecrets } from "./lib/stack";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
 // before the first resource is registered: bad input changes nothing.
 // Secret config values never leave in an error message, whichever check quoted them.
 export = () => redactingSecrets(async () => {
     const config = readStackConfig();
+    await checkClustersAnswer(config);
     return config.role === "primary" ? primaryStack(config) : remoteStack(config);
 });
 
 async function primaryStack(config: PrimaryConfig) {
+    const controlPlane = await primaryControlPlane(config);
+    // Registered last and depending on the whole control plane, so `pulumi destroy` deletes it first.
+    new RegistrationGuard("registrations", { namespace: config.istioNamespace, cluster: config.cluster }, { dependsOn: controlPlane });
+    return controlPlane.outputs;
+}
+
+async function primaryControlPlane(config: PrimaryConfig) {
     const { mesh } = config;
     const apiServer = config.meshModel === "multi-primary" ? apiServerFor(config) : undefined;
     const deployed = (await lastDeployment(mesh ? "meshModel" : "pilotAddress")).readable;
     const provider = clusterProvider("primary", config.cluster);
     if (config.meshModel === "primary-remote" && mesh) {
-        return new PrimaryRemoteControlPlane("istio", { config, mesh, deployed, provider }).outputs;
+        return new PrimaryRemoteControlPlane("istio", { config, mesh, deployed, provider });
     }
     if (config.meshModel === "multi-primary" && mesh && apiServer) {
-        return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, deployed, provider }).outputs;
+        return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, deployed, provider });
     }
-    return new IstioControlPlane("istio", { config, provider, chartDeployed: deployed }).outputs;
+    return new IstioControlPlane("istio", { config, provider, chartDeployed: deployed });
 }
 
 async function remoteStack(config: RemoteConfig) {

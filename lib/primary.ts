@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { execFile } from "child_process";
 import { checkOverlap, IstiodModel, MeshIdentity, MeshModel, PeerRef, RemoteConfig, requireCaBundle } from "./config";
 import { certificateFingerprint } from "./pki";
 import { ConfigError } from "./errors";
@@ -57,7 +58,7 @@ export type PrimaryOutputs = SeedPrimaryOutputs | IstiodPrimaryOutputs;
 export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryOutputs> {
     const notDeployed = (why: string) => new ConfigError("primaryStack", primaryStack, why,
         "run `pulumi up -s primary` first (or point primaryStack at the primary's stack, e.g. organization/istio-multicluster/primary)");
-    const read = outputReader("primary", primaryStack, notDeployed);
+    const read = await outputReader("primary", primaryStack, notDeployed);
     // A primary deployed before models existed exports no meshModel: it runs Istio 1.0's flow.
     const meshModel = ((await read("meshModel")) ?? "istio-1.0") as MeshModel;
     const expected = OUTPUTS_OF[meshModel];
@@ -82,17 +83,48 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
  * Reads one output of another stack, secret outputs as secret Outputs; a stack that cannot be read
  * is reported through `fail`.
  */
-function outputReader(name: string, stack: string, fail: (why: string) => Error): (output: string) => Promise<unknown> {
+async function outputReader(name: string, stack: string, fail: (why: string) => Error): Promise<(output: string) => Promise<unknown>> {
+    const unknown = async () => {
+        const known = await existingStacks();
+        return fail(`no such stack exists; ${known ? `the stacks there are: ${known.join(", ") || "none"}` : "`pulumi stack ls` lists the stacks there are"}`);
+    };
+    // Checked before the reference is registered: once the engine has failed to read a stack, it
+    // ends the run with its own message and this program's is never shown.
+    const known = await existingStacks();
+    const [project, shortName] = stack.split("/").slice(-2);
+    if (known && (shortName === undefined || project === pulumi.getProject()) && !known.includes(shortName ?? stack)) {
+        throw await unknown();
+    }
     const ref = new pulumi.StackReference(name, { name: stack });
     return async (output: string) => {
         let details: pulumi.StackReferenceOutputDetails;
         try {
             details = await ref.getOutputDetails(output);
         } catch (err) {
-            throw fail(`the stack could not be read (${(err as Error).message.split("\n")[0]})`);
+            const cause = (err as Error).message.split("\n")[0];
+            throw /unknown stack/i.test(cause) ? await unknown() : fail(`the stack could not be read (${cause})`);
         }
         return details.secretValue !== undefined ? pulumi.secret(details.secretValue) : details.value;
     };
+}
+
+let stackList: Promise<string[] | undefined> | undefined;
+
+/**
+ * The stacks of this project in the current backend, as `pulumi stack ls` names them (once per
+ * run); undefined when it cannot tell (no Pulumi CLI on PATH, or the backend did not answer).
+ */
+function existingStacks(): Promise<string[] | undefined> {
+    stackList ??= new Promise((resolve) => {
+        execFile("pulumi", ["stack", "ls", "--json", "--non-interactive"], { encoding: "utf8", timeout: 20000 }, (err, stdout) => {
+            try {
+                resolve(err ? undefined : (JSON.parse(stdout) as Array<{ name: string }>).map((s) => s.name.split("/").pop()!).sort());
+            } catch {
+                resolve(undefined);
+            }
+        });
+    });
+    return stackList;
 }
 
 /** The outputs of another primary of a multi-primary mesh that this one reads. */
@@ -115,7 +147,7 @@ export interface PeerOutputs {
 async function readPeerOutputs(peer: PeerRef, mesh: MeshIdentity, taken: string[]): Promise<PeerOutputs> {
     const fail = (why: string) => new ConfigError("peers", peer.stack, why,
         "deploy that primary first, or remove it from peers");
-    const read = outputReader(`peer-${peer.stack}`, peer.stack, fail);
+    const read = await outputReader(`peer-${peer.stack}`, peer.stack, fail);
     const [meshModel, meshID, clusterName, istioNamespace, kubeconfig] =
         await Promise.all(PEER_OUTPUTS.map(read));
     if (meshModel !== "multi-primary" || kubeconfig === undefined || istioNamespace === undefined) {

@@ -25,38 +25,91 @@ export function foreignRegistration(
 }
 
 /**
- * Reads the registration secrets (label istio/multiCluster=true) in the primary's Istio namespace
- * and refuses a cluster name that one of them already registers. Reads with the stack's own
- * credentials for the primary; when no kubeconfig exists at all there is nothing to read with,
- * and the provider reports that itself.
+ * The registration secrets (label istio/multiCluster=true) in a primary's Istio namespace, read
+ * with the given credentials; `problem` when the API server did not answer the read. Undefined
+ * when no kubeconfig exists at all: there is nothing to read with.
  */
-export async function checkClusterNameFree(
-    primary: ClusterAccess, namespace: string, clusterName: string, ownSecret: string, deployedBefore: boolean,
-): Promise<void> {
+export async function listRegistrations(
+    primary: ClusterAccess, namespace: string,
+): Promise<{ server: string; secrets?: RegistrationSecret[]; problem?: string } | undefined> {
     const text = kubeconfigTextOf(primary);
     if (text === undefined) {
-        return;
+        return undefined;
     }
     const who = identityFromKubeconfig(text, primary.kubeContext);
     const path = `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent("istio/multiCluster=true")}`;
     const res = await request(who, "GET", path).catch((err: Error) => ({ status: 0, body: err.message }));
     if (res.status === 404) {
-        return;
+        return { server: who.server, secrets: [] };
     }
     if (res.status !== 200) {
+        return { server: who.server, problem: res.status === 0 ? String(res.body) : `HTTP ${res.status}` };
+    }
+    return {
+        server: who.server,
+        secrets: (res.body.items ?? []).map((s: any) => ({
+            name: s.metadata.name, annotations: s.metadata.annotations, dataKeys: Object.keys(s.data ?? {}),
+        })),
+    };
+}
+
+/**
+ * Refuses a cluster name that a registration secret in the primary's Istio namespace already
+ * registers. Reads with the stack's own credentials for the primary; when no kubeconfig exists at
+ * all there is nothing to read with, and the provider reports that itself.
+ */
+export async function checkClusterNameFree(
+    primary: ClusterAccess, namespace: string, clusterName: string, ownSecret: string, deployedBefore: boolean,
+): Promise<void> {
+    const found = await listRegistrations(primary, namespace);
+    if (found === undefined) {
+        return;
+    }
+    if (found.secrets === undefined) {
         throw new ConfigError(primary.kubeContext ? "primaryKubeContext" : "primaryKubeconfig",
             primary.kubeContext ?? "[secret]",
-            `the primary cluster's API server ${who.server} did not answer a read of its registration secrets ` +
-            `(${res.status === 0 ? res.body : `HTTP ${res.status}`})`,
+            `the primary cluster's API server ${found.server} did not answer a read of its registration secrets (${found.problem})`,
             "check that the primary cluster is up and that these credentials may list secrets in its Istio namespace");
     }
-    const secrets: RegistrationSecret[] = (res.body.items ?? []).map((s: any) => ({
-        name: s.metadata.name, annotations: s.metadata.annotations, dataKeys: Object.keys(s.data ?? {}),
-    }));
-    const taken = foreignRegistration(secrets, clusterName, ownSecret, deployedBefore);
+    const taken = foreignRegistration(found.secrets, clusterName, ownSecret, deployedBefore);
     if (taken) {
         throw new ConfigError("clusterName", clusterName, `is already registered in the primary by secret ` +
             `${namespace}/${taken.name}, which this stack did not create; two clusters of one name would shadow each other`,
             "give this cluster another name (`pulumi config set clusterName …`), or remove that secret if the cluster it registers has left");
     }
+}
+
+/** The cluster names a registration secret registers: its annotation, else its data keys. */
+export function registeredNames(secret: RegistrationSecret): string[] {
+    const annotated = secret.annotations?.[CLUSTER_ANNOTATION];
+    return annotated ? [annotated] : secret.dataKeys;
+}
+
+/** Set to `true` to destroy a primary while clusters are still registered in it, orphaning them. */
+export const ORPHAN_REMOTES_ENV = "ISTIO_MC_ORPHAN_REMOTES";
+
+/**
+ * Why the primary may not be destroyed now, or undefined when it may: clusters are still
+ * registered in its Istio namespace (or the registrations could not be read), and the user has
+ * not said to orphan them.
+ */
+export function destroyRefusal(
+    found: Awaited<ReturnType<typeof listRegistrations>>, namespace: string, env: Record<string, string | undefined>,
+): string | undefined {
+    if (env[ORPHAN_REMOTES_ENV] === "true" || found === undefined) {
+        return undefined;
+    }
+    const anyway = `to destroy the primary anyway, run \`${ORPHAN_REMOTES_ENV}=true pulumi destroy\``;
+    if (found.secrets === undefined) {
+        return `the primary's registrations in ${namespace} could not be read at ${found.server} (${found.problem}), so it is ` +
+            `not known whether clusters are still joined to it; bring the API server back and retry, or ${anyway} ` +
+            "(with PULUMI_K8S_DELETE_UNREACHABLE=true when the cluster is gone for good)";
+    }
+    const joined = found.secrets.flatMap(registeredNames);
+    if (joined.length === 0) {
+        return undefined;
+    }
+    return `clusters ${joined.join(", ")} are still registered in the primary (${namespace}); destroying it would leave ` +
+        "them joined to a control plane that is gone. Take them out first: `mesh down` (remotes before the primary), " +
+        `or \`pulumi destroy -s <stack>\` for each; ${anyway} and orphan them`;
 }

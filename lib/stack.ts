@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import * as net from "net";
 import { ClusterAccess, isConfigSecret, parseStackConfig, RemoteConfig, StackConfig } from "./config";
 import { ConfigError, redactSecrets } from "./errors";
 import { contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
@@ -42,6 +43,16 @@ export function readStackConfig(): StackConfig {
     return config;
 }
 
+/** The clusters a stack touches: the config key naming each, its access, and the key of its inline kubeconfig. */
+function clustersOf(config: StackConfig): Array<[string, ClusterAccess, string]> {
+    const named: Array<[string, ClusterAccess, string]> = [["kubeContext", config.cluster, "kubeconfig"]];
+    if (config.role === "remote") {
+        named.push(["primaryKubeContext", config.primaryCluster, "primaryKubeconfig"],
+            ...config.peers.map((p): [string, ClusterAccess, string] => ["peers", { kubeContext: p.kubeContext }, ""]));
+    }
+    return named;
+}
+
 /**
  * Each context the stack names must be in the kubeconfig it is read from (the one given in config,
  * else $KUBECONFIG or ~/.kube/config): a missing one is reported as such, with the contexts there
@@ -49,12 +60,7 @@ export function readStackConfig(): StackConfig {
  * the provider reports that.
  */
 export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv = process.env): void {
-    const named: Array<[string, ClusterAccess, string]> = [["kubeContext", config.cluster, "kubeconfig"]];
-    if (config.role === "remote") {
-        named.push(["primaryKubeContext", config.primaryCluster, "primaryKubeconfig"],
-            ...config.peers.map((p): [string, ClusterAccess, string] => ["peers", { kubeContext: p.kubeContext }, ""]));
-    }
-    for (const [key, access, kubeconfigKey] of named) {
+    for (const [key, access, kubeconfigKey] of clustersOf(config)) {
         const text = kubeconfigTextOf(access, env);
         if (access.kubeContext === undefined || text === undefined) {
             continue;
@@ -67,6 +73,38 @@ export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv =
                 `set ${key} to one of those, or point $KUBECONFIG at the kubeconfig that has ${access.kubeContext}`);
         }
     }
+}
+
+/** Resolves when something accepts a TCP connection at the URL's host and port; rejects with the reason otherwise. */
+export function answers(url: string, timeoutMs = 5000): Promise<void> {
+    const { hostname, port, protocol } = new URL(url);
+    return new Promise((resolve, reject) => {
+        const socket = net.connect({ host: hostname.replace(/^\[(.*)\]$/, "$1"), port: Number(port || (protocol === "http:" ? 80 : 443)) });
+        socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs / 1000}s`)));
+        socket.once("connect", () => {
+            socket.destroy();
+            resolve();
+        });
+        socket.once("error", reject);
+    });
+}
+
+/**
+ * Every cluster the stack touches must answer at its API server before anything is registered,
+ * so that a cluster that is down is named, with its address, instead of failing a run half-way.
+ */
+export async function checkClustersAnswer(config: StackConfig, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+    await Promise.all(clustersOf(config).map(async ([key, access]) => {
+        const text = kubeconfigTextOf(access, env);
+        const server = text === undefined ? undefined : serverOfContext(text, access.kubeContext).server;
+        if (server === undefined) {
+            return; // no kubeconfig, or no server in it: the provider reports that
+        }
+        await answers(server).catch((err: Error) => {
+            throw new ConfigError(key, access.kubeContext ?? "[secret]", `its cluster's API server ${server} does not answer (${err.message})`,
+                "start that cluster, or correct its address in the kubeconfig, and run again; nothing was changed");
+        });
+    }));
 }
 
 /**

@@ -101,6 +101,8 @@ describe("end to end: the real engine on two real clusters", function () {
         assert.match(mesh, new RegExp(`mixerReportServer: ${primaryOutputs.telemetryAddress}:15004`));
         assert.match(mesh, new RegExp(`zipkinAddress: ${primaryOutputs.zipkinAddress}:9411`));
         assert.match(mesh, new RegExp(`statsdUdpAddress: ${primaryOutputs.statsdAddress}:9125`));
+        // remotePilotCreateSvcEndpoint is on: the sidecars dial istio-pilot, which resolves to the primary's pilot.
+        assert.match(mesh, new RegExp(`discoveryAddress: istio-pilot\\.${NS}:15005`));
         const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
         assert.strictEqual(endpoints.subsets[0].addresses[0].ip, primaryOutputs.pilotAddress);
 
@@ -144,6 +146,15 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["preview", "--expect-no-changes", "-s", "remote-a"]);
     }));
 
+    it("3b. a plain `pulumi up` of remote-a restores its registration, deleted behind its back", () => timer.time("3b registration restored", async () => {
+        const secret = `/api/v1/namespaces/${NS}/secrets/remote-a`;
+        assert.ok(await exists(primary, secret), "remote-a is registered");
+        assert.strictEqual((await request(primary, "DELETE", secret)).status, 200);
+        await eventually("the registration to be gone", 30, async () => (await exists(primary, secret)) ? undefined : true);
+        await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+        assert.ok(await exists(primary, secret), "the plain `pulumi up` made the registration again");
+    }));
+
     it("4. heals after the pilot pod restarts: up primary, then remote-a, points at the new IP", () => timer.time("4 pod churn + heal", async () => {
         const oldIp = primaryOutputs.pilotAddress;
         const pods = await get(primary, `/api/v1/namespaces/${NS}/pods?labelSelector=istio%3Dpilot`);
@@ -182,13 +193,21 @@ describe("end to end: the real engine on two real clusters", function () {
         assert.ok(await exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`));
     }));
 
-    it("6. a bad config (cluster name remote_b) fails at preview and changes nothing", () => timer.time("6 bad config preview", async () => {
+    it("6. a bad config (cluster name remote_b, an unknown primary stack) fails `pulumi up` and changes nothing", () => timer.time("6 bad config preview", async () => {
         const before = await clusterSnapshot();
         await cliOk(["stack", "init", "remote_b", "--secrets-provider", "passphrase"]);
         fs.copyFileSync(path.join(workDir, "Pulumi.remote-a.yaml"), path.join(workDir, "Pulumi.remote_b.yaml"));
-        const r = await cli(["preview", "-s", "remote_b"]);
+        // `pulumi up`, not just a preview (which never writes): the run must fail and change nothing.
+        const r = await cli(["up", "--yes", "--skip-preview", "-s", "remote_b"]);
         assert.notStrictEqual(r.code, 0);
         assert.match(r.stdout + r.stderr, /istio-multicluster:clusterName = "remote_b": is used as a Secret data key/);
+        // A primary stack that does not exist is named, with the stacks there are.
+        await cliOk(["config", "set", "clusterName", "remote-b", "-s", "remote_b"]);
+        await cliOk(["config", "set", "primaryStack", "organization/istio-multicluster/primry", "-s", "remote_b"]);
+        const unknown = await cli(["up", "--yes", "--skip-preview", "-s", "remote_b"]);
+        assert.notStrictEqual(unknown.code, 0);
+        assert.match(unknown.stdout + unknown.stderr,
+            /istio-multicluster:primaryStack = "organization\/istio-multicluster\/primry": no such stack exists; the stacks there are: primary, remote-a, remote_b\./);
         assert.deepStrictEqual(await clusterSnapshot(), before);
         await cliOk(["stack", "rm", "--yes", "-s", "remote_b"]);
     }));
@@ -218,6 +237,35 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["stack", "rm", "--yes", "--force", "-s", "leaky"]);
     }));
 
+    it("6c. the primary's destroy is refused while remote-a is registered, and deletes nothing", () => timer.time("6c primary destroy refused", async () => {
+        const before = await clusterSnapshot();
+        const r = await cli(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
+        assert.notStrictEqual(r.code, 0, "the destroy must fail");
+        assert.match(r.stdout + r.stderr, /clusters remote-a are still registered in the primary \(istio-system\).*Take them out first: `mesh down`/);
+        assert.deepStrictEqual(await clusterSnapshot(), before);
+        await cliOk(["preview", "--expect-no-changes", "-s", "primary"]);
+    }));
+
+    it("6d. while both stacks are up, the state holds their secrets encrypted and no plaintext token, kubeconfig or CA key", () => timer.time("6d state scan", async () => {
+        const backend = new URL(requiredEnv("PULUMI_BACKEND_URL")).pathname;
+        const files = listFiles(backend);
+        assert.ok(files.some((f) => f.endsWith(".json")), "the backend has state files to scan");
+        assert.ok(plaintextSecrets.length >= 4);
+        const current = files.filter((f) => /\.pulumi\/stacks\/.*\/(primary|remote-a)\.json$/.test(f));
+        assert.strictEqual(current.length, 2, "both stacks' current state is scanned");
+        for (const file of current) {
+            // The scan sees the secrets themselves, encrypted: kubeconfigs, tokens and CA keys are there as ciphertext.
+            assert.ok((fs.readFileSync(file, "utf8").match(/"ciphertext"/g) ?? []).length >= 2, `${path.relative(backend, file)} holds encrypted secrets`);
+        }
+        for (const file of files) {
+            const text = fs.readFileSync(file, "utf8");
+            for (const secret of plaintextSecrets) {
+                assert.ok(!text.includes(secret), `${path.relative(backend, file)} holds a secret in plain text`);
+            }
+            assert.ok(!/BEGIN (RSA )?PRIVATE KEY/.test(text), `${path.relative(backend, file)} holds a private key`);
+        }
+    }));
+
     it("7. destroy remote-a leaves nothing of it in either cluster, then the primary goes too", () => timer.time("7 destroy remote-a + primary", async () => {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
@@ -227,20 +275,6 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
         assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false, "the primary's Istio namespace is gone");
         assert.deepStrictEqual((await get(primary, "/apis/apps/v1/deployments")).items.map((d: any) => d.metadata.name), []);
-    }));
-
-    it("8. the state holds no plaintext token, kubeconfig or CA key", () => timer.time("8 state scan", async () => {
-        const backend = new URL(requiredEnv("PULUMI_BACKEND_URL")).pathname;
-        const files = listFiles(backend);
-        assert.ok(files.some((f) => f.endsWith(".json")), "the backend has state files to scan");
-        assert.ok(plaintextSecrets.length >= 4);
-        for (const file of files) {
-            const text = fs.readFileSync(file, "utf8");
-            for (const secret of plaintextSecrets) {
-                assert.ok(!text.includes(secret), `${path.relative(backend, file)} holds a secret in plain text`);
-            }
-            assert.ok(!/BEGIN (RSA )?PRIVATE KEY/.test(text), `${path.relative(backend, file)} holds a private key`);
-        }
     }));
 
     /** The copies of the mirrored services that still exist. */

@@ -89,7 +89,7 @@ describe("bad input fails at preview with one message and registers nothing", ()
 
     it("a primary stack that does not exist", () =>
         failsBeforeRegistering({ stack: "remote-a", preview: true, config: ROLE_CONFIG.remote, primaryOutputs: "missing" },
-            /istio-multicluster:primaryStack = "organization\/istio-multicluster\/primary": the stack could not be read .*run `pulumi up -s primary` first/,
+            /istio-multicluster:primaryStack = "organization\/istio-multicluster\/primary": no such stack exists; `pulumi stack ls` lists the stacks there are\. Fix: .*point primaryStack at the primary's stack/,
             ["pulumi:pulumi:StackReference"]));
 
     it("a primary stack with no endpoint outputs", () =>

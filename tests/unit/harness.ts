@@ -1,12 +1,18 @@
 // Runs the real index.ts under Pulumi's mocks and records what it registers.
 import * as pulumi from "@pulumi/pulumi";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
+// The SDK exports this at run time but leaves it out of its type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+import * as fs from "fs";
 import * as path from "path";
 import { parseStackConfig, StackConfig } from "../../lib/config";
 
 // Hermetic: the program under test reads no kubeconfig of the machine it runs on (and so never
 // dials a real cluster); a test that needs one passes it in config.
 process.env.KUBECONFIG = path.join(__dirname, "no-such-kubeconfig");
+// Nor runs the machine's Pulumi CLI (which a failed stack read asks for the stacks there are).
+process.env.PATH = (process.env.PATH ?? "").split(path.delimiter).filter((dir) => !fs.existsSync(path.join(dir, "pulumi"))).join(path.delimiter);
 
 /** The repository root: the program resolves chartDir and cacerts.dir from its working directory. */
 export const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,6 +39,8 @@ export interface Registered {
     readonly provider?: string;
     /** Set for reads (`Resource.get`). */
     readonly readId?: string;
+    /** What it was registered depending on, as `type::name` (dependsOn, component children, inputs). */
+    readonly dependsOn: string[];
 }
 
 /** What the primary stack exports in the tests: its pods' IPs, security on, cacerts. */
@@ -117,6 +125,8 @@ export interface RunOptions {
     readonly podIps?: Record<string, string | undefined>;
     /** Run as a preview. */
     readonly preview?: boolean;
+    /** The token controller leaves service-account token secrets empty. */
+    readonly tokensUnfilled?: boolean;
     /** What this stack exported at its last deployment (read by a preview); none by default. */
     readonly previousOutputs?: Record<string, unknown>;
 }
@@ -135,6 +145,7 @@ export interface RunResult {
 /** Runs index.ts as the given stack and returns what it registered and exported. */
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
     const resources: Registered[] = [];
+    const dependencies = new Map<string, string[]>();
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { unknownValue } = require("@pulumi/pulumi/runtime/rpc");
     const podIps = opts.podIps ?? PRIMARY_POD_IPS;
@@ -144,13 +155,22 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
                 // The engine skips a read whose id is not known yet; its outputs stay unknown.
                 return { id: unknownValue, state: { subsets: unknownValue, status: unknownValue } };
             }
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id || undefined });
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id || undefined,
+                dependsOn: dependencies.get(`${args.type}::${args.name}`) ?? [] });
             return { id: args.id || `${args.name}-id`, state: mockState(args, opts, podIps) };
         },
         call(args: pulumi.runtime.MockCallArgs) {
             return args.inputs;
         },
     }, "istio-multicluster", opts.stack, opts.preview ?? false, "organization");
+    // The mocks do not pass a registration's dependencies on: read them off each request.
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, callback: unknown): unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req, callback) => {
+        dependencies.set(`${req.getType()}::${req.getName()}`, (req.getDependenciesList() as string[])
+            .map((urn) => `${urn.split("::")[2].split("$").pop()}::${urn.split("::")[3]}`));
+        return register(req, callback);
+    };
     setStackConfig(opts.config, opts.secretKeys);
 
     // Each run re-reads config, so the module can be loaded once.
@@ -165,8 +185,11 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
                 secretOutputs.add(key);
             }
         }
+        // Registrations still in flight (a resource with transforms registers its callbacks first) belong to this run.
+        await waitForRPCs();
         return { outputs, secretOutputs, resources };
     } catch (error) {
+        await waitForRPCs();
         return { error: error as Error, secretOutputs: new Set(), resources };
     }
 }
@@ -223,7 +246,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
             }
             return { ...inputs, status: loadBalancerStatus(inputs.spec) };
         case "kubernetes:core/v1:Secret":
-            if (inputs.type === "kubernetes.io/service-account-token") {
+            if (inputs.type === "kubernetes.io/service-account-token" && !opts.tokensUnfilled) {
                 return { ...inputs, data: { token: Buffer.from(ISTIO_MULTI_TOKEN).toString("base64"), "ca.crt": CLUSTER_CA_DATA } };
             }
             return inputs;

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
-import { foreignRegistration } from "../../lib/registration";
+import { destroyRefusal, foreignRegistration } from "../../lib/registration";
 import { remoteIstiodValues, withPort } from "../../lib/istiod";
 import { ISTIO_MULTI_TOKEN, ofType, plain, Registered, runProgram } from "./harness";
 
@@ -56,6 +56,7 @@ describe("PrimaryRemoteControlPlane (meshModel primary-remote, the primary)", ()
         const c = charts(run.resources);
         assert.match(c.base.inputs.chart, /istiod-charts\/base$/);
         assert.match(c["istio-discovery"].inputs.chart, /istiod-charts\/istio-control\/istio-discovery$/);
+        assert.ok(c["istio-discovery"].dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${c.base.name}`), "istiod waits for base (Istio's CRDs)");
     });
     it("gives istiod the mesh identity and marks it as serving other clusters (global.externalIstiod)", () => {
         const g = charts(run.resources)["istio-discovery"].inputs.values.global;
@@ -220,6 +221,7 @@ describe("EastWestGateway (clusters on different networks)", () => {
         assert.deepStrictEqual(gateway.inputs.values.labels, { istio: "eastwestgateway" });
         assert.strictEqual(gateway.inputs.values.name, "istio-eastwestgateway");
         assert.deepStrictEqual(Object.keys(charts(primary.resources)), ["base", "istio-discovery", "gateway"]);
+        assert.ok(gateway.dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${charts(primary.resources)["istio-discovery"].name}`));
     });
     it("opens 15443 to other networks and exposes istiod's 15012 and 15017 through it", () => {
         assert.deepStrictEqual(customResources(primary.resources), ["Gateway/cross-network-gateway", "Gateway/istiod-gateway", "VirtualService/istiod-vs"]);
@@ -320,5 +322,29 @@ describe("remoteIstiodValues", () => {
         assert.strictEqual(withPort("istiod.example:443", 15017), "istiod.example:443");
         assert.strictEqual(withPort("2001:db8::1", 15017), "[2001:db8::1]:15017");
         assert.strictEqual(withPort("[2001:db8::1]:8443", 15017), "[2001:db8::1]:8443");
+    });
+});
+
+describe("destroyRefusal (the primary's destroy while clusters are registered in it)", () => {
+    const secrets = [
+        { name: "istio-remote-secret-remote-a", annotations: { "networking.istio.io/cluster": "remote-a" }, dataKeys: ["remote-a"] },
+        { name: "remote-b", dataKeys: ["remote-b"] },
+    ];
+    const server = "https://10.0.0.1:6443";
+
+    it("refuses while clusters are registered, naming them and the ways out", () => {
+        const refusal = destroyRefusal({ server, secrets }, "istio-system", {});
+        assert.match(refusal ?? "", /^clusters remote-a, remote-b are still registered in the primary \(istio-system\)/);
+        assert.match(refusal ?? "", /`mesh down`.*`ISTIO_MC_ORPHAN_REMOTES=true pulumi destroy`/);
+    });
+    it("lets the destroy go when no cluster is registered", () => {
+        assert.strictEqual(destroyRefusal({ server, secrets: [] }, "istio-system", {}), undefined);
+    });
+    it("lets it go, orphaning them, when ISTIO_MC_ORPHAN_REMOTES=true", () => {
+        assert.strictEqual(destroyRefusal({ server, secrets }, "istio-system", { ISTIO_MC_ORPHAN_REMOTES: "true" }), undefined);
+    });
+    it("refuses when the registrations cannot be read, naming the API server and the cause", () => {
+        assert.match(destroyRefusal({ server, problem: "connect ECONNREFUSED" }, "istio-system", {}) ?? "",
+            /could not be read at https:\/\/10\.0\.0\.1:6443 \(connect ECONNREFUSED\).*PULUMI_K8S_DELETE_UNREACHABLE=true/);
     });
 });

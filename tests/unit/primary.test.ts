@@ -1,7 +1,9 @@
 import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, runProgram } from "./harness";
+import * as path from "path";
+import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
+import { isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 
 /** What the primary exported before its pilot pod restarted. */
 const PRIMARY_OUTPUTS_BEFORE_RESTART = { ...PRIMARY_OUTPUTS, pilotAddress: "10.10.0.99" };
@@ -57,6 +59,8 @@ describe("IstioControlPlane (the primary stack)", () => {
     });
 
     it("exports the root's fingerprint, not the root or key, so remotes can check they share it", () => {
+        const root = readCaDirectory(path.join(ROOT, "tests/fixtures/certs/mesh/primary")).rootCert!;
+        assert.strictEqual(run.outputs!.rootCertFingerprint, certificateFingerprint(root));
         assert.match(String(run.outputs!.rootCertFingerprint), /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
     });
 
@@ -91,6 +95,18 @@ describe("IstioControlPlane (the primary stack)", () => {
         const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, envoyStatsd: "false" } });
         assert.strictEqual(r.outputs!.statsdAddress, undefined);
         assert.ok(!ofType(r.resources, "kubernetes:core/v1:Endpoints").some((e) => e.readId!.endsWith("statsd-prom-bridge")));
+    });
+
+    it("registers a RegistrationGuard on the primary's Istio namespace, which checks the registrations at destroy", () => {
+        const guards = ofType(run.resources, "pulumi-nodejs:dynamic:RegistrationGuard");
+        assert.deepStrictEqual(guards.map((g) => [g.name, g.inputs.namespace, g.inputs.kubeContext]), [["registrations", "istio-system", "primary"]]);
+        assert.match(String(guards[0].inputs.__provider), /destroyRefusal/);
+        // Depending on every object of the control plane is what makes Pulumi delete it first.
+        const controlPlane = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.readId && r.type !== "kubernetes:helm.sh/v4:Chart")
+            .map((r) => `${r.type}::${r.name}`);
+        assert.ok(controlPlane.length >= 3);
+        assert.deepStrictEqual(controlPlane.filter((r) => !guards[0].dependsOn.includes(r)), []);
+        assert.ok(guards[0].dependsOn.includes("kubernetes:helm.sh/v4:Chart::istio"), "and the chart, with everything it rendered");
     });
 
     it("fails, naming the service and its selector, when no pod is ready behind a service", async () => {

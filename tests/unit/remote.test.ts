@@ -1,4 +1,6 @@
 import * as assert from "assert";
+import * as pulumi from "@pulumi/pulumi";
+import * as net from "net";
 import * as yaml from "js-yaml";
 import { CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, ofType, plain, PRIMARY_OUTPUTS, Registered, ROLE_CONFIG, runProgram } from "./harness";
 
@@ -108,6 +110,15 @@ describe("IstioRemote (a remote stack)", () => {
             assert.strictEqual(token.inputs.metadata.namespace, "istio-system");
             assert.match(token.provider!, REMOTE_PROVIDER);
         });
+        it("waits for the token controller itself, not the provider (whose wait gives up after five seconds)", () => {
+            const token = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.type === "kubernetes.io/service-account-token")!;
+            assert.strictEqual(token.inputs.metadata.annotations["pulumi.com/skipAwait"], "true");
+        });
+        it("fails naming the token secret when the token controller never fills it", async () => {
+            const r = await runProgram({ stack: "remote-a", config: ROLE_CONFIG.remote, tokensUnfilled: true });
+            assert.match(r.error?.message ?? "", /secret istio-multi-token was not filled by the cluster's token controller within 120s/);
+            assert.ok(r.error instanceof pulumi.ResourceError);
+        });
         it("exports a kubeconfig with the API server, the cluster CA and the token, as a secret", () => {
             assert.ok(run.secretOutputs.has("kubeconfig"));
             const kc = yaml.load(String(run.outputs!.kubeconfig)) as any;
@@ -115,21 +126,46 @@ describe("IstioRemote (a remote stack)", () => {
             assert.strictEqual(kc.clusters[0].cluster["certificate-authority-data"], CLUSTER_CA_DATA);
             assert.strictEqual(kc.users[0].user.token, ISTIO_MULTI_TOKEN);
         });
-        it("takes the server from the remote's kubeconfig when apiServerAddress is not set", async () => {
-            const kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: r\ncontexts: [{name: r, context: {cluster: c}}]\n" +
-                "clusters: [{name: c, cluster: {server: 'https://10.9.8.7:443'}}]\n";
-            const { kubeContext: _, apiServerAddress: _a, ...rest } = ROLE_CONFIG.remote;
-            const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"] });
-            assert.ifError(r.error);
-            assert.strictEqual((yaml.load(String(r.outputs!.kubeconfig)) as any).clusters[0].cluster.server, "https://10.9.8.7:443");
-        });
-        it("hands a kubeconfig given in config to the provider as a secret", async () => {
-            const kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: r\ncontexts: [{name: r, context: {cluster: c}}]\n" +
-                "clusters: [{name: c, cluster: {server: 'https://10.9.8.7:443'}}]\n";
-            const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
-            const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"] });
-            const provider = ofType(r.resources, "pulumi:providers:kubernetes").find((p) => p.name === "remote-a")!;
-            assert.ok(isSecretInput(provider.inputs.kubeconfig));
+        describe("with a kubeconfig in config, whose API server answers (a local listener)", () => {
+            const listener = net.createServer((socket) => socket.destroy());
+            let server: string;
+            const kubeconfigOf = (url: string) => "apiVersion: v1\nkind: Config\ncurrent-context: r\n" +
+                `contexts: [{name: r, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: '${url}'}}]\n`;
+            before((done) => {
+                listener.listen(0, "127.0.0.1", () => {
+                    server = `https://127.0.0.1:${(listener.address() as net.AddressInfo).port}`;
+                    done();
+                });
+            });
+            after((done) => {
+                listener.close(() => done());
+            });
+
+            it("takes the server from the remote's kubeconfig when apiServerAddress is not set", async () => {
+                const { kubeContext: _, apiServerAddress: _a, ...rest } = ROLE_CONFIG.remote;
+                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(server) }, secretKeys: ["kubeconfig"] });
+                assert.ifError(r.error);
+                assert.strictEqual((yaml.load(String(r.outputs!.kubeconfig)) as any).clusters[0].cluster.server, server);
+            });
+            it("hands a kubeconfig given in config to the provider as a secret", async () => {
+                const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
+                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(server) }, secretKeys: ["kubeconfig"] });
+                const provider = ofType(r.resources, "pulumi:providers:kubernetes").find((p) => p.name === "remote-a")!;
+                assert.ok(isSecretInput(provider.inputs.kubeconfig));
+            });
+            it("fails before registering anything when that API server does not answer, naming it", async () => {
+                const closed = await new Promise<string>((resolve) => {
+                    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+                        const url = `https://127.0.0.1:${(probe.address() as net.AddressInfo).port}`;
+                        probe.close(() => resolve(url));
+                    });
+                });
+                const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
+                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(closed) }, secretKeys: ["kubeconfig"] });
+                assert.match(r.error?.message ?? "", new RegExp(`^istio-multicluster:kubeContext = "\\[secret\\]": its cluster's API server ` +
+                    `${closed.replace(/\./g, "\\.")} does not answer \\(connect ECONNREFUSED .*\\)\\. Fix: start that cluster`));
+                assert.deepStrictEqual(r.resources.map((x) => x.type), []);
+            });
         });
     });
 

@@ -187,4 +187,12 @@ for family in "${families[@]}"; do
     [ -d "$out/charts" ] && ln -sfn "$out/charts" "$cache/toolchain/istio-charts"
     log "$family: done in $((SECONDS - start))s"
 done
+# Pulumi's dynamic providers (the program's RegistrationGuard) run in a Node.js process the engine
+# starts as the plugin pulumi-resource-pulumi-nodejs, in the program's directory; a Pulumi
+# distribution ships that launcher beside the CLI, and so does this toolchain.
+cat > "$bin_dir/pulumi-resource-pulumi-nodejs" <<'LAUNCHER'
+#!/bin/sh
+exec node ./node_modules/@pulumi/pulumi/cmd/dynamic-provider "$@"
+LAUNCHER
+chmod +x "$bin_dir/pulumi-resource-pulumi-nodejs"
 log "all done in $((SECONDS - total_start))s; binaries in $bin_dir"
