@@ -63,6 +63,7 @@ export class IstioRemote extends pulumi.ComponentResource {
         const account = new ServiceAccountKubeconfig(`${name}-istio-multi`, {
             account: ISTIO_MULTI_ACCOUNT, tokenSecretName: `${ISTIO_MULTI_ACCOUNT}-token`,
             namespace: cfg.istioNamespace, clusterName: cfg.clusterName, server: args.apiServer, provider: args.provider,
+            access: cfg.cluster,
         }, { parent: this, dependsOn: installation });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {

@@ -71,6 +71,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
             this.readerKubeconfig = new ServiceAccountKubeconfig(`${name}-reader`, {
                 account: READER_ACCOUNT, tokenSecretName: READER_TOKEN_SECRET, namespace: cfg.istioNamespace,
                 clusterName: args.mesh.clusterName, server: args.readerServer, provider: args.provider,
+                access: cfg.cluster,
             }, { parent: this, dependsOn: this.installation }).kubeconfig;
         }
         this.registerOutputs({ eastWestGatewayAddress: this.eastWestGatewayAddress, readerKubeconfig: this.readerKubeconfig });

@@ -1,6 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { renderKubeconfig } from "../lib/kubeconfig";
+import { ClusterAccess } from "../lib/config";
+import { identityFromKubeconfig, waitForSecretKeys } from "../lib/kubeClient";
+import { kubeconfigTextOf, renderKubeconfig } from "../lib/kubeconfig";
+
+/** How long the token controller may take to fill a token secret: it normally takes a moment. */
+const TOKEN_WAIT_SECONDS = 120;
 
 /** Arguments of ServiceAccountKubeconfig. */
 export interface ServiceAccountKubeconfigArgs {
@@ -14,6 +19,8 @@ export interface ServiceAccountKubeconfigArgs {
     readonly clusterName: string;
     /** The cluster's API server URL as another cluster's control plane must dial it. */
     readonly server: string;
+    /** How to reach the cluster, to wait for the token controller. */
+    readonly access: ClusterAccess;
     /** The cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -21,8 +28,9 @@ export interface ServiceAccountKubeconfigArgs {
 /**
  * A kubeconfig that lets another cluster's control plane read this one as a service account.
  * Kubernetes ≥ 1.24 no longer makes a token secret for a service account, so this creates one
- * and lets the token controller fill it (the provider waits for the token); the kubeconfig is
- * built from that token, the cluster CA it carries, and the API server address.
+ * and waits, up to two minutes, for the token controller to fill it (the provider's own
+ * wait gives up after five seconds, which a busy or just restarted controller can miss); the
+ * kubeconfig is built from that token, the cluster CA it carries, and the API server address.
  */
 export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
     /** A kubeconfig that authenticates as the account; a Pulumi secret. */
@@ -38,16 +46,17 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
             metadata: {
                 name: args.tokenSecretName,
                 namespace: args.namespace,
-                annotations: { "kubernetes.io/service-account.name": args.account },
+                annotations: { "kubernetes.io/service-account.name": args.account, "pulumi.com/skipAwait": "true" },
             },
             type: "kubernetes.io/service-account-token",
         }, { parent: this, provider: args.provider });
 
         this.tokenSecretName = tokenSecret.metadata.name;
-        this.kubeconfig = pulumi.secret(tokenSecret.data.apply((data) => {
+        this.kubeconfig = pulumi.secret(pulumi.all([tokenSecret.data, tokenSecret.metadata]).apply(async ([created, metadata]) => {
+            const data = created?.token && created["ca.crt"] ? created : await filledTokenSecret(args, metadata.namespace!);
             if (!data?.token || !data["ca.crt"]) {
-                throw new pulumi.ResourceError(`secret ${args.tokenSecretName} was not filled by the cluster's token controller; ` +
-                    "is kube-controller-manager running with a service-account private key?", tokenSecret);
+                throw new pulumi.ResourceError(`secret ${args.tokenSecretName} was not filled by the cluster's token controller ` +
+                    `within ${TOKEN_WAIT_SECONDS}s; is kube-controller-manager running with a service-account private key?`, tokenSecret);
             }
             return renderKubeconfig({
                 clusterName: args.clusterName,
@@ -58,4 +67,14 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
         }));
         this.registerOutputs({ kubeconfig: this.kubeconfig, tokenSecretName: this.tokenSecretName });
     }
+}
+
+/** The token secret's data once the token controller has filled it; undefined without a kubeconfig to read it with, or in time. */
+async function filledTokenSecret(args: ServiceAccountKubeconfigArgs, namespace: string): Promise<Record<string, string> | undefined> {
+    const text = kubeconfigTextOf(args.access);
+    if (text === undefined) {
+        return undefined;
+    }
+    return waitForSecretKeys(identityFromKubeconfig(text, args.access.kubeContext), namespace, args.tokenSecretName,
+        ["token", "ca.crt"], TOKEN_WAIT_SECONDS);
 }

@@ -90,3 +90,24 @@ export async function exists(who: KubeIdentity, apiPath: string): Promise<boolea
     }
     return res.status === 200;
 }
+
+/**
+ * The data of a secret once it holds every one of `keys` (as the API returns it, base64), polling
+ * until then; undefined when `timeoutSeconds` pass first.
+ */
+export async function waitForSecretKeys(
+    who: KubeIdentity, namespace: string, name: string, keys: readonly string[], timeoutSeconds: number,
+): Promise<Record<string, string> | undefined> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+        const res = await request(who, "GET", `/api/v1/namespaces/${namespace}/secrets/${name}`).catch(() => undefined);
+        const data = res?.status === 200 ? res.body.data as Record<string, string> | undefined : undefined;
+        if (data && keys.every((k) => data[k])) {
+            return data;
+        }
+        if (Date.now() >= deadline) {
+            return undefined;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+}
