@@ -1,25 +1,28 @@
 // `mesh`: the fleet view. Brings up, checks, heals and tears down the whole mesh through Pulumi's
 // Automation API, driving the same project and stack files as the `pulumi` CLI does.
-import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as http from "http";
+import * as os from "os";
 import * as path from "path";
 import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
-import { Fleet, FleetStack, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
+import { declaredFleet, Fleet, FleetStack, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../lib/fleet";
 import { identityFromKubeconfig, KubeIdentity, request } from "../lib/kubeClient";
 import { kubeconfigTextOf } from "../lib/kubeconfig";
 import { drift, RemoteFacts, statusRow, StatusRow, statusTable } from "../lib/meshStatus";
+import { mapLimited } from "./limit";
+import { Recovery, repairFileBackend } from "./recovery";
 
 const VERBS: Record<string, { args: string; help: string }> = {
-    up: { args: "[--remotes a,b]", help: "Deploy the primary, then the remotes in parallel; a summary table at the end." },
+    up: { args: "[--remotes a,b]", help: "Deploy the primary, then the fleet's remotes (those whose stack exists, or named) in parallel; a summary table at the end." },
     preview: { args: "[--remotes a,b]", help: "Every stack's diff, grouped per stack; \"no changes\" when there are none." },
     status: { args: "[--json] [--istiod URL]", help: "One row per remote: registered, addresses current, token valid, read-only, and with --istiod (the primary istiod's debug port, e.g. http://10.0.0.5:15014) istiod's own view. Exit 1 on any problem." },
     heal: { args: "", help: "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted." },
     down: { args: "[--remotes a,b]", help: "Destroy the remotes in parallel, then the primary; with --remotes only those remotes." },
-    "add-remote": { args: "NAME --context CTX [--pod-cidr R] [--service-cidr R] [--cacerts-dir DIR]", help: "Write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml's shared settings, with this cluster's own context, ranges and CA." },
+    "add-remote": { args: "NAME --context CTX [--pod-cidr R] [--service-cidr R] [--cacerts-dir DIR]", help: "Create stack remote-NAME and write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml's shared settings, with this cluster's own context, ranges and CA." },
 };
 
-export const USAGE = ["usage: mesh <verb> [options]   (mesh <verb> --help for one verb)", "",
+export const USAGE = ["usage: mesh <verb> [options] [--backend URL]   (mesh <verb> --help for one verb)", "",
     ...Object.entries(VERBS).map(([verb, v]) => `  mesh ${`${verb} ${v.args}`.padEnd(62)} ${v.help}`)].join("\n");
 
 /** A parsed command line. */
@@ -34,6 +37,8 @@ export interface Command {
     readonly serviceCidr?: string;
     readonly istiod?: string;
     readonly cacertsDir?: string;
+    /** The state backend's URL (file://…, postgres://…), instead of $PULUMI_BACKEND_URL. */
+    readonly backend?: string;
 }
 
 /** Parses `mesh` arguments; throws a UsageError naming what is wrong. */
@@ -48,8 +53,9 @@ export function parseArgs(argv: string[]): Command {
     const flags: Record<string, string | true> = {};
     const positional: string[] = [];
     const allowed: Record<string, string[]> = {
-        up: ["--remotes"], preview: ["--remotes"], down: ["--remotes"], status: ["--json", "--istiod"], heal: [],
-        "add-remote": ["--context", "--pod-cidr", "--service-cidr", "--cacerts-dir"],
+        up: ["--remotes", "--backend"], preview: ["--remotes", "--backend"], down: ["--remotes", "--backend"],
+        status: ["--json", "--istiod", "--backend"], heal: ["--backend"],
+        "add-remote": ["--context", "--pod-cidr", "--service-cidr", "--cacerts-dir", "--backend"],
     };
     for (let i = 0; i < rest.length; i++) {
         const arg = rest[i];
@@ -91,6 +97,7 @@ export function parseArgs(argv: string[]): Command {
         podCidr: flags["--pod-cidr"] as string | undefined,
         serviceCidr: flags["--service-cidr"] as string | undefined,
         cacertsDir: flags["--cacerts-dir"] as string | undefined,
+        backend: flags["--backend"] as string | undefined,
     };
 }
 
@@ -111,13 +118,33 @@ function say(line: string): void {
     process.stdout.write(`${line}\n`);
 }
 
+/**
+ * How many stacks run at once: each run's program and plugins are CPU-bound at their start, and
+ * more of them than cores only take turns. $MESH_PARALLEL overrides it.
+ */
+const PARALLEL_STACKS = Number(process.env.MESH_PARALLEL) || os.cpus().length;
+
+/** `run` over `items`, at most PARALLEL_STACKS at a time, results in the items' order. */
+function inParallel<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+    return mapLimited(items, PARALLEL_STACKS, run);
+}
+
+/** The Automation API, loaded only by the verbs that run Pulumi: loading it takes about half a second. */
+const automation = () => import("@pulumi/pulumi/automation");
+
+/** The stacks of this project that exist in the backend, by their short names. */
+async function existingStacks(): Promise<Set<string>> {
+    const workspace = await (await automation()).LocalWorkspace.create({ workDir: projectDir });
+    return new Set((await workspace.listStacks()).map((s) => s.name.split("/").pop()!));
+}
+
 async function openStack(name: string, create: boolean): Promise<Stack> {
     const args = { stackName: name, workDir: projectDir };
     if (create) {
-        return LocalWorkspace.createOrSelectStack(args, { secretsProvider: "passphrase" });
+        return (await automation()).LocalWorkspace.createOrSelectStack(args, { secretsProvider: "passphrase" });
     }
     try {
-        return await LocalWorkspace.selectStack(args);
+        return await (await automation()).LocalWorkspace.selectStack(args);
     } catch {
         throw new UsageError(`stack "${name}" does not exist; run \`mesh up\` first`);
     }
@@ -157,13 +184,21 @@ async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "destroy"
         const stack = await openStack(fleetStack.name, op !== "destroy");
         let output = "";
         const onOutput = (text: string) => (output += text);
-        if (op === "up") {
-            // Refresh first: what was deleted behind Pulumi's back (a registration secret, a token) is re-created.
-            await stack.up({ onEvent, onOutput, refresh: true });
-        } else if (op === "preview") {
+        if (op === "preview") {
             await stack.preview({ onEvent, onOutput, diff: true });
         } else {
-            await stack.destroy({ onEvent, onOutput });
+            // An interrupted run's debris first, so that this run starts from a whole state.
+            const recovery = new Recovery(fleetStack.name, stack, projectDir, say);
+            if (await recovery.clearingStaleLocks(() => recovery.clearPendingOperations(onOutput))) {
+                // An object whose creation was cut off exists, applied by the gone run: this run takes it over.
+                say(`[${fleetStack.name}] this run takes over what the interrupted one had begun to create ` +
+                    "(server-side apply with force, PULUMI_K8S_ENABLE_PATCH_FORCE=true, for this run only)");
+                stack.workspace.envVars.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
+            }
+            // up refreshes first: what was deleted behind Pulumi's back (a registration secret, a token) is re-created.
+            await recovery.clearingStaleLocks(async () => {
+                await (op === "up" ? stack.up({ onEvent, onOutput, refresh: true }) : stack.destroy({ onEvent, onOutput }));
+            });
         }
         say(`[${fleetStack.name}] ${op}: done, ${changed} changed in ${elapsed()}s`);
         return { stack: fleetStack.name, op, ok: true, changed, seconds: Number(elapsed()), output };
@@ -198,11 +233,11 @@ async function up(fleet: Fleet, remotes: FleetStack[]): Promise<number> {
         return finish([primary]);
     }
     // Remotes are independent of each other: one failing leaves the others to finish their run.
-    return finish([primary, ...await Promise.all(remotes.map((r) => runStack(r, "up")))]);
+    return finish([primary, ...await inParallel(remotes, (r) => runStack(r, "up"))]);
 }
 
 async function preview(fleet: Fleet, remotes: FleetStack[]): Promise<number> {
-    const results = await Promise.all([fleet.primary, ...remotes].map((s) => runStack(s, "preview")));
+    const results = await inParallel([fleet.primary, ...remotes], (s) => runStack(s, "preview"));
     for (const r of results) {
         say(`\n== ${r.stack}${r.ok && r.changed === 0 ? ": no changes" : ""}`);
         if (r.ok && r.changed > 0) {
@@ -217,7 +252,7 @@ async function preview(fleet: Fleet, remotes: FleetStack[]): Promise<number> {
 }
 
 async function down(fleet: Fleet, remotes: FleetStack[], onlyRemotes: boolean): Promise<number> {
-    const results = await Promise.all(remotes.map((r) => runStack(r, "destroy")));
+    const results = await inParallel(remotes, (r) => runStack(r, "destroy"));
     if (!onlyRemotes && results.every((r) => r.ok)) {
         results.push(await runStack(fleet.primary, "destroy"));
     }
@@ -367,10 +402,10 @@ async function heal(fleet: Fleet): Promise<number> {
             say(`[heal] ${remote.name} is current`);
         }
     }
-    return finish([primary, ...await Promise.all(drifted.map((r) => runStack(r, "up")))]);
+    return finish([primary, ...await inParallel(drifted, (r) => runStack(r, "up"))]);
 }
 
-function addRemote(cmd: Command): number {
+async function addRemote(cmd: Command): Promise<number> {
     const template = path.join(projectDir, "Pulumi.remote-a.yaml");
     if (!fs.existsSync(template)) {
         throw new UsageError(`no ${template} to copy from`);
@@ -382,7 +417,9 @@ function addRemote(cmd: Command): number {
         throw new UsageError(`${path.basename(target)} already exists`);
     }
     fs.writeFileSync(target, text);
-    say(`wrote ${path.basename(target)} (cluster ${stack}, context ${cmd.context}); \`mesh up --remotes ${stack}\` joins it`);
+    // The stack too: the fleet is the stacks that exist, so a file alone would not join `mesh up`.
+    await (await automation()).LocalWorkspace.createStack({ stackName: stack, workDir: projectDir }, { secretsProvider: "passphrase" });
+    say(`wrote ${path.basename(target)} and created stack ${stack} (cluster ${stack}, context ${cmd.context}); \`mesh up\` joins it`);
     return 0;
 }
 
@@ -395,10 +432,22 @@ export async function main(argv: string[]): Promise<number> {
             say(cmd.verb === "help" ? USAGE : `usage: mesh ${cmd.verb} ${VERBS[cmd.verb].args}\n\n${VERBS[cmd.verb].help}`);
             return 0;
         }
-        if (cmd.verb === "add-remote") {
-            return addRemote(cmd);
+        if (cmd.backend !== undefined) {
+            // Every Pulumi command mesh runs (Automation API) takes its backend from the environment.
+            process.env.PULUMI_BACKEND_URL = cmd.backend;
         }
-        const fleet = readFleet(projectDir);
+        if (cmd.verb === "add-remote") {
+            return await addRemote(cmd);
+        }
+        repairFileBackend(say);
+        const files = readFleet(projectDir);
+        // selectRemotes first: naming a remote that has no stack file at all is a usage error.
+        const named = selectRemotes(files, cmd.remotes).map((r) => r.name);
+        const { fleet, ignored } = declaredFleet(files, await existingStacks(), cmd.remotes ? named : []);
+        for (const stray of ignored) {
+            say(`mesh: not in the fleet: Pulumi.${stray.name}.yaml (no stack ${stray.name} in this backend; ` +
+                `\`mesh up --remotes ${stray.name}\` creates it, \`mesh add-remote\` writes and creates new ones)`);
+        }
         // The whole fleet's ranges are checked before any stack is touched.
         const overlap = cmd.verb === "up" || cmd.verb === "preview" ? fleetRangeOverlap(fleet) : undefined;
         if (overlap) {

@@ -7,8 +7,9 @@ import { cidrsOverlap, isDns1123Label, isHostAddress, isLoopback, parseCidr } fr
 import { CA_FILES, CaBundle, caBundleProblems, readCaDirectory } from "./pki";
 import { SecuritySettings, Values } from "./values";
 
-/** The project's config namespace: keys are `istio-multicluster:<key>`. */
-export const CONFIG_NAMESPACE = "istio-multicluster";
+import { CONFIG_NAMESPACE } from "./namespace";
+
+export { CONFIG_NAMESPACE };
 
 /** How to reach one cluster: a context of the ambient kubeconfig, or a whole kubeconfig (secret). */
 export interface ClusterAccess {

@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CONFIG_NAMESPACE } from "./config";
+import { CONFIG_NAMESPACE } from "./namespace";
 import { cidrsOverlap, isDns1123Label, parseCidr } from "./net";
 
 /** One stack of the mesh, as its Pulumi.<stack>.yaml describes it. */
@@ -50,6 +50,16 @@ export function readFleet(projectDir: string): Fleet {
         throw new Error(`expected exactly one stack file with role primary in ${projectDir}, found ${primaries.length}`);
     }
     return { primary: primaries[0], remotes: stacks.filter((s) => s.role === "remote") };
+}
+
+/**
+ * The fleet as the user declared it: the primary, and the remotes whose stack exists in the
+ * backend or that the command names (`--remotes`, which creates them). A stack file of a remote
+ * that is neither (a stray copy, a leftover) is not a member; its file is returned to be named.
+ */
+export function declaredFleet(files: Fleet, existingStacks: ReadonlySet<string>, named: readonly string[] = []): { fleet: Fleet; ignored: FleetStack[] } {
+    const member = (r: FleetStack) => existingStacks.has(r.name) || named.includes(r.name);
+    return { fleet: { primary: files.primary, remotes: files.remotes.filter(member) }, ignored: files.remotes.filter((r) => !member(r)) };
 }
 
 /**

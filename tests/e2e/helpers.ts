@@ -61,8 +61,8 @@ export function makeWorkDir(): string {
     const root = path.resolve(__dirname, "..", "..");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mc-e2e-"));
     for (const entry of ["index.ts", "components", "lib", "cli", "bin", "Pulumi.yaml", "Pulumi.primary.yaml", "Pulumi.remote-a.yaml",
-        "package.json", "tsconfig.json", "tests/fixtures"]) {
-        fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+        "package.json", "tsconfig.json", "tests/fixtures", "dist"].filter((e) => fs.existsSync(path.join(root, e)))) {
+        fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true, preserveTimestamps: true });
     }
     // A demo run may have written its stacks' encryption salt into the repo's stack files.
     for (const file of fs.readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {

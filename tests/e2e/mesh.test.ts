@@ -133,8 +133,12 @@ describe("end to end: mesh, the fleet command", function () {
         assert.ok((await get(cluster("primary"), `/api/v1/namespaces/${NS}/secrets/remote-c`)).data, "remote-c's join is untouched");
     }));
 
-    it("previews every stack and says there are no changes", () => timer.time("mesh preview", async () => {
-        const r = await meshOk("preview");
+    it("previews every stack and says there are no changes; a stray stack file is no member", () => timer.time("mesh preview", async () => {
+        // A leftover copy of a remote's stack file, with no stack behind it: named, and left alone.
+        fs.copyFileSync(path.join(workDir, "Pulumi.remote-c.yaml"), path.join(workDir, "Pulumi.remote-stray.yaml"));
+        const r = await meshOk("preview").finally(() => fs.rmSync(path.join(workDir, "Pulumi.remote-stray.yaml")));
+        assert.match(r.stdout, /^mesh: not in the fleet: Pulumi\.remote-stray\.yaml \(no stack remote-stray in this backend; /m);
+        assert.doesNotMatch(r.stdout, /\[remote-stray\]/);
         for (const stack of ["primary", ...REMOTES]) {
             assert.match(r.stdout, new RegExp(`^== ${stack}: no changes$`, "m"));
         }

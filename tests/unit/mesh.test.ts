@@ -3,8 +3,10 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import { mapLimited } from "../../cli/limit";
 import { parseArgs, USAGE } from "../../cli/mesh";
-import { fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../../lib/fleet";
+import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive } from "../../cli/recovery";
+import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../../lib/fleet";
 import { drift, RemoteFacts, statusRow, statusTable } from "../../lib/meshStatus";
 import { ROOT } from "./harness";
 
@@ -29,6 +31,10 @@ describe("mesh", () => {
             assert.strictEqual(parseArgs(["status", "--json"]).json, true);
             assert.strictEqual(parseArgs(["status", "--istiod", "http://127.0.0.2:15014"]).istiod, "http://127.0.0.2:15014");
             assert.throws(() => parseArgs(["up", "--istiod", "x"]), /mesh up does not take --istiod/);
+            const url = "postgres://pulumi:pw@db.example.com:5432/pulumi?sslmode=require";
+            for (const verb of ["up", "preview", "down", "status", "heal"]) {
+                assert.strictEqual(parseArgs([verb, "--backend", url]).backend, url, `mesh ${verb} --backend`);
+            }
             const add = parseArgs(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"]);
             assert.deepStrictEqual([add.name, add.context, add.podCidr], ["b", "ctx-b", "10.30.0.0/16"]);
         });
@@ -61,6 +67,13 @@ describe("mesh", () => {
             const fleet = readFleet(ROOT);
             assert.deepStrictEqual(selectRemotes(fleet, ["remote-a"]).map((r) => r.name), ["remote-a"]);
             assert.throws(() => selectRemotes(fleet, ["remote-x"]), /no remote stack "remote-x" \(known: remote-a\)/);
+        });
+        it("is the primary and the remotes whose stack exists or that are named, never a stray stack file", () => {
+            const files = { primary: { name: "primary", role: "primary" as const, config: {} },
+                remotes: ["remote-a", "remote-b", "remote-old"].map((name) => ({ name, role: "remote" as const, config: {} })) };
+            const { fleet, ignored } = declaredFleet(files, new Set(["primary", "remote-a"]), ["remote-b"]);
+            assert.deepStrictEqual(fleet.remotes.map((r) => r.name), ["remote-a", "remote-b"]);
+            assert.deepStrictEqual(ignored.map((r) => r.name), ["remote-old"]);
         });
         it("refuses a project without exactly one primary", () => {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fleet-"));
@@ -161,5 +174,71 @@ describe("mesh", () => {
                 ["no registration secret istio-system/istio-remote-secret-remote-a in the primary", "the primary's istiod does not list this cluster"]);
             assert.match(statusTable([statusRow({ ...reader, istiodView: "synced" }, current, "istio-system")]), /^remote-a +ok +current +ok +ok +synced +-$/m);
         });
+    });
+});
+
+describe("recovering from an interrupted run", () => {
+    const message = "error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end or delete " +
+        "the lock file with `pulumi cancel`.\n  file:///b/.pulumi/locks/organization/istio-multicluster/remote-a/0b1c.json?no_tmp_dir=true: " +
+        "created by root@ci-host (pid 4242) at 2026-11-30T16:01:02Z";
+
+    it("reads the lock holders out of Pulumi's locked-stack error", () => {
+        assert.deepStrictEqual(lockHolders(message), [{ user: "root", host: "ci-host", pid: 4242, since: "2026-11-30T16:01:02Z" }]);
+        assert.deepStrictEqual(lockHolders(`${message}\nstderr: ${message}`).length, 1, "one holder per lock file, however often quoted");
+        assert.deepStrictEqual(lockHolders("error: update failed"), []);
+    });
+    it("calls a lock stale only when its process is gone from this host", () => {
+        const [holder] = lockHolders(message);
+        assert.strictEqual(isStale(holder, "ci-host", () => false), true);
+        assert.strictEqual(isStale(holder, "ci-host", () => true), false, "a live run holds it");
+        assert.strictEqual(isStale(holder, "laptop", () => false), false, "another host's pid says nothing here");
+    });
+    it("knows this process is alive and a reaped child is not", () => {
+        assert.strictEqual(processAlive(process.pid), true);
+        const child = require("child_process").spawnSync("true");
+        assert.strictEqual(processAlive(child.pid), false);
+    });
+    it("finds the plugins a killed run left in the project directory, and what they started, never a live run's", () => {
+        const processes = [
+            { pid: 1, ppid: 0, command: "/sbin/init", cwd: "/" },
+            { pid: 10, ppid: 1, command: "/opt/bin/pulumi-language-nodejs", cwd: "/work/mesh" },   // its pulumi was killed
+            { pid: 11, ppid: 10, command: "node", cwd: "/work/mesh" },                             // the program it ran
+            { pid: 12, ppid: 1, command: "/opt/plugins/pulumi-resource-kubernetes", cwd: "/work/mesh" },
+            { pid: 20, ppid: 1, command: "pulumi", cwd: "/work/mesh" },                            // a live run
+            { pid: 21, ppid: 20, command: "/opt/plugins/pulumi-resource-kubernetes", cwd: "/work/mesh" },
+            { pid: 30, ppid: 1, command: "/opt/plugins/pulumi-resource-kubernetes", cwd: "/elsewhere" },
+        ];
+        assert.deepStrictEqual(orphanedPlugins(processes, "/work/mesh").map((p) => p.pid).sort(), [10, 11, 12]);
+    });
+    it("finds the empty metadata files a killed run left in a file backend, and only those", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "backend-"));
+        const stacks = path.join(dir, ".pulumi", "stacks", "istio-multicluster");
+        fs.mkdirSync(stacks, { recursive: true });
+        fs.writeFileSync(path.join(stacks, "remote-a.json"), "{}");
+        fs.writeFileSync(path.join(stacks, "remote-a.json.attrs"), "");
+        fs.writeFileSync(path.join(stacks, "primary.json.attrs"), "{\"user.content_type\":\"application/json\"}");
+        assert.deepStrictEqual(emptyBackendMetadata(dir), [path.join(stacks, "remote-a.json.attrs")]);
+        assert.strictEqual(fileBackendDir({ PULUMI_BACKEND_URL: `file://${dir}?no_tmp_dir=true` }), dir);
+        assert.strictEqual(fileBackendDir({ PULUMI_BACKEND_URL: "postgres://db/state" }), undefined);
+    });
+    it("lists the operations a state left pending", () => {
+        assert.deepStrictEqual(pendingOperations({ pending_operations: [{ type: "creating", resource: { urn: "urn:pulumi:s::p::kubernetes:core/v1:Secret::remote-a" } }] }),
+            [{ type: "creating", urn: "urn:pulumi:s::p::kubernetes:core/v1:Secret::remote-a" }]);
+        assert.deepStrictEqual(pendingOperations({}), []);
+    });
+});
+
+describe("mapLimited (how many stacks mesh runs at once)", () => {
+    it("never has more than the limit in flight, and keeps the items' order", async () => {
+        let inFlight = 0;
+        let most = 0;
+        const results = await mapLimited([5, 1, 4, 2, 3], 2, async (n) => {
+            most = Math.max(most, ++inFlight);
+            await new Promise((resolve) => setTimeout(resolve, n * 5));
+            inFlight--;
+            return n * 10;
+        });
+        assert.deepStrictEqual(results, [50, 10, 40, 20, 30]);
+        assert.strictEqual(most, 2);
     });
 });

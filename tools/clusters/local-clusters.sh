@@ -10,6 +10,8 @@
 #   local-clusters.sh istiod NAME [NS]   run a real istiod (pilot-discovery) for cluster NAME on its
 #                                        address, as the `istiod` service account its chart made in NS
 #   local-clusters.sh istiod-stop NAME   stop it
+#   local-clusters.sh apiserver-stop NAME    stop only NAME's API server (an outage; the rest runs on)
+#   local-clusters.sh apiserver-start NAME   start it again, on the same etcd
 #
 # The binaries come from tools/toolchain/build.sh. State lives in $ISTIO_MC_CLUSTERS
 # (default $ISTIO_MC_CACHE/clusters); it is wiped by `start`, so each start is a fresh cluster.
@@ -114,6 +116,32 @@ wait_for() { # DESCRIPTION SECONDS COMMAND...
     done
 }
 
+# start_apiserver NAME: the cluster's kube-apiserver, on its etcd; returns once it is ready.
+start_apiserver() {
+    local name=$1 ip dir p
+    ip=$(cluster_ip "$name")
+    dir=$state/$name
+    p=$dir/pki
+    run kube-apiserver "$dir" kube-apiserver --etcd-servers "http://$ip:2379" \
+        --bind-address "$ip" --advertise-address "$ip" --secure-port 6443 \
+        --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" --client-ca-file "$p/ca.crt" \
+        --service-account-issuer "https://kubernetes.default.svc" --service-account-key-file "$p/sa.pub" \
+        --service-account-signing-key-file "$p/sa.key" --service-cluster-ip-range "$(service_cidr "$name")" \
+        --authorization-mode Node,RBAC --endpoint-reconciler-type none --allow-privileged=true
+    wait_for "$name kube-apiserver" 120 api "$p" "$ip" /readyz -f
+}
+
+# stop_apiserver NAME: only the cluster's kube-apiserver, killed at once (etcd and the rest keep
+# running), as an outage: no graceful shutdown that would go on answering for a while.
+stop_apiserver() {
+    local pidfile=$state/$1/kube-apiserver.pid pid
+    [ -f "$pidfile" ] || return 0
+    pid=$(cat "$pidfile")
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    rm -f "$pidfile"
+}
+
 start_cluster() {
     local name=$1 ip dir
     ip=$(cluster_ip "$name")
@@ -129,13 +157,7 @@ start_cluster() {
         --initial-cluster "$name=http://$ip:2380" --listen-metrics-urls "http://$ip:2381"
     wait_for "$name etcd" 60 curl -sf "http://$ip:2379/health"
 
-    run kube-apiserver "$dir" kube-apiserver --etcd-servers "http://$ip:2379" \
-        --bind-address "$ip" --advertise-address "$ip" --secure-port 6443 \
-        --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" --client-ca-file "$p/ca.crt" \
-        --service-account-issuer "https://kubernetes.default.svc" --service-account-key-file "$p/sa.pub" \
-        --service-account-signing-key-file "$p/sa.key" --service-cluster-ip-range "$(service_cidr "$name")" \
-        --authorization-mode Node,RBAC --endpoint-reconciler-type none --allow-privileged=true
-    wait_for "$name kube-apiserver" 120 api "$p" "$ip" /readyz -f
+    start_apiserver "$name"
 
     run kube-controller-manager "$dir" kube-controller-manager --kubeconfig "$dir/admin.kubeconfig" \
         --bind-address "$ip" --secure-port 10257 --leader-elect=false \
@@ -342,5 +364,7 @@ case ${1:-} in
     kubeconfig) echo "$kubeconfig" ;;
     istiod) shift; cmd_istiod "$@" ;;
     istiod-stop) shift; cmd_istiod_stop "$1" ;;
-    *) sed -n '2,15p' "$0"; exit 2 ;;
+    apiserver-stop) shift; stop_apiserver "$1" ;;
+    apiserver-start) shift; start_apiserver "$1" ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
 esac
