@@ -1,0 +1,85 @@
+// Team use: the mesh's state in a real PostgreSQL (Debian's server, started here by
+// tools/postgres.sh), reached through Pulumi's postgres:// backend, from two working copies of the
+// project as two operators would have them. Nothing of the state is in a file of either copy.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { exists, identityFromKubeconfig, KubeIdentity } from "../../lib/kubeClient";
+import { leftovers, makeWorkDir } from "./helpers";
+import { runCommand, StepTimer } from "./pulumi";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const NS = "istio-system";
+const PORT = "5433";
+
+describe("end to end: shared state in PostgreSQL, two operators", function () {
+    this.timeout(20 * 60 * 1000);
+    const timer = new StepTimer();
+    const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
+    const primary: KubeIdentity = identityFromKubeconfig(kubeconfig, "primary");
+    const remote: KubeIdentity = identityFromKubeconfig(kubeconfig, "remote-a");
+    let dbDir: string;
+    let backend: string;
+    const copies: string[] = [];
+    let env: NodeJS.ProcessEnv;
+
+    const postgres = (...args: string[]) => runCommand("bash", [path.join(ROOT, "tools/postgres.sh"), ...args], ROOT, env, 120);
+    /** `mesh VERB … --backend URL` in one operator's working copy. */
+    const mesh = (copy: string, ...args: string[]) =>
+        runCommand(process.execPath, [path.join(copy, "bin", "mesh"), ...args, "--backend", backend], copy, env);
+    const meshOk = async (copy: string, ...args: string[]) => {
+        const r = await mesh(copy, ...args);
+        assert.strictEqual(r.code, 0, `mesh ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+        return r;
+    };
+
+    before(async () => {
+        // Only the --backend flag says where the state is; the passphrase stays in the environment.
+        env = { ...process.env };
+        delete env.PULUMI_BACKEND_URL;
+        dbDir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mc-postgres-"));
+        fs.chmodSync(dbDir, 0o755);
+        const started = await postgres("start", path.join(dbDir, "db"), PORT);
+        assert.strictEqual(started.code, 0, started.stderr);
+        backend = started.stdout.trim();
+        assert.match(backend, /^postgres:\/\/pulumi:[^@]+@127\.0\.0\.1:5433\/pulumi\?sslmode=disable$/);
+        copies.push(makeWorkDir(), makeWorkDir());
+    });
+
+    after(async () => {
+        await postgres("stop", path.join(dbDir, "db"));
+        console.log(`\nShared state wall time per step:\n${timer.table()}\n`);
+    });
+
+    it("one operator brings the mesh up with its state in PostgreSQL, none of it in a file", () => timer.time("mesh up (postgres)", async () => {
+        const r = await meshOk(copies[0], "up", "--remotes", "remote-a");
+        assert.match(r.stdout, /^remote-a +up +ok /m);
+        assert.ok(await exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`), "remote-a is registered");
+        for (const copy of copies) {
+            assert.strictEqual(fs.existsSync(path.join(copy, ".pulumi")), false, "no file backend in the working copy");
+        }
+        const listed = await runCommand("pulumi", ["stack", "ls", "--json", "--non-interactive"], copies[0], { ...env, PULUMI_BACKEND_URL: backend });
+        assert.deepStrictEqual((JSON.parse(listed.stdout) as Array<{ name: string }>).map((s) => s.name).sort(), ["primary", "remote-a"]);
+        // The second operator's copy has the same stack files (each stack's encryption salt is in its file).
+        for (const file of ["Pulumi.primary.yaml", "Pulumi.remote-a.yaml"]) {
+            fs.copyFileSync(path.join(copies[0], file), path.join(copies[1], file));
+        }
+    }));
+
+    it("two operators' `mesh up` at once: one runs, the other is refused naming the holder; the state stays whole", () => timer.time("two mesh up (postgres)", async () => {
+        const [a, b] = await Promise.all([mesh(copies[0], "up", "--remotes", "remote-a"), mesh(copies[1], "up", "--remotes", "remote-a")]);
+        assert.deepStrictEqual([a.code, b.code].sort(), [0, 1], `${a.stdout}\n${a.stderr}\n${b.stdout}\n${b.stderr}`);
+        const refused = a.code === 1 ? a : b;
+        assert.match(refused.stderr, /^mesh: stack \S+ failed: locked by pulumi pid \d+ of \S+@\S+, since \S+: another run is in progress/m);
+        assert.doesNotMatch(refused.stdout + refused.stderr, new RegExp(backend.split("@")[0].split(":")[2]), "the password is never printed");
+        const preview = await meshOk(copies[1], "preview");
+        assert.match(preview.stdout, /^no changes$/m);
+    }));
+
+    it("the other operator takes the mesh down; nothing is left in either cluster", () => timer.time("mesh down (postgres)", async () => {
+        await meshOk(copies[1], "down");
+        assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
+        assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false);
+    }));
+});
