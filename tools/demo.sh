@@ -24,7 +24,8 @@ case $model in
         export MESH_PROJECT_DIR=$state/project
         rm -rf "$MESH_PROJECT_DIR"
         mkdir -p "$MESH_PROJECT_DIR/tests"
-        cp -r index.ts components lib cli bin Pulumi.yaml package.json tsconfig.json "$MESH_PROJECT_DIR/"
+        cp -rp index.ts components lib cli bin Pulumi.yaml package.json tsconfig.json "$MESH_PROJECT_DIR/"
+        [ -d dist ] && cp -rp dist "$MESH_PROJECT_DIR/"
         cp -r tests/fixtures "$MESH_PROJECT_DIR/tests/"
         ln -s "$root/node_modules" "$MESH_PROJECT_DIR/node_modules"
         cp "examples/$model"/Pulumi.*.yaml "$MESH_PROJECT_DIR/"
@@ -61,7 +62,7 @@ if ! has_contexts; then
     local_clusters=true
 fi
 source tools/offline-pulumi.sh "$state"
-node bin/mesh up
+node bin/mesh up --remotes remote-a
 status_args=()
 if [ "$model" != istio-1.0 ] && $local_clusters; then
     # The charts' istiod pods are played by kwok: run the real istiods beside the local clusters.

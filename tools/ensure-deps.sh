@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what this project needs and a fresh machine may lack: the npm packages pinned in
-# package-lock.json, and the few Debian tools the scripts call. Run by `npm start` and `npm test`
+# Installs what this project needs and a fresh machine may lack: Node.js 22 when the machine's is
+# older, the npm packages pinned in package-lock.json, and the few Debian tools the scripts call. Run by `npm start` and `npm test`
 # before anything else; does nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 command -v go >/dev/null 2>&1 || { echo "[deps] Go (1.26) is needed to build the toolchain: https://go.dev/doc/install" >&2; exit 1; }
 
+# A supported Node.js first, so that npm ci below (and everything after it) runs on it.
+# shellcheck source=node.sh
+source tools/node.sh
+
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "[deps] npm ci" >&2
     npm ci --no-audit --no-fund >&2
+fi
+
+# The `mesh` command compiled once, not at every call (bin/mesh falls back to ts-node after an edit).
+if [ ! -f dist/cli/mesh.js ] || [ -n "$(find cli lib -name '*.ts' -newer dist/cli/mesh.js | head -1)" ]; then
+    echo "[deps] compiling mesh (dist/)" >&2
+    npx tsc -p tsconfig.cli.json
 fi

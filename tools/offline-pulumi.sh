@@ -5,6 +5,9 @@
 _state_dir=$1
 _cache=${ISTIO_MC_CACHE:-$HOME/.cache/istio-multicluster}
 export PATH=$_cache/toolchain/bin:$PATH
+# Pulumi runs the program on the first node of PATH: a supported one.
+# shellcheck source=node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/node.sh"
 export PULUMI_HOME=${PULUMI_HOME:-$_state_dir/pulumi-home}
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$_state_dir/backend}
 export PULUMI_CONFIG_PASSPHRASE=${PULUMI_CONFIG_PASSPHRASE:-istio-multicluster-local}
