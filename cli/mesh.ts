@@ -365,15 +365,15 @@ async function status(fleet: Fleet, json: boolean, istiodDebug: string | undefin
     const primary = await clusterIdentity(primaryStack, fleet.primary, "kubeContext", "kubeconfig");
     const current = outputs.meshModel ? outputs : await currentPrimaryAddresses(fleet, outputs, primary);
     const istiod = await istiodClusters(istiodDebug);
-    const rows: StatusRow[] = [];
-    for (const remote of fleet.remotes) {
+    // Every remote at once: each row is a few reads of outputs and API calls, no CPU-bound run.
+    const rows: StatusRow[] = await Promise.all(fleet.remotes.map(async (remote): Promise<StatusRow> => {
         try {
-            rows.push(statusRow(await remoteFacts(remote, primary, outputs.istioNamespace, istiod), current, outputs.istioNamespace));
+            return statusRow(await remoteFacts(remote, primary, outputs.istioNamespace, istiod), current, outputs.istioNamespace);
         } catch (err) {
-            rows.push({ remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
-                istiod: "-", problems: [(err as Error).message] });
+            return { remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
+                istiod: "-", problems: [(err as Error).message] };
         }
-    }
+    }));
     const primaryView = outputs.meshModel ? { meshModel: outputs.meshModel, discoveryAddress: outputs.discoveryAddress } : { addresses: current };
     say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows }, null, 2) : statusTable(rows));
     const broken = rows.filter((r) => r.problems.length > 0);

@@ -3,7 +3,8 @@
 # tests: each with its own etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
 # kwok that plays one node (its pods get Running, Ready and a pod IP, as on a real cluster).
 #
-#   local-clusters.sh start [NAME ...]   start clusters (default: primary remote-a) and wait until ready
+#   local-clusters.sh start [NAME ...]   start clusters (default: primary remote-a; names primary and
+#                                        remote-a to remote-n) and wait until ready
 #   local-clusters.sh stop               stop every process this script started
 #   local-clusters.sh status             one line per cluster
 #   local-clusters.sh kubeconfig         print the kubeconfig path (contexts named after the clusters)
@@ -28,15 +29,14 @@ export PATH=$bin:$PATH
 log() { printf '[clusters] %s\n' "$*" >&2; }
 
 # Everything a cluster differs by: loopback address, pod and service ranges. The ranges match the
-# podCidr/serviceCidr of the stack files, and never overlap.
+# podCidr/serviceCidr of the stack files, and never overlap: primary is 0, remote-a 1, remote-b 2,
+# and so on to remote-n (14), the last whose ranges still fit (10.150.0.0/16, 10.250.0.0/16).
 cluster_index() {
+    local letters=abcdefghijklmn
     case $1 in
         primary) echo 0 ;;
-        remote-a) echo 1 ;;
-        remote-b) echo 2 ;;
-        remote-c) echo 3 ;;
-        remote-d) echo 4 ;;
-        *) log "unknown cluster $1 (known: primary remote-a remote-b remote-c remote-d)"; exit 2 ;;
+        remote-[a-n]) local prefix=${letters%%"${1#remote-}"*}; echo $((${#prefix} + 1)) ;;
+        *) log "unknown cluster $1 (primary, or remote-a to remote-n)"; exit 2 ;;
     esac
 }
 cluster_ip() { echo "127.0.0.$(($(cluster_index "$1") + 2))"; }
@@ -366,5 +366,5 @@ case ${1:-} in
     istiod-stop) shift; cmd_istiod_stop "$1" ;;
     apiserver-stop) shift; stop_apiserver "$1" ;;
     apiserver-start) shift; start_apiserver "$1" ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
+    *) sed -n '2,18p' "$0"; exit 2 ;;
 esac
