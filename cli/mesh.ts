@@ -10,6 +10,7 @@ import { declaredFleet, Fleet, FleetStack, fleetRangeOverlap, newRemoteStackFile
 import { identityFromKubeconfig, KubeIdentity, request } from "../lib/kubeClient";
 import { kubeconfigTextOf } from "../lib/kubeconfig";
 import { drift, RemoteFacts, statusRow, StatusRow, statusTable } from "../lib/meshStatus";
+import { stackNames } from "../lib/stacks";
 import { mapLimited } from "./limit";
 import { Recovery, repairFileBackend } from "./recovery";
 
@@ -131,12 +132,6 @@ function inParallel<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Pr
 
 /** The Automation API, loaded only by the verbs that run Pulumi: loading it takes about half a second. */
 const automation = () => import("@pulumi/pulumi/automation");
-
-/** The stacks of this project that exist in the backend, by their short names. */
-async function existingStacks(): Promise<Set<string>> {
-    const workspace = await (await automation()).LocalWorkspace.create({ workDir: projectDir });
-    return new Set((await workspace.listStacks()).map((s) => s.name.split("/").pop()!));
-}
 
 async function openStack(name: string, create: boolean): Promise<Stack> {
     const args = { stackName: name, workDir: projectDir };
@@ -443,7 +438,7 @@ export async function main(argv: string[]): Promise<number> {
         const files = readFleet(projectDir);
         // selectRemotes first: naming a remote that has no stack file at all is a usage error.
         const named = selectRemotes(files, cmd.remotes).map((r) => r.name);
-        const { fleet, ignored } = declaredFleet(files, await existingStacks(), cmd.remotes ? named : []);
+        const { fleet, ignored } = declaredFleet(files, new Set(await stackNames(projectDir)), cmd.remotes ? named : []);
         for (const stray of ignored) {
             say(`mesh: not in the fleet: Pulumi.${stray.name}.yaml (no stack ${stray.name} in this backend; ` +
                 `\`mesh up --remotes ${stray.name}\` creates it, \`mesh add-remote\` writes and creates new ones)`);

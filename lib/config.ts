@@ -225,12 +225,13 @@ export function keysSet(): string[] {
  */
 export function parseStackConfig(stackName: string, projectDir: string): StackConfig {
     const config = new pulumi.Config(CONFIG_NAMESPACE);
-    const secretKeys = new Set(keysSet().filter((key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`)));
+    const setKeys = keysSet();
+    const secretKeys = new Set(setKeys.filter((key) => isConfigSecret(`${CONFIG_NAMESPACE}:${key}`)));
     const r = new RawConfig(config, projectDir);
     const role = r.oneOf("role", ["primary", "remote"] as const, undefined,
         "set it with `pulumi config set role primary` (or `remote`)");
     const meshModel = r.oneOf("meshModel", MESH_MODELS, MESH_MODELS[0]);
-    for (const key of keysSet()) {
+    for (const key of setKeys) {
         const known = KEYS[key];
         if (!known) {
             throw new ConfigError(key, r.shown(key, secretKeys), "is not a key this program knows",

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
-import { execFile } from "child_process";
 import { checkOverlap, IstiodModel, MeshIdentity, MeshModel, PeerRef, RemoteConfig, requireCaBundle } from "./config";
 import { certificateFingerprint } from "./pki";
 import { ConfigError } from "./errors";
+import { stackNames } from "./stacks";
 import { PrimaryEndpoints, SecuritySettings } from "./values";
 
 /** Each model's primary outputs a remote cannot join without, then those that may be absent. */
@@ -110,20 +110,9 @@ async function outputReader(name: string, stack: string, fail: (why: string) => 
 
 let stackList: Promise<string[] | undefined> | undefined;
 
-/**
- * The stacks of this project in the current backend, as `pulumi stack ls` names them (once per
- * run); undefined when it cannot tell (no Pulumi CLI on PATH, or the backend did not answer).
- */
+/** This project's stacks (listed once per run); undefined when they cannot be listed (no Pulumi CLI on PATH). */
 function existingStacks(): Promise<string[] | undefined> {
-    stackList ??= new Promise((resolve) => {
-        execFile("pulumi", ["stack", "ls", "--json", "--non-interactive"], { encoding: "utf8", timeout: 20000 }, (err, stdout) => {
-            try {
-                resolve(err ? undefined : (JSON.parse(stdout) as Array<{ name: string }>).map((s) => s.name.split("/").pop()!).sort());
-            } catch {
-                resolve(undefined);
-            }
-        });
-    });
+    stackList ??= stackNames(process.cwd()).catch(() => undefined);
     return stackList;
 }
 
