@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "../lib/config";
-import { identityFromKubeconfig, waitForSecretKeys } from "../lib/kubeClient";
-import { kubeconfigTextOf, renderKubeconfig } from "../lib/kubeconfig";
+import { identityOf, waitForSecretKeys } from "../lib/kubeClient";
+import { renderKubeconfig } from "../lib/kubeconfig";
 
 /** How long the token controller may take to fill a token secret: it normally takes a moment. */
 const TOKEN_WAIT_SECONDS = 120;
@@ -71,10 +71,6 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
 
 /** The token secret's data once the token controller has filled it; undefined without a kubeconfig to read it with, or in time. */
 async function filledTokenSecret(args: ServiceAccountKubeconfigArgs, namespace: string): Promise<Record<string, string> | undefined> {
-    const text = kubeconfigTextOf(args.access);
-    if (text === undefined) {
-        return undefined;
-    }
-    return waitForSecretKeys(identityFromKubeconfig(text, args.access.kubeContext), namespace, args.tokenSecretName,
-        ["token", "ca.crt"], TOKEN_WAIT_SECONDS);
+    const who = identityOf(args.access);
+    return who && waitForSecretKeys(who, namespace, args.tokenSecretName, ["token", "ca.crt"], TOKEN_WAIT_SECONDS);
 }

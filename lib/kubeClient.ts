@@ -3,7 +3,8 @@
 import * as fs from "fs";
 import * as https from "https";
 import * as path from "path";
-import { resolveContext } from "./kubeconfig";
+import type { ClusterAccess } from "./config";
+import { kubeconfigTextOf, resolveContext } from "./kubeconfig";
 
 export interface KubeResponse {
     readonly status: number;
@@ -42,6 +43,12 @@ export function identityFromKubeconfig(text: string, context?: string, baseDir =
         key: material(user["client-key-data"], user["client-key"]),
         token: user.token ?? (user.tokenFile ? fs.readFileSync(path.resolve(baseDir, user.tokenFile), "utf8").trim() : undefined),
     };
+}
+
+/** The identity a stack's access to a cluster carries (its inline kubeconfig, else a context of the ambient one); undefined without any kubeconfig. */
+export function identityOf(access: ClusterAccess): KubeIdentity | undefined {
+    const text = kubeconfigTextOf(access);
+    return text === undefined ? undefined : identityFromKubeconfig(text, access.kubeContext);
 }
 
 /** One API request; resolves with the status and parsed body, whatever the status. */

@@ -3,8 +3,7 @@
 import { ClusterAccess } from "./config";
 import { ConfigError } from "./errors";
 import { CLUSTER_ANNOTATION } from "./istiod";
-import { identityFromKubeconfig, request } from "./kubeClient";
-import { kubeconfigTextOf } from "./kubeconfig";
+import { identityOf, request } from "./kubeClient";
 
 /** The parts of a registration secret that tell which cluster it registers. */
 export interface RegistrationSecret {
@@ -32,11 +31,10 @@ export function foreignRegistration(
 export async function listRegistrations(
     primary: ClusterAccess, namespace: string,
 ): Promise<{ server: string; secrets?: RegistrationSecret[]; problem?: string } | undefined> {
-    const text = kubeconfigTextOf(primary);
-    if (text === undefined) {
+    const who = identityOf(primary);
+    if (who === undefined) {
         return undefined;
     }
-    const who = identityFromKubeconfig(text, primary.kubeContext);
     const path = `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent("istio/multiCluster=true")}`;
     const res = await request(who, "GET", path).catch((err: Error) => ({ status: 0, body: err.message }));
     if (res.status === 404) {
