@@ -8,6 +8,9 @@ import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
 
+/** The `istio` chart's ingress gateway, which fronts the control plane with endpointExposure gateway. */
+const INGRESS_GATEWAY = "istio-ingressgateway";
+
 /** Arguments of IstioControlPlane. */
 export interface IstioControlPlaneArgs {
     /** The primary stack's validated config. */
@@ -34,6 +37,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
         super("istio-multicluster:index:IstioControlPlane", name, {}, opts);
         const cfg = args.config;
 
+        const services = CONTROL_PLANE_SERVICES.filter((s) => cfg.envoyStatsd || s.output !== "statsdAddress");
         const installation = new IstioInstallation(name, {
             source: cfg.chart,
             installMethod: cfg.installMethod,
@@ -41,10 +45,10 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             charts: [{ ...CHARTS_OF["istio-1.0"][0], values: mergeValues(cfg.values, primaryChartValues(cfg.security)) }],
             caBundle: cfg.security.selfSignedCa ? undefined : cfg.caBundle,
             injectionNamespaces: cfg.sidecarInjector ? cfg.injectionNamespaces : [],
+            awaitedServices: awaitedControlPlaneServices(cfg.endpointExposure, services),
             provider: args.provider,
         }, { parent: this });
 
-        const services = CONTROL_PLANE_SERVICES.filter((s) => cfg.envoyStatsd || s.output !== "statsdAddress");
         const addresses: Record<string, pulumi.Output<string>> = {};
         if (cfg.endpointExposure === "gateway") {
             // Every control-plane service is reached through the one ingress gateway.
@@ -93,7 +97,20 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     /** The ingress gateway's load balancer address. */
     private gatewayAddress(name: string, ns: string, chart: IstioInstallation, args: IstioControlPlaneArgs): pulumi.Output<string> {
         const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
-            chart.idOnceReady(`${ns}/istio-ingressgateway`, args.chartDeployed), { parent: this, provider: args.provider });
-        return gateway.status.apply((status) => tiedTo(gateway, () => requireLoadBalancerAddress(status, `${ns}/istio-ingressgateway`, "this endpointExposure")));
+            chart.idOnceReady(`${ns}/${INGRESS_GATEWAY}`, args.chartDeployed), { parent: this, provider: args.provider });
+        return gateway.status.apply((status) => tiedTo(gateway, () => requireLoadBalancerAddress(status, `${ns}/${INGRESS_GATEWAY}`, "this endpointExposure")));
+    }
+}
+
+/**
+ * The chart Services whose readiness the addresses are read from: the control-plane services' ready
+ * endpoints (pod IPs), or the ingress gateway's load balancer; none when the program's own load
+ * balancers front them.
+ */
+function awaitedControlPlaneServices(exposure: PrimaryConfig["endpointExposure"], services: readonly ControlPlaneService[]): string[] {
+    switch (exposure) {
+        case "podIP": return services.map((s) => s.service);
+        case "gateway": return [INGRESS_GATEWAY];
+        default: return [];
     }
 }

@@ -8,6 +8,9 @@ import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
 import { CaCerts } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
 
+/** The Helm post-renderer that marks the Services nothing reads to skip the provider's await. */
+const SKIP_SERVICE_AWAITS = path.join(__dirname, "..", "bin", "skip-service-awaits");
+
 /** Arguments of IstioInstallation. */
 export interface IstioInstallationArgs {
     /** The charts, installed in this order (e.g. `base` with Istio's CRDs before `istiod`). */
@@ -24,6 +27,11 @@ export interface IstioInstallationArgs {
     readonly namespaceAnnotations?: Record<string, string>;
     /** The CA for Citadel's `cacerts` secret; absent with a self-signed CA. */
     readonly caBundle?: CaBundle;
+    /**
+     * The charts' Services whose readiness the program reads (their endpoints or load balancer
+     * address): only these are awaited, the others are marked to skip the provider's await.
+     */
+    readonly awaitedServices: readonly string[];
     /** Namespaces to label `istio-injection=enabled` once the injector is installed. */
     readonly injectionNamespaces: string[];
     /** The cluster's provider. */
@@ -72,6 +80,8 @@ export class IstioInstallation extends pulumi.ComponentResource {
             if (args.installMethod === "template") {
                 const rendered = new k8s.helm.v4.Chart(resourceName, {
                     chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
+                    // The provider waits ten seconds of quiet endpoints on each Service: only where it buys a read.
+                    postRenderer: { command: process.execPath, args: [SKIP_SERVICE_AWAITS, ...args.awaitedServices] },
                 }, chartOpts);
                 ready = pulumi.all([ready, rendered.resources]).apply(() => "ready");
                 installed = [rendered];

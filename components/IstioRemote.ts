@@ -57,6 +57,8 @@ export class IstioRemote extends pulumi.ComponentResource {
             }],
             caBundle: args.security.selfSignedCa ? undefined : cfg.caBundle,
             injectionNamespaces: injected,
+            // Nothing reads the remote's Services: its Deployments being ready is the join's wait.
+            awaitedServices: [],
             provider: args.provider,
         }, { parent: this });
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, PrimaryConfig, RemoteConfig } from "../lib/config";
-import { istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
+import { EAST_WEST_GATEWAY, istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
 import { Values } from "../lib/values";
 import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
@@ -58,6 +58,8 @@ export class IstiodInstallation extends pulumi.ComponentResource {
             namespaceAnnotations: args.namespaceAnnotations,
             caBundle: args.pluginCa ? cfg.caBundle : undefined,
             injectionNamespaces: this.injectedNamespaces,
+            // The east-west gateway's load balancer address is read; nothing reads istiod's Services.
+            awaitedServices: cfg.eastWestGateway ? [EAST_WEST_GATEWAY] : [],
             provider: args.provider,
         }, { parent: this });
 

@@ -1,4 +1,5 @@
 // Runs the real index.ts under Pulumi's mocks and records what it registers.
+import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import { setAllConfig } from "@pulumi/pulumi/runtime/config";
 // The SDK exports this at run time but leaves it out of its type declarations.
@@ -203,6 +204,13 @@ export function resolve<T>(value: pulumi.Input<T> | undefined): Promise<T | unde
 /** The registrations of one resource type. */
 export function ofType(resources: Registered[], type: string): Registered[] {
     return resources.filter((r) => r.type === type);
+}
+
+/** The Services a rendered chart awaits: the ones its post-renderer leaves without pulumi.com/skipAwait. */
+export function awaitedServices(chart: Registered): string[] {
+    const renderer = chart.inputs.postRenderer;
+    assert.ok(renderer && /bin\/skip-service-awaits$/.test(renderer.args[0]), `${chart.name} has no skip-service-awaits post-renderer`);
+    return renderer.args.slice(1);
 }
 
 /** True when a registered input arrived as a Pulumi secret. */

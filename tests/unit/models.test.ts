@@ -3,7 +3,7 @@ import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/registration";
 import { remoteIstiodValues, withPort } from "../../lib/istiod";
-import { ISTIO_MULTI_TOKEN, ofType, plain, Registered, runProgram } from "./harness";
+import { awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, runProgram } from "./harness";
 
 const CHARTS = "tests/fixtures/istiod-charts";
 const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
@@ -232,6 +232,11 @@ describe("EastWestGateway (clusters on different networks)", () => {
     it("gives the remotes the gateway's load balancer address as the discovery address", () => {
         assert.strictEqual(primary.outputs!.eastWestGatewayAddress, "203.0.113.7");
         assert.strictEqual(primary.outputs!.discoveryAddress, "203.0.113.7");
+    });
+    it("awaits the gateway's Service, whose load balancer address it reads, and none of istiod's", () => {
+        const c = charts(primary.resources);
+        assert.deepStrictEqual([awaitedServices(c.base), awaitedServices(c["istio-discovery"]), awaitedServices(c.gateway)],
+            [["istio-eastwestgateway"], ["istio-eastwestgateway"], ["istio-eastwestgateway"]]);
     });
     it("reads no gateway address in the preview of a first install", async () => {
         const r = await runProgram({ stack: "primary", preview: true, config: { ...withoutAddress, eastWestGateway: "true" } });

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
-import { isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, ROOT, runProgram } from "./harness";
+import { awaitedServices, isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 
 /** What the primary exported before its pilot pod restarted. */
 const PRIMARY_OUTPUTS_BEFORE_RESTART = { ...PRIMARY_OUTPUTS, pilotAddress: "10.10.0.99" };
@@ -34,6 +34,19 @@ describe("IstioControlPlane (the primary stack)", () => {
         const files = plain(cacerts.inputs.stringData);
         assert.deepStrictEqual(Object.keys(files).sort(), ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"]);
         assert.match(files["ca-key.pem"], /PRIVATE KEY/);
+    });
+
+    it("awaits exactly the Services whose endpoints it reads", () => {
+        const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
+        assert.deepStrictEqual(awaitedServices(chart), ["istio-pilot", "istio-policy", "istio-telemetry", "istio-statsd-prom-bridge", "zipkin"]);
+    });
+
+    it("awaits only the ingress gateway's Service with endpointExposure gateway, and none behind its own load balancers", async () => {
+        for (const [endpointExposure, awaited] of [["gateway", ["istio-ingressgateway"]], ["loadBalancer", []]] as const) {
+            const r = await runProgram({ stack: "primary", config: { ...ROLE_CONFIG.primary, endpointExposure } });
+            assert.ifError(r.error);
+            assert.deepStrictEqual(awaitedServices(ofType(r.resources, "kubernetes:helm.sh/v4:Chart")[0]), awaited, endpointExposure);
+        }
     });
 
     it("reads the control-plane services' Endpoints to find their pod IPs", () => {

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as net from "net";
 import * as yaml from "js-yaml";
-import { CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, ofType, plain, PRIMARY_OUTPUTS, Registered, ROLE_CONFIG, runProgram } from "./harness";
+import { awaitedServices, CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, ofType, plain, PRIMARY_OUTPUTS, Registered, ROLE_CONFIG, runProgram } from "./harness";
 
 const REMOTE_PROVIDER = /pulumi:providers:kubernetes::remote-a::/;
 const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
@@ -50,6 +50,9 @@ describe("IstioRemote (a remote stack)", () => {
         it("runs with the primary's security values", () => {
             const v = chartOf(run.resources).inputs.values;
             assert.deepStrictEqual([v.global.controlPlaneSecurityEnabled, v.global.mtls.enabled, v.security.selfSigned], [true, true, false]);
+        });
+        it("waits for its Deployments but on none of its Services, which nothing reads", () => {
+            assert.deepStrictEqual(awaitedServices(chartOf(run.resources)), []);
         });
         it("is installed as a Helm release, and not rendered, with installMethod release", async () => {
             const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, installMethod: "release" } });
