@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "../lib/config";
 import { identityOf, waitForSecretKeys } from "../lib/kubeClient";
+import { withoutStack } from "../lib/errors";
 import { renderKubeconfig } from "../lib/kubeconfig";
 
 /** How long the token controller may take to fill a token secret: it normally takes a moment. */
@@ -55,8 +56,8 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(pulumi.all([tokenSecret.data, tokenSecret.metadata]).apply(async ([created, metadata]) => {
             const data = created?.token && created["ca.crt"] ? created : await filledTokenSecret(args, metadata.namespace!);
             if (!data?.token || !data["ca.crt"]) {
-                throw new pulumi.ResourceError(`secret ${args.tokenSecretName} was not filled by the cluster's token controller ` +
-                    `within ${TOKEN_WAIT_SECONDS}s; is kube-controller-manager running with a service-account private key?`, tokenSecret);
+                throw withoutStack(new pulumi.ResourceError(`secret ${args.tokenSecretName} was not filled by the cluster's token controller ` +
+                    `within ${TOKEN_WAIT_SECONDS}s; is kube-controller-manager running with a service-account private key?`, tokenSecret, true));
             }
             return renderKubeconfig({
                 clusterName: args.clusterName,

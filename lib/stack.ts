@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as net from "net";
 import { ClusterAccess, isConfigSecret, parseStackConfig, RemoteConfig, StackConfig } from "./config";
-import { ConfigError, redactSecrets } from "./errors";
+import { ConfigError, redactSecrets, withoutStack } from "./errors";
 import { contextNames, kubeconfigLocation, kubeconfigTextOf, serverOfContext } from "./kubeconfig";
 import { isLoopback } from "./net";
 
@@ -32,7 +32,7 @@ export async function redactingSecrets<T>(program: () => Promise<T>): Promise<T>
             throw err;
         }
         // A RunError prints its message alone; any other error's stack would quote the message again.
-        throw new pulumi.RunError(redacted);
+        throw withoutStack(new pulumi.RunError(redacted));
     }
 }
 

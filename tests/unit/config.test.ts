@@ -1,7 +1,9 @@
 import * as assert from "assert";
 import { CONFIG_KEYS, PrimaryConfig, RemoteConfig } from "../../lib/config";
-import { ConfigError } from "../../lib/errors";
-import { parseConfig as parse, ROLE_CONFIG, ROOT } from "./harness";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, tiedTo } from "../../lib/errors";
+import { redactingSecrets } from "../../lib/stack";
+import { parseConfig as parse, ROLE_CONFIG, ROOT, setStackConfig } from "./harness";
 
 function rejects(config: Record<string, unknown>, key: string, message: RegExp, secretKeys: string[] = []): void {
     assert.throws(() => parse(config, secretKeys), (err: Error) => {
@@ -172,5 +174,32 @@ describe("stack config", () => {
         const yaml = require("js-yaml") as typeof import("js-yaml");
         const project = yaml.load(fs.readFileSync(`${ROOT}/Pulumi.yaml`, "utf8")) as { config?: unknown };
         assert.strictEqual(project.config, undefined);
+    });
+});
+
+describe("errors whose stack Pulumi does not print", () => {
+    // Pulumi formats every uncaught error with util.inspect for its trace; a stack through the SDK's
+    // source-mapped files makes that run for seconds, so these errors carry their first line alone.
+    const stackFrames = (err: Error) => (err.stack ?? "").split("\n").filter((l) => /^\s+at /.test(l));
+
+    it("a ConfigError has no stack frames", () => {
+        assert.deepStrictEqual(stackFrames(new ConfigError("clusterName", "remote_a", "not a DNS-1123 label", "rename it")), []);
+    });
+    it("neither has a ResourceError about a value the cluster reported, which hides its stack", () => {
+        const resource = { __pulumiResource: true } as unknown as pulumi.Resource;
+        assert.throws(() => tiedTo(resource, () => { throw new Error("no ready pod"); }), (err: pulumi.ResourceError) => {
+            assert.deepStrictEqual(stackFrames(err), []);
+            assert.strictEqual(err.hideStack, true);
+            return true;
+        });
+    });
+    it("neither has the RunError that a redacted message is re-raised as", async () => {
+        const secret = "s3cr3t-token-0123456789abcdef";
+        setStackConfig({ kubeconfig: secret }, ["kubeconfig"]);
+        await assert.rejects(redactingSecrets(async () => { throw new Error(`bad ${secret}`); }), (err: Error) => {
+            assert.strictEqual(err.message, "bad [secret]");
+            assert.deepStrictEqual(stackFrames(err), []);
+            return true;
+        });
     });
 });
