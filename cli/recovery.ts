@@ -4,7 +4,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { UsageError } from "../lib/fleet";
+import { UsageError } from "./fleet";
 
 /** One lock on a stack, as Pulumi's "currently locked" error names it. */
 export interface LockHolder {

@@ -8,8 +8,11 @@ import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
 import { CaCerts } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
 
-/** The Helm post-renderer that marks the Services nothing reads to skip the provider's await. */
-const SKIP_SERVICE_AWAITS = path.join(__dirname, "..", "bin", "skip-service-awaits");
+/**
+ * The Helm post-renderer that marks the Services nothing reads to skip the provider's await; by
+ * the project's directory, which Pulumi runs the program in (compiled or not).
+ */
+const SKIP_SERVICE_AWAITS = path.resolve("bin", "skip-service-awaits");
 
 /** Arguments of IstioInstallation. */
 export interface IstioInstallationArgs {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "../lib/config";
-import { identityOf, waitForSecretKeys } from "../lib/kubeClient";
+import { kubeConfigOf, waitForSecretKeys } from "../lib/kube";
 import { withoutStack } from "../lib/errors";
 import { renderKubeconfig } from "../lib/kubeconfig";
 
@@ -72,6 +72,6 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
 
 /** The token secret's data once the token controller has filled it; undefined without a kubeconfig to read it with, or in time. */
 async function filledTokenSecret(args: ServiceAccountKubeconfigArgs, namespace: string): Promise<Record<string, string> | undefined> {
-    const who = identityOf(args.access);
-    return who && waitForSecretKeys(who, namespace, args.tokenSecretName, ["token", "ca.crt"], TOKEN_WAIT_SECONDS);
+    const kc = kubeConfigOf(args.access);
+    return kc && waitForSecretKeys(kc, namespace, args.tokenSecretName, ["token", "ca.crt"], TOKEN_WAIT_SECONDS);
 }

@@ -3,7 +3,7 @@
 import { ClusterAccess } from "./config";
 import { ConfigError } from "./errors";
 import { CLUSTER_ANNOTATION } from "./istiod";
-import { identityOf, request } from "./kubeClient";
+import { coreApi, kubeConfigOf, serverOf, statusOf } from "./kube";
 
 /** The parts of a registration secret that tell which cluster it registers. */
 export interface RegistrationSecret {
@@ -31,24 +31,23 @@ export function foreignRegistration(
 export async function listRegistrations(
     primary: ClusterAccess, namespace: string,
 ): Promise<{ server: string; secrets?: RegistrationSecret[]; problem?: string } | undefined> {
-    const who = identityOf(primary);
-    if (who === undefined) {
+    const kc = kubeConfigOf(primary);
+    if (kc === undefined) {
         return undefined;
     }
-    const path = `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent("istio/multiCluster=true")}`;
-    const res = await request(who, "GET", path).catch((err: Error) => ({ status: 0, body: err.message }));
-    if (res.status === 404) {
-        return { server: who.server, secrets: [] };
+    const server = serverOf(kc);
+    try {
+        const list = await coreApi(kc).listNamespacedSecret({ namespace, labelSelector: "istio/multiCluster=true" });
+        return {
+            server,
+            secrets: list.items.map((s) => ({
+                name: s.metadata!.name!, annotations: s.metadata!.annotations, dataKeys: Object.keys(s.data ?? {}),
+            })),
+        };
+    } catch (err) {
+        const status = statusOf(err);
+        return { server, problem: status === 0 ? (err as Error).message : `HTTP ${status}` };
     }
-    if (res.status !== 200) {
-        return { server: who.server, problem: res.status === 0 ? String(res.body) : `HTTP ${res.status}` };
-    }
-    return {
-        server: who.server,
-        secrets: (res.body.items ?? []).map((s: any) => ({
-            name: s.metadata.name, annotations: s.metadata.annotations, dataKeys: Object.keys(s.data ?? {}),
-        })),
-    };
 }
 
 /**

@@ -25,8 +25,9 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     npm ci --no-audit --no-fund >&2
 fi
 
-# The `mesh` command compiled once, not at every call (bin/mesh falls back to ts-node after an edit).
-if [ ! -f dist/cli/mesh.js ] || [ -n "$(find cli lib -name '*.ts' -newer dist/cli/mesh.js | head -1)" ]; then
-    echo "[deps] compiling mesh (dist/)" >&2
-    npx tsc -p tsconfig.cli.json
+# The program and `mesh` compiled once, not at every run (bin/current-build.js runs the TypeScript
+# after an edit, until the next build).
+if [ ! -f dist/index.js ] || [ -n "$(find index.ts cli components lib -name '*.ts' -newer dist/index.js | head -1)" ]; then
+    echo "[deps] compiling the program and mesh (dist/)" >&2
+    rm -rf dist && npx tsc -p tsconfig.dist.json
 fi

@@ -6,9 +6,8 @@ import * as assert from "assert";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
 import { listProcesses, orphanedPlugins } from "../../cli/recovery";
-import { eventually, leftovers, makeWorkDir } from "./helpers";
+import { eventually, leftovers, makeWorkDir, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -18,8 +17,8 @@ describe("end to end: interrupted and concurrent runs", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
     const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
-    const primary: KubeIdentity = identityFromKubeconfig(kubeconfig, "primary");
-    const remote: KubeIdentity = identityFromKubeconfig(kubeconfig, "remote-a");
+    const primary = TestCluster.of(kubeconfig, "primary");
+    const remote = TestCluster.of(kubeconfig, "remote-a");
     let workDir: string;
     let backend: string;
     let env: NodeJS.ProcessEnv;
@@ -67,7 +66,7 @@ describe("end to end: interrupted and concurrent runs", function () {
             return [];
         }
     });
-    const registered = () => exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`);
+    const registered = () => primary.has("v1", "Secret", "remote-a", NS);
     /** `mesh up` of remote-a converges: it joins, the state has nothing pending, and a second look finds no changes. */
     const convergesWithMeshUp = async () => {
         const r = await meshOk("up", "--remotes", "remote-a");
@@ -123,11 +122,11 @@ describe("end to end: interrupted and concurrent runs", function () {
 
     it("with remotePilotCreateSvcEndpoint false, remote-a's sidecars dial the primary's pilot at its address", () => timer.time("remotePilotCreateSvcEndpoint false", async () => {
         const out = JSON.parse((await cliOk(["stack", "output", "--json", "-s", "primary"])).stdout);
-        const mesh = (await get(remote, `/api/v1/namespaces/${NS}/configmaps/istio`)).data.mesh as string;
+        const mesh = (await remote.core.readNamespacedConfigMap({ name: "istio", namespace: NS })).data!.mesh;
         assert.match(mesh, new RegExp(`discoveryAddress: ${out.pilotAddress.replace(/\./g, "\\.")}:15005$`, "m"));
         assert.match(mesh, new RegExp(`statsdUdpAddress: ${out.statsdAddress.replace(/\./g, "\\.")}:9125$`, "m"));
-        assert.strictEqual(await exists(remote, `/api/v1/namespaces/${NS}/services/istio-pilot`), false, "no istio-pilot Service");
-        assert.ok(await exists(remote, `/apis/apps/v1/namespaces/${NS}/deployments/istio-citadel`), "Citadel runs in the remote");
+        assert.strictEqual(await remote.has("v1", "Service", "istio-pilot", NS), false, "no istio-pilot Service");
+        assert.ok(await remote.has("apps/v1", "Deployment", "istio-citadel", NS), "Citadel runs in the remote");
     }));
 
     it("a `pulumi up` stopped with SIGINT part-way ends cleanly, and `mesh up` converges", () => timer.time("SIGINT + mesh up", async () => {
@@ -185,7 +184,7 @@ describe("end to end: interrupted and concurrent runs", function () {
             // The registration lives in the primary: the provider drops it from the state and says so.
             assert.match(left.stdout + left.stderr, /RemoteClusterRegistration|kubernetes:core\/v1:Secret[^\n]*remote-a/);
             assert.match(left.stdout + left.stderr, /cluster is unreachable and the `deleteUnreachable` option is enabled/);
-            assert.strictEqual(await exists(remote, `/api/v1/namespaces/${NS}`), false, "remote-a's own side is gone");
+            assert.strictEqual(await remote.has("v1", "Namespace", NS), false, "remote-a's own side is gone");
         } finally {
             const started = await clusters("apiserver-start", "primary");
             assert.strictEqual(started.code, 0, started.stderr);
@@ -194,7 +193,7 @@ describe("end to end: interrupted and concurrent runs", function () {
         assert.ok(await registered(), "the registration stayed in the unreachable primary");
         const guarded = await pulumi(workDir, env, ["destroy", "--yes", "--skip-preview", "-s", "primary"]);
         assert.match(guarded.stdout + guarded.stderr, /clusters remote-a are still registered in the primary/);
-        assert.strictEqual((await request(primary, "DELETE", `/api/v1/namespaces/${NS}/secrets/remote-a`)).status, 200);
+        await primary.core.deleteNamespacedSecret({ name: "remote-a", namespace: NS });
         await convergesWithMeshUp();
     }));
 
@@ -210,7 +209,7 @@ describe("end to end: interrupted and concurrent runs", function () {
     it("`mesh down` then leaves nothing of remote-a in either cluster, and no plugin process behind", () => timer.time("mesh down", async () => {
         await meshOk("down");
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
-        assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false);
+        assert.strictEqual(await primary.has("v1", "Namespace", NS), false);
         assert.deepStrictEqual(pluginProcesses(), []);
     }));
 });

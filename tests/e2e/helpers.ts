@@ -2,7 +2,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exists, get, KubeIdentity } from "../../lib/kubeClient";
+import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { coreApi, kubeClientLibrary, kubeConfigAt, unlessNotFound } from "../../lib/kube";
 
 const NS = "istio-system";
 
@@ -26,33 +27,60 @@ export async function eventually<T>(what: string, seconds: number, check: () => 
     }
 }
 
+/** One cluster as the tests call it, through @kubernetes/client-node. */
+export class TestCluster {
+    /** The core API (namespaces, pods, services, secrets, config maps, endpoints). */
+    readonly core: CoreV1Api;
+    /** The apps API (deployments). */
+    readonly apps: AppsV1Api;
+    /** Any object by apiVersion and kind. */
+    readonly objects: KubernetesObjectApi;
+
+    constructor(readonly kc: KubeConfig) {
+        const lib = kubeClientLibrary();
+        this.core = coreApi(kc);
+        this.apps = kc.makeApiClient(lib.AppsV1Api);
+        this.objects = lib.KubernetesObjectApi.makeApiClient(kc);
+    }
+
+    /** A context of a kubeconfig (its current one by default). */
+    static of(kubeconfigText: string, context?: string): TestCluster {
+        return new TestCluster(kubeConfigAt(kubeconfigText, context));
+    }
+
+    /** Whether the object exists (a 404 says it does not; any other failure throws). */
+    async has(apiVersion: string, kind: string, name: string, namespace?: string): Promise<boolean> {
+        return (await unlessNotFound(this.objects.read({ apiVersion, kind, metadata: { name, namespace } }))) !== undefined;
+    }
+}
+
 /** The IP of the one running, ready pod with the label selector. */
-export async function readyPodIp(who: KubeIdentity, namespace: string, selector: string): Promise<string | undefined> {
-    const pods = await get(who, `/api/v1/namespaces/${namespace}/pods?labelSelector=${encodeURIComponent(selector)}`);
-    const ready = pods.items.filter((p: any) => !p.metadata.deletionTimestamp && p.status.podIP &&
-        (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"));
-    return ready.length === 1 ? ready[0].status.podIP : undefined;
+export async function readyPodIp(cluster: TestCluster, namespace: string, labelSelector: string): Promise<string | undefined> {
+    const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector });
+    const ready = pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP &&
+        (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"));
+    return ready.length === 1 ? ready[0].status!.podIP : undefined;
 }
 
 /** What a remote stack could leave behind, in its cluster or the primary; empty when it left nothing. */
-export async function leftovers(primary: KubeIdentity, remote: KubeIdentity, clusterName: string): Promise<string[]> {
+export async function leftovers(primary: TestCluster, remote: TestCluster, clusterName: string): Promise<string[]> {
     const found: string[] = [];
-    const check = async (who: KubeIdentity, label: string, apiPath: string) => {
-        if (await exists(who, apiPath)) {
-            found.push(`${label}: ${apiPath}`);
+    const check = async (who: TestCluster, label: string, apiVersion: string, kind: string, name: string, namespace?: string) => {
+        if (await who.has(apiVersion, kind, name, namespace)) {
+            found.push(`${label}: ${kind} ${namespace ? `${namespace}/` : ""}${name}`);
         }
     };
     await eventually(`${clusterName}'s Istio namespace to be gone`, 120, async () =>
-        (await exists(remote, `/api/v1/namespaces/${NS}`)) ? undefined : true).catch(() => undefined);
-    await check(remote, clusterName, `/api/v1/namespaces/${NS}`);
-    await check(remote, clusterName, "/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader");
-    await check(remote, clusterName, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/istio-multi");
-    await check(remote, clusterName, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector");
-    const defaultNs = await get(remote, "/api/v1/namespaces/default");
-    if (defaultNs.metadata.labels?.["istio-injection"]) {
+        (await remote.has("v1", "Namespace", NS)) ? undefined : true).catch(() => undefined);
+    await check(remote, clusterName, "v1", "Namespace", NS);
+    await check(remote, clusterName, "rbac.authorization.k8s.io/v1", "ClusterRole", "istio-reader");
+    await check(remote, clusterName, "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "istio-multi");
+    await check(remote, clusterName, "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "istio-sidecar-injector");
+    const defaultNs = await remote.core.readNamespace({ name: "default" });
+    if (defaultNs.metadata?.labels?.["istio-injection"]) {
         found.push(`${clusterName}: label istio-injection on namespace default`);
     }
-    await check(primary, "primary", `/api/v1/namespaces/${NS}/secrets/${clusterName}`);
+    await check(primary, "primary", "v1", "Secret", clusterName, NS);
     return found;
 }
 

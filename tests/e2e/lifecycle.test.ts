@@ -4,8 +4,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
-import { eventually, leftovers, makeWorkDir, readyPodIp } from "./helpers";
+import { kubeClientLibrary, kubeConfigAt, serverOf, statusOf } from "../../lib/kube";
+import { eventually, leftovers, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,8 +33,10 @@ describe("end to end: the real engine on two real clusters", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
     const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
-    const primary: KubeIdentity = identityFromKubeconfig(kubeconfig, "primary");
-    const remote: KubeIdentity = identityFromKubeconfig(kubeconfig, "remote-a");
+    const primary = TestCluster.of(kubeconfig, "primary");
+    const remote = TestCluster.of(kubeconfig, "remote-a");
+    /** The bearer token a kubeconfig carries. */
+    const tokenOf = (text: string) => kubeConfigAt(text).getCurrentUser()!.token!;
     let workDir: string;
     let env: NodeJS.ProcessEnv;
     let primaryOutputs: Record<string, any>;
@@ -82,8 +84,7 @@ describe("end to end: the real engine on two real clusters", function () {
     it("2. previews the join, then joins remote-a with installMethod template", () => timer.time("2 remote-a preview + up (template)", async () => {
         // Services to mirror: one the primary runs, one remote-a runs in a namespace the primary lacks.
         await createService(primary, "default", "reviews", 9080);
-        assert.strictEqual((await request(remote, "POST", "/api/v1/namespaces",
-            { apiVersion: "v1", kind: "Namespace", metadata: { name: "bookinfo" } })).status, 201);
+        await remote.core.createNamespace({ body: { metadata: { name: "bookinfo" } } });
         await createService(remote, "bookinfo", "ratings", 9081);
         await cliOk(["config", "set", "--path", "mirrorServices.fromPrimary[0]", "default/reviews", "-s", "remote-a"]);
         await cliOk(["config", "set", "--path", "mirrorServices.toPrimary[0]", "bookinfo/ratings", "-s", "remote-a"]);
@@ -94,51 +95,50 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
         const out = await outputs("remote-a");
         remoteKubeconfig = out.kubeconfig;
-        plaintextSecrets.push(identityFromKubeconfig(remoteKubeconfig).token!);
+        plaintextSecrets.push(tokenOf(remoteKubeconfig));
 
-        const mesh = (await get(remote, `/api/v1/namespaces/${NS}/configmaps/istio`)).data.mesh as string;
+        const mesh = (await remote.core.readNamespacedConfigMap({ name: "istio", namespace: NS })).data!.mesh;
         assert.match(mesh, new RegExp(`mixerCheckServer: ${primaryOutputs.policyAddress}:15004`));
         assert.match(mesh, new RegExp(`mixerReportServer: ${primaryOutputs.telemetryAddress}:15004`));
         assert.match(mesh, new RegExp(`zipkinAddress: ${primaryOutputs.zipkinAddress}:9411`));
         assert.match(mesh, new RegExp(`statsdUdpAddress: ${primaryOutputs.statsdAddress}:9125`));
         // remotePilotCreateSvcEndpoint is on: the sidecars dial istio-pilot, which resolves to the primary's pilot.
         assert.match(mesh, new RegExp(`discoveryAddress: istio-pilot\\.${NS}:15005`));
-        const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
-        assert.strictEqual(endpoints.subsets[0].addresses[0].ip, primaryOutputs.pilotAddress);
+        assert.strictEqual(await pilotEndpointIp(), primaryOutputs.pilotAddress);
 
-        const ns = await get(remote, "/api/v1/namespaces/default");
-        assert.strictEqual(ns.metadata.labels["istio-injection"], "enabled");
+        const ns = await remote.core.readNamespace({ name: "default" });
+        assert.strictEqual(ns.metadata?.labels?.["istio-injection"], "enabled");
 
-        const reviews = await get(remote, "/api/v1/namespaces/default/services/reviews");
-        assert.strictEqual(reviews.metadata.labels["istio-multicluster/mirrored-from"], "primary");
-        assert.strictEqual(reviews.spec.ports[0].port, 9080);
-        const ratings = await get(primary, "/api/v1/namespaces/bookinfo/services/ratings");
-        assert.strictEqual(ratings.metadata.labels["istio-multicluster/mirrored-from"], "remote-a");
-        assert.strictEqual(ratings.spec.ports[0].port, 9081);
+        const reviews = await remote.core.readNamespacedService({ name: "reviews", namespace: "default" });
+        assert.strictEqual(reviews.metadata?.labels?.["istio-multicluster/mirrored-from"], "primary");
+        assert.strictEqual(reviews.spec?.ports?.[0].port, 9080);
+        const ratings = await primary.core.readNamespacedService({ name: "ratings", namespace: "bookinfo" });
+        assert.strictEqual(ratings.metadata?.labels?.["istio-multicluster/mirrored-from"], "remote-a");
+        assert.strictEqual(ratings.spec?.ports?.[0].port, 9081);
 
-        const registration = await get(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`);
-        assert.strictEqual(registration.metadata.labels["istio/multiCluster"], "true");
-        assert.deepStrictEqual(Object.keys(registration.data), ["remote-a"]);
-        assert.strictEqual(Buffer.from(registration.data["remote-a"], "base64").toString(), remoteKubeconfig);
+        const registration = await primary.core.readNamespacedSecret({ name: "remote-a", namespace: NS });
+        assert.strictEqual(registration.metadata?.labels?.["istio/multiCluster"], "true");
+        assert.deepStrictEqual(Object.keys(registration.data ?? {}), ["remote-a"]);
+        assert.strictEqual(Buffer.from(registration.data!["remote-a"], "base64").toString(), remoteKubeconfig);
     }));
 
     it("2b. the registered kubeconfig authenticates to remote-a as istio-multi, read-only", () => timer.time("2b istio-multi access checks", async () => {
-        const multi = identityFromKubeconfig(remoteKubeconfig);
-        assert.strictEqual(multi.server, remote.server);
-        const review = await request(multi, "POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
-            { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" });
-        assert.strictEqual(review.status, 201, JSON.stringify(review.body));
-        assert.strictEqual(review.body.status.userInfo.username, `system:serviceaccount:${NS}:istio-multi`);
-        for (const readable of ["/api/v1/pods", "/api/v1/services", "/api/v1/endpoints", "/api/v1/nodes"]) {
-            assert.strictEqual((await request(multi, "GET", readable)).status, 200, readable);
+        const multi = new TestCluster(kubeConfigAt(remoteKubeconfig));
+        assert.strictEqual(serverOf(multi.kc), serverOf(remote.kc));
+        const review = await multi.kc.makeApiClient(kubeClientLibrary().AuthenticationV1Api).createSelfSubjectReview({
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        });
+        assert.strictEqual(review.status?.userInfo?.username, `system:serviceaccount:${NS}:istio-multi`);
+        /** "allowed", or the HTTP status the API server refused the call with. */
+        const answer = (call: Promise<unknown>) => call.then(() => "allowed", (err) => statusOf(err));
+        for (const kind of ["Pod", "Service", "Endpoints", "Node"]) {
+            assert.strictEqual(await answer(multi.objects.list("v1", kind)), "allowed", `list ${kind}`);
         }
-        assert.strictEqual((await request(multi, "GET", `/api/v1/namespaces/${NS}/secrets`)).status, 403, "secrets are not readable");
-        const create = await request(multi, "POST", "/api/v1/namespaces/default/configmaps",
-            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "e2e-probe" } });
-        assert.strictEqual(create.status, 403, "creating is forbidden");
-        const pod = (await get(remote, `/api/v1/namespaces/${NS}/pods`)).items[0];
-        const del = await request(multi, "DELETE", `/api/v1/namespaces/${NS}/pods/${pod.metadata.name}`);
-        assert.strictEqual(del.status, 403, "deleting is forbidden");
+        assert.strictEqual(await answer(multi.core.listNamespacedSecret({ namespace: NS })), 403, "secrets are not readable");
+        assert.strictEqual(await answer(multi.core.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "e2e-probe" } } })),
+            403, "creating is forbidden");
+        const pod = (await remote.core.listNamespacedPod({ namespace: NS })).items[0];
+        assert.strictEqual(await answer(multi.core.deleteNamespacedPod({ name: pod.metadata!.name!, namespace: NS })), 403, "deleting is forbidden");
     }));
 
     it("3. preview --expect-no-changes passes on both stacks", () => timer.time("3 expect-no-changes x2", async () => {
@@ -147,34 +147,32 @@ describe("end to end: the real engine on two real clusters", function () {
     }));
 
     it("3b. a plain `pulumi up` of remote-a restores its registration, deleted behind its back", () => timer.time("3b registration restored", async () => {
-        const secret = `/api/v1/namespaces/${NS}/secrets/remote-a`;
-        assert.ok(await exists(primary, secret), "remote-a is registered");
-        assert.strictEqual((await request(primary, "DELETE", secret)).status, 200);
-        await eventually("the registration to be gone", 30, async () => (await exists(primary, secret)) ? undefined : true);
+        const registered = () => primary.has("v1", "Secret", "remote-a", NS);
+        assert.ok(await registered(), "remote-a is registered");
+        await primary.core.deleteNamespacedSecret({ name: "remote-a", namespace: NS });
+        await eventually("the registration to be gone", 30, async () => (await registered()) ? undefined : true);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
-        assert.ok(await exists(primary, secret), "the plain `pulumi up` made the registration again");
+        assert.ok(await registered(), "the plain `pulumi up` made the registration again");
     }));
 
     it("4. heals after the pilot pod restarts: up primary, then remote-a, points at the new IP", () => timer.time("4 pod churn + heal", async () => {
         const oldIp = primaryOutputs.pilotAddress;
-        const pods = await get(primary, `/api/v1/namespaces/${NS}/pods?labelSelector=istio%3Dpilot`);
-        const del = await request(primary, "DELETE", `/api/v1/namespaces/${NS}/pods/${pods.items[0].metadata.name}`);
-        assert.strictEqual(del.status, 200);
+        const pods = await primary.core.listNamespacedPod({ namespace: NS, labelSelector: "istio=pilot" });
+        await primary.core.deleteNamespacedPod({ name: pods.items[0].metadata!.name!, namespace: NS });
         const newIp = await eventually("a new ready pilot pod", 120, async () => {
             const ip = await readyPodIp(primary, NS, "istio=pilot");
             return ip && ip !== oldIp ? ip : undefined;
         });
         await eventually("the pilot Endpoints to follow the new pod", 60, async () => {
-            const ep = await get(primary, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
-            const ips = (ep.subsets ?? []).flatMap((s: any) => (s.addresses ?? []).map((a: any) => a.ip));
+            const ep = await primary.core.readNamespacedEndpoints({ name: "istio-pilot", namespace: NS });
+            const ips = (ep.subsets ?? []).flatMap((s) => (s.addresses ?? []).map((a) => a.ip));
             return ips.length === 1 && ips[0] === newIp ? true : undefined;
         });
         await cliOk(["up", "--yes", "--skip-preview", "-s", "primary"]);
         primaryOutputs = await outputs("primary");
         assert.strictEqual(primaryOutputs.pilotAddress, newIp);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
-        const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
-        assert.strictEqual(endpoints.subsets[0].addresses[0].ip, newIp);
+        assert.strictEqual(await pilotEndpointIp(), newIp);
     }));
 
     it("5. leaves by the template route, then joins again with installMethod release", () => timer.time("5 destroy template, up release", async () => {
@@ -183,14 +181,13 @@ describe("end to end: the real engine on two real clusters", function () {
         assert.deepStrictEqual(await mirroredCopies(), [], "the mirrored copies are gone");
         await cliOk(["config", "set", "installMethod", "release", "-s", "remote-a"]);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
-        const releases = await get(remote, `/api/v1/namespaces/${NS}/secrets?labelSelector=owner%3Dhelm%2Cname%3Distio-remote`);
+        const releases = await remote.core.listNamespacedSecret({ namespace: NS, labelSelector: "owner=helm,name=istio-remote" });
         assert.strictEqual(releases.items.length, 1, "one Helm release record for istio-remote");
-        assert.strictEqual(releases.items[0].metadata.labels.status, "deployed");
-        const endpoints = await get(remote, `/api/v1/namespaces/${NS}/endpoints/istio-pilot`);
-        assert.strictEqual(endpoints.subsets[0].addresses[0].ip, primaryOutputs.pilotAddress);
+        assert.strictEqual(releases.items[0].metadata?.labels?.status, "deployed");
+        assert.strictEqual(await pilotEndpointIp(), primaryOutputs.pilotAddress);
         const out = await outputs("remote-a");
-        plaintextSecrets.push(identityFromKubeconfig(out.kubeconfig).token!);
-        assert.ok(await exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`));
+        plaintextSecrets.push(tokenOf(out.kubeconfig));
+        assert.ok(await primary.has("v1", "Secret", "remote-a", NS));
     }));
 
     it("6. a bad config (cluster name remote_b, an unknown primary stack) fails `pulumi up` and changes nothing", () => timer.time("6 bad config preview", async () => {
@@ -270,20 +267,25 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
         assert.deepStrictEqual(await mirroredCopies(), []);
-        assert.ok(await exists(primary, "/api/v1/namespaces/default/services/reviews"), "the original in the primary stays");
-        assert.ok(await exists(remote, "/api/v1/namespaces/bookinfo/services/ratings"), "the original in remote-a stays");
+        assert.ok(await primary.has("v1", "Service", "reviews", "default"), "the original in the primary stays");
+        assert.ok(await remote.has("v1", "Service", "ratings", "bookinfo"), "the original in remote-a stays");
         await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
-        assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false, "the primary's Istio namespace is gone");
-        assert.deepStrictEqual((await get(primary, "/apis/apps/v1/deployments")).items.map((d: any) => d.metadata.name), []);
+        assert.strictEqual(await primary.has("v1", "Namespace", NS), false, "the primary's Istio namespace is gone");
+        assert.deepStrictEqual((await primary.apps.listDeploymentForAllNamespaces()).items.map((d) => d.metadata?.name), []);
     }));
+
+    /** The address remote-a's istio-pilot Endpoints point at. */
+    async function pilotEndpointIp(): Promise<string | undefined> {
+        return (await remote.core.readNamespacedEndpoints({ name: "istio-pilot", namespace: NS })).subsets?.[0].addresses?.[0].ip;
+    }
 
     /** The copies of the mirrored services that still exist. */
     async function mirroredCopies(): Promise<string[]> {
         const copies: string[] = [];
-        if (await exists(remote, "/api/v1/namespaces/default/services/reviews")) {
+        if (await remote.has("v1", "Service", "reviews", "default")) {
             copies.push("remote-a: default/reviews");
         }
-        if (await exists(primary, "/api/v1/namespaces/bookinfo/services/ratings")) {
+        if (await primary.has("v1", "Service", "ratings", "bookinfo")) {
             copies.push("primary: bookinfo/ratings");
         }
         return copies;
@@ -293,8 +295,8 @@ describe("end to end: the real engine on two real clusters", function () {
     async function clusterSnapshot(): Promise<Record<string, string[]>> {
         const snapshot: Record<string, string[]> = {};
         for (const [label, who] of [["primary", primary], ["remote-a", remote]] as const) {
-            for (const kind of ["namespaces", "secrets", "configmaps", "services"]) {
-                const items = (await get(who, `/api/v1/${kind}`)).items as any[];
+            for (const kind of ["Namespace", "Secret", "ConfigMap", "Service"]) {
+                const items = (await who.objects.list("v1", kind)).items as any[];
                 snapshot[`${label}/${kind}`] = items.map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
                     // The API server's own lease-like churn in kube-system is not ours to compare.
                     .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
@@ -304,12 +306,10 @@ describe("end to end: the real engine on two real clusters", function () {
     }
 });
 
-async function createService(who: KubeIdentity, namespace: string, name: string, port: number): Promise<void> {
-    const r = await request(who, "POST", `/api/v1/namespaces/${namespace}/services`, {
-        apiVersion: "v1", kind: "Service", metadata: { name },
-        spec: { selector: { app: name }, ports: [{ name: "http", port, protocol: "TCP" }] },
-    });
-    assert.strictEqual(r.status, 201, JSON.stringify(r.body));
+async function createService(cluster: TestCluster, namespace: string, name: string, port: number): Promise<void> {
+    await cluster.core.createNamespacedService({ namespace, body: {
+        metadata: { name }, spec: { selector: { app: name }, ports: [{ name: "http", port, protocol: "TCP" }] },
+    } });
 }
 
 function listFiles(dir: string): string[] {

@@ -8,8 +8,8 @@ import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
-import { exists, get, identityFromKubeconfig, KubeIdentity, request } from "../../lib/kubeClient";
-import { eventually, makeWorkDir } from "./helpers";
+import { statusOf, unlessNotFound } from "../../lib/kube";
+import { eventually, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -33,7 +33,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     const timer = new StepTimer();
     const kubeconfigPath = path.join(CLUSTERS, "kubeconfig");
     const kubeconfig = fs.readFileSync(kubeconfigPath, "utf8");
-    const cluster = (name: string): KubeIdentity => identityFromKubeconfig(kubeconfig, name);
+    const cluster = (name: string) => TestCluster.of(kubeconfig, name);
     const rootCert = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs/mesh/root/root-cert.pem"), "utf8");
     const measured: Record<string, number> = {};
     let workDir: string;
@@ -112,13 +112,13 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             writeStack("remote-a", { ...remoteConfig, clusterName: "taken" });
             const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "istio-remote-secret-taken", labels: { "istio/multiCluster": "true" },
                 annotations: { "networking.istio.io/cluster": "taken" } }, stringData: { taken: "not a real kubeconfig" } };
-            assert.strictEqual((await request(cluster("primary"), "POST", `/api/v1/namespaces/${NS}/secrets`, secret)).status, 201);
+            await cluster("primary").core.createNamespacedSecret({ namespace: NS, body: secret });
             const before = await snapshot(["primary", "remote-a"]);
             const r = await cli(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
             assert.notStrictEqual(r.code, 0);
             assert.match(r.stdout + r.stderr, /istio-multicluster:clusterName = "taken": is already registered in the primary by secret istio-system\/istio-remote-secret-taken/);
             assert.deepStrictEqual(await snapshot(["primary", "remote-a"]), before);
-            await request(cluster("primary"), "DELETE", `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-taken`);
+            await cluster("primary").core.deleteNamespacedSecret({ name: "istio-remote-secret-taken", namespace: NS });
         }));
 
         it("joins remote-a; the primary's istiod reports it synced", () => timer.time("primary-remote: join remote-a", async () => {
@@ -132,9 +132,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                 return found?.syncStatus === "synced" ? true : undefined;
             });
             measured.primaryRemoteSyncedAfterUp = (Date.now() - joined) / 1000;
-            const ns = await get(cluster("remote-a"), `/api/v1/namespaces/${NS}`);
-            assert.strictEqual(ns.metadata.annotations["topology.istio.io/controlPlaneClusters"], "primary");
-            assert.strictEqual(ns.metadata.labels["topology.istio.io/network"], "network1");
+            const ns = await cluster("remote-a").core.readNamespace({ name: NS });
+            assert.strictEqual(ns.metadata?.annotations?.["topology.istio.io/controlPlaneClusters"], "primary");
+            assert.strictEqual(ns.metadata?.labels?.["topology.istio.io/network"], "network1");
         }));
 
         it("registers remote-a exactly as `istioctl create-remote-secret` does", () => timer.time("primary-remote: istioctl comparison", async () => {
@@ -142,7 +142,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                 "--name", "remote-a", "--istioNamespace", NS], workDir, env, 120);
             assert.strictEqual(r.code, 0, r.stderr);
             const theirs = yaml.loadAll(r.stdout).find((d: any) => d?.kind === "Secret") as any;
-            const ours = await get(cluster("primary"), `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-remote-a`);
+            const ours: any = await cluster("primary").core.readNamespacedSecret({ name: "istio-remote-secret-remote-a", namespace: NS });
             assert.strictEqual(ours.metadata.name, theirs.metadata.name);
             assert.strictEqual(ours.metadata.namespace, theirs.metadata.namespace);
             for (const [key, value] of Object.entries(theirs.metadata.labels ?? {})) {
@@ -185,14 +185,11 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         it("a pod created in remote-a's injected namespace gets istio-proxy from the primary's istiod", () => timer.time("primary-remote: injection", async () => {
             const remote = cluster("remote-a");
             const pod = await eventually("the injection webhook to answer (istiod patches its caBundle)", 120, async () => {
-                const r = await request(remote, "POST", "/api/v1/namespaces/default/pods", {
+                const created: any = await remote.core.createNamespacedPod({ namespace: "default", body: {
                     apiVersion: "v1", kind: "Pod", metadata: { generateName: "injected-" },
                     spec: { containers: [{ name: "app", image: "registry.example/app:1" }] },
-                });
-                if (r.status !== 201) {
-                    throw new Error(`${r.status} ${JSON.stringify(r.body?.message ?? r.body)}`);
-                }
-                return r.body;
+                } });
+                return created;
             });
             const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c: any) => c.name);
             assert.ok(names.includes("istio-proxy"), `containers: ${names.join(", ")}`);
@@ -203,10 +200,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
 
         it("remote-a's namespaces get the mesh root from istiod", () => timer.time("primary-remote: root cert", async () => {
             const cm = await eventually("istio-ca-root-cert in remote-a", 60, async () => {
-                const r = await request(cluster("remote-a"), "GET", "/api/v1/namespaces/default/configmaps/istio-ca-root-cert");
-                return r.status === 200 ? r.body : undefined;
+                return unlessNotFound(cluster("remote-a").core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: "default" }));
             });
-            assert.strictEqual(cm.data["root-cert.pem"].trim(), rootCert.trim());
+            assert.strictEqual(cm.data?.["root-cert.pem"]?.trim(), rootCert.trim());
         }));
 
         it("after `pulumi destroy -s remote-a`, istiod no longer lists it and nothing of it is left", () => timer.time("primary-remote: leave", async () => {
@@ -270,10 +266,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             measured.multiPrimarySyncedAfterUp = (Date.now() - joined) / 1000;
             for (const name of ["primary", "remote-a"]) {
                 const cm = await eventually(`istio-ca-root-cert in ${name}`, 60, async () => {
-                    const r = await request(cluster(name), "GET", `/api/v1/namespaces/${NS}/configmaps/istio-ca-root-cert`);
-                    return r.status === 200 ? r.body : undefined;
+                    return unlessNotFound(cluster(name).core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: NS }));
                 });
-                assert.strictEqual(cm.data["root-cert.pem"].trim(), rootCert.trim(), `${name}'s istiod distributes the mesh root`);
+                assert.strictEqual(cm.data?.["root-cert.pem"]?.trim(), rootCert.trim(), `${name}'s istiod distributes the mesh root`);
             }
             const ipPrimary = await runWorkload(cluster("primary"), "sample", "from-primary", 5001);
             const ipPeer = await runWorkload(cluster("remote-a"), "sample", "from-peer", 5002);
@@ -309,7 +304,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             for (const self of ["primary", "remote-a"]) {
                 await eventually(`${self}'s istiod to drop remote-b`, 60, async () =>
                     (await clusterz(self)).some((c) => c.id === "remote-b") ? undefined : true);
-                assert.strictEqual(await exists(cluster(self), `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-remote-b`), false);
+                assert.strictEqual(await cluster(self).has("v1", "Secret", "istio-remote-secret-remote-b", NS), false);
             }
             assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-b"), "remote-b"), []);
             await stopIstiod("remote-a");
@@ -342,48 +337,45 @@ async function clusterz(clusterName: string): Promise<Array<{ id: string; syncSt
 }
 
 /** A Deployment and its Service in a namespace of its own; returns the ready pod's IP. */
-async function runWorkload(who: KubeIdentity, namespace: string, name: string, port: number): Promise<string> {
-    const ns = await request(who, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
-    assert.ok(ns.status === 201 || ns.status === 409, JSON.stringify(ns.body));
+async function runWorkload(cluster: TestCluster, namespace: string, name: string, port: number): Promise<string> {
+    await cluster.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((err) => {
+        if (statusOf(err) !== 409) {
+            throw err;
+        }
+    });
     const labels = { app: name };
-    const deployment = await request(who, "POST", `/apis/apps/v1/namespaces/${namespace}/deployments`, {
-        apiVersion: "apps/v1", kind: "Deployment", metadata: { name },
+    await cluster.apps.createNamespacedDeployment({ namespace, body: {
+        metadata: { name },
         spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels },
             spec: { containers: [{ name, image: "registry.example/helloworld:1", ports: [{ containerPort: port }] }] } } },
-    });
-    assert.strictEqual(deployment.status, 201, JSON.stringify(deployment.body));
-    const service = await request(who, "POST", `/api/v1/namespaces/${namespace}/services`, {
-        apiVersion: "v1", kind: "Service", metadata: { name },
-        spec: { selector: labels, ports: [{ name: "http", port, protocol: "TCP" }] },
-    });
-    assert.strictEqual(service.status, 201, JSON.stringify(service.body));
-    return eventually(`a ready ${name} pod`, 120, async () => {
-        const pods = await get(who, `/api/v1/namespaces/${namespace}/pods?labelSelector=app%3D${name}`);
-        return pods.items.find((p: any) => p.status.podIP && (p.status.conditions ?? []).some((c: any) => c.type === "Ready" && c.status === "True"))?.status.podIP;
-    });
+    } });
+    await cluster.core.createNamespacedService({ namespace, body: {
+        metadata: { name }, spec: { selector: labels, ports: [{ name: "http", port, protocol: "TCP" }] },
+    } });
+    return eventually(`a ready ${name} pod`, 120, () => readyPodIp(cluster, namespace, `app=${name}`));
 }
 
 /** What a leaving istiod-model cluster could leave behind, in its cluster or the primary, but the CRDs Istio keeps. */
-async function istiodLeftovers(primary: KubeIdentity, remote: KubeIdentity, clusterName: string): Promise<string[]> {
+async function istiodLeftovers(primary: TestCluster, remote: TestCluster, clusterName: string): Promise<string[]> {
     await eventually(`${clusterName}'s Istio namespace to be gone`, 120, async () =>
-        (await exists(remote, `/api/v1/namespaces/${NS}`)) ? undefined : true).catch(() => undefined);
+        (await remote.has("v1", "Namespace", NS)) ? undefined : true).catch(() => undefined);
     const found: string[] = [];
-    for (const [who, label, apiPath] of [
-        [remote, clusterName, `/api/v1/namespaces/${NS}`],
-        [remote, clusterName, `/apis/rbac.authorization.k8s.io/v1/clusterroles/istio-reader-clusterrole-${NS}`],
-        [remote, clusterName, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/istio-sidecar-injector"],
-        [primary, "primary", `/api/v1/namespaces/${NS}/secrets/istio-remote-secret-${clusterName}`],
-    ] as Array<[KubeIdentity, string, string]>) {
-        if (await exists(who, apiPath)) {
-            found.push(`${label}: ${apiPath}`);
+    for (const [who, label, apiVersion, kind, name, namespace] of [
+        [remote, clusterName, "v1", "Namespace", NS],
+        [remote, clusterName, "rbac.authorization.k8s.io/v1", "ClusterRole", `istio-reader-clusterrole-${NS}`],
+        [remote, clusterName, "admissionregistration.k8s.io/v1", "MutatingWebhookConfiguration", "istio-sidecar-injector"],
+        [primary, "primary", "v1", "Secret", `istio-remote-secret-${clusterName}`, NS],
+    ] as Array<[TestCluster, string, string, string, string, string?]>) {
+        if (await who.has(apiVersion, kind, name, namespace)) {
+            found.push(`${label}: ${kind} ${namespace ? `${namespace}/` : ""}${name}`);
         }
     }
     // Istio's CRDs stay by design (helm.sh/resource-policy: keep, as istioctl keeps them without --purge),
     // so that Istio configuration in the cluster survives; anything else of Istio's is a leftover.
-    const crds = (await get(remote, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")).items
-        .filter((c: any) => c.metadata.name.endsWith(".istio.io") && c.metadata.annotations?.["helm.sh/resource-policy"] !== "keep");
+    const crds = (await remote.objects.list("apiextensions.k8s.io/v1", "CustomResourceDefinition")).items
+        .filter((c) => c.metadata?.name?.endsWith(".istio.io") && c.metadata.annotations?.["helm.sh/resource-policy"] !== "keep");
     for (const crd of crds) {
-        found.push(`${clusterName}: CRD ${crd.metadata.name} without helm.sh/resource-policy: keep`);
+        found.push(`${clusterName}: CRD ${crd.metadata?.name} without helm.sh/resource-policy: keep`);
     }
     return found;
 }
@@ -396,9 +388,9 @@ async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
     const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
     const result: Record<string, string[]> = {};
     for (const name of clusters) {
-        const who = identityFromKubeconfig(kubeconfig, name);
-        for (const kind of ["namespaces", "secrets", "configmaps", "services"]) {
-            result[`${name}/${kind}`] = ((await get(who, `/api/v1/${kind}`)).items as any[])
+        const cluster = TestCluster.of(kubeconfig, name);
+        for (const kind of ["Namespace", "Secret", "ConfigMap", "Service"]) {
+            result[`${name}/${kind}`] = ((await cluster.objects.list("v1", kind)).items as any[])
                 // What istiod writes on its own (leader elections it renews every few seconds, the mesh
                 // root and CRL it copies into every namespace) is not the program's doing.
                 .filter((i) => !i.metadata.annotations?.["control-plane.alpha.kubernetes.io/leader"] &&

@@ -5,8 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { exists, identityFromKubeconfig, KubeIdentity } from "../../lib/kubeClient";
-import { leftovers, makeWorkDir } from "./helpers";
+import { leftovers, makeWorkDir, TestCluster } from "./helpers";
 import { runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -17,8 +16,8 @@ describe("end to end: shared state in PostgreSQL, two operators", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
     const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
-    const primary: KubeIdentity = identityFromKubeconfig(kubeconfig, "primary");
-    const remote: KubeIdentity = identityFromKubeconfig(kubeconfig, "remote-a");
+    const primary = TestCluster.of(kubeconfig, "primary");
+    const remote = TestCluster.of(kubeconfig, "remote-a");
     let dbDir: string;
     let backend: string;
     const copies: string[] = [];
@@ -55,7 +54,7 @@ describe("end to end: shared state in PostgreSQL, two operators", function () {
     it("one operator brings the mesh up with its state in PostgreSQL, none of it in a file", () => timer.time("mesh up (postgres)", async () => {
         const r = await meshOk(copies[0], "up", "--remotes", "remote-a");
         assert.match(r.stdout, /^remote-a +up +ok /m);
-        assert.ok(await exists(primary, `/api/v1/namespaces/${NS}/secrets/remote-a`), "remote-a is registered");
+        assert.ok(await primary.has("v1", "Secret", "remote-a", NS), "remote-a is registered");
         for (const copy of copies) {
             assert.strictEqual(fs.existsSync(path.join(copy, ".pulumi")), false, "no file backend in the working copy");
         }
@@ -80,6 +79,6 @@ describe("end to end: shared state in PostgreSQL, two operators", function () {
     it("the other operator takes the mesh down; nothing is left in either cluster", () => timer.time("mesh down (postgres)", async () => {
         await meshOk(copies[1], "down");
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
-        assert.strictEqual(await exists(primary, `/api/v1/namespaces/${NS}`), false);
+        assert.strictEqual(await primary.has("v1", "Namespace", NS), false);
     }));
 });

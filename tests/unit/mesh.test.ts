@@ -4,10 +4,10 @@ import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
 import { mapLimited } from "../../cli/limit";
-import { parseArgs, USAGE } from "../../cli/mesh";
+import { main, Verbs } from "../../cli/main";
 import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive } from "../../cli/recovery";
-import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes, UsageError } from "../../lib/fleet";
-import { drift, RemoteFacts, statusRow, statusTable } from "../../lib/meshStatus";
+import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
+import { drift, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
 import { ROOT } from "./harness";
 
 const HEALTHY: RemoteFacts = {
@@ -25,36 +25,76 @@ const CURRENT = { pilotAddress: "10.10.0.2", policyAddress: "10.10.0.5" };
 
 describe("mesh", () => {
     describe("command line", () => {
-        it("reads a verb and its flags", () => {
-            assert.deepStrictEqual(parseArgs(["up", "--remotes", "remote-a,remote-b"]).remotes, ["remote-a", "remote-b"]);
-            assert.deepStrictEqual(parseArgs(["down", "--remotes=remote-a"]).remotes, ["remote-a"]);
-            assert.strictEqual(parseArgs(["status", "--json"]).json, true);
-            assert.strictEqual(parseArgs(["status", "--istiod", "http://127.0.0.2:15014"]).istiod, "http://127.0.0.2:15014");
-            assert.throws(() => parseArgs(["up", "--istiod", "x"]), /mesh up does not take --istiod/);
+        /** Parses `argv` with verbs that only record their call; what was called, the exit code and the output. */
+        async function parse(argv: string[]) {
+            const calls: Array<[string, ...unknown[]]> = [];
+            const record = (verb: string) => async (...args: unknown[]) => (calls.push([verb, ...args]), 0);
+            const verbs = { up: record("up"), preview: record("preview"), status: record("status"), heal: record("heal"),
+                down: record("down"), addRemote: record("addRemote") } as unknown as Verbs;
+            let out = "";
+            let err = "";
+            const write = (stream: NodeJS.WriteStream, add: (t: string) => void) => {
+                const original = stream.write;
+                stream.write = ((t: string) => (add(t), true)) as typeof stream.write;
+                return () => (stream.write = original);
+            };
+            const restore = [write(process.stdout, (t) => (out += t)), write(process.stderr, (t) => (err += t))];
+            try {
+                return { code: await main(argv, verbs), calls, out, err };
+            } finally {
+                restore.forEach((r) => r());
+            }
+        }
+        afterEach(() => delete process.env.PULUMI_BACKEND_URL);
+
+        it("reads a verb and its flags", async () => {
+            assert.deepStrictEqual((await parse(["up", "--remotes", "remote-a,remote-b"])).calls, [["up", ["remote-a", "remote-b"]]]);
+            assert.deepStrictEqual((await parse(["down", "--remotes=remote-a"])).calls, [["down", ["remote-a"]]]);
+            assert.deepStrictEqual((await parse(["down"])).calls, [["down", undefined]]);
+            assert.deepStrictEqual((await parse(["status", "--json"])).calls, [["status", true, undefined]]);
+            assert.deepStrictEqual((await parse(["status", "--istiod", "http://127.0.0.2:15014"])).calls, [["status", false, "http://127.0.0.2:15014"]]);
+            assert.deepStrictEqual((await parse(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"])).calls,
+                [["addRemote", { name: "b", context: "ctx-b", podCidr: "10.30.0.0/16", serviceCidr: undefined, cacertsDir: undefined }]]);
+        });
+        it("takes --backend on every verb, for every Pulumi command it runs", async () => {
             const url = "postgres://pulumi:pw@db.example.com:5432/pulumi?sslmode=require";
             for (const verb of ["up", "preview", "down", "status", "heal"]) {
-                assert.strictEqual(parseArgs([verb, "--backend", url]).backend, url, `mesh ${verb} --backend`);
-            }
-            const add = parseArgs(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"]);
-            assert.deepStrictEqual([add.name, add.context, add.podCidr], ["b", "ctx-b", "10.30.0.0/16"]);
-        });
-        it("answers --help for the tool and for each verb", () => {
-            assert.strictEqual(parseArgs([]).verb, "help");
-            assert.deepStrictEqual([parseArgs(["heal", "--help"]).verb, parseArgs(["heal", "--help"]).help], ["heal", true]);
-            for (const verb of ["up", "preview", "status", "heal", "down", "add-remote"]) {
-                assert.match(USAGE, new RegExp(`mesh ${verb}\\b`));
+                delete process.env.PULUMI_BACKEND_URL;
+                assert.strictEqual((await parse([verb, "--backend", url])).code, 0, `mesh ${verb} --backend`);
+                assert.strictEqual(process.env.PULUMI_BACKEND_URL, url, `mesh ${verb} --backend`);
             }
         });
-        const refuses = (argv: string[], message: RegExp) =>
-            assert.throws(() => parseArgs(argv), (err: Error) => err instanceof UsageError && message.test(err.message));
-        it("refuses an unknown verb", () => refuses(["deploy"], /^unknown verb "deploy"$/));
-        it("refuses a flag the verb does not take", () => refuses(["status", "--remotes", "a"], /^mesh status does not take --remotes$/));
-        it("refuses a flag without its value", () => refuses(["up", "--remotes"], /^--remotes needs a value$/));
-        it("refuses add-remote without a name or a context", () => {
-            refuses(["add-remote", "--context", "x"], /^add-remote needs a NAME$/);
-            refuses(["add-remote", "b"], /^add-remote needs --context CTX$/);
+        it("answers --help for the tool and for each verb, running nothing", async () => {
+            for (const argv of [[], ["--help"]]) {
+                const r = await parse(argv);
+                assert.strictEqual(r.code, 0);
+                for (const verb of ["up", "preview", "status", "heal", "down", "add-remote"]) {
+                    assert.match(r.out, new RegExp(`^  ${verb}\\b`, "m"), `mesh ${argv.join(" ")} lists ${verb}`);
+                }
+            }
+            const heal = await parse(["heal", "--help"]);
+            assert.deepStrictEqual([heal.code, heal.calls], [0, []]);
+            assert.match(heal.out, /^Usage: mesh heal \[options\]/m);
+            assert.match((await parse(["status", "--help"])).out, /--istiod <url>/);
         });
-        it("refuses stray arguments", () => refuses(["up", "remote-a"], /^unexpected argument "remote-a"$/));
+        const refuses = async (argv: string[], message: RegExp) => {
+            const r = await parse(argv);
+            assert.deepStrictEqual([r.code, r.calls], [2, []], `mesh ${argv.join(" ")}`);
+            assert.match(r.err, message);
+            assert.match(r.err, /mesh --help lists the verbs/);
+        };
+        it("refuses an unknown verb", () => refuses(["deploy"], /^mesh: unknown command 'deploy'$/m));
+        it("refuses a flag the verb does not take", async () => {
+            await refuses(["status", "--remotes", "a"], /^mesh: unknown option '--remotes'$/m);
+            await refuses(["up", "--istiod", "x"], /^mesh: unknown option '--istiod'$/m);
+        });
+        it("refuses a flag without its value", () => refuses(["up", "--remotes"], /^mesh: option '--remotes <list>' argument missing$/m));
+        it("refuses an empty list of remotes", () => refuses(["up", "--remotes", ","], /^mesh: option '--remotes <list>' argument ',' is invalid\. it needs at least one stack name$/m));
+        it("refuses add-remote without a name or a context", async () => {
+            await refuses(["add-remote", "--context", "x"], /^mesh: missing required argument 'name'$/m);
+            await refuses(["add-remote", "b"], /^mesh: required option '--context <ctx>' not specified$/m);
+        });
+        it("refuses stray arguments", () => refuses(["up", "remote-a"], /^mesh: too many arguments for 'up'/m));
     });
 
     describe("the fleet", () => {

@@ -1,0 +1,120 @@
+// `mesh`: the fleet view. Brings up, checks, heals and tears down the whole mesh through Pulumi's
+// Automation API, driving the same project and stack files as the `pulumi` CLI does. This file is
+// the command line (commander); each verb lives in its own module, loaded only when it runs.
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { UsageError } from "./fleet";
+import type { NewRemote } from "./addRemote";
+
+/** What each verb does, given its parsed options; resolves with the exit code. */
+export interface Verbs {
+    up(remotes: string[] | undefined): Promise<number>;
+    preview(remotes: string[] | undefined): Promise<number>;
+    status(json: boolean, istiod: string | undefined): Promise<number>;
+    heal(): Promise<number>;
+    down(remotes: string[] | undefined): Promise<number>;
+    addRemote(remote: NewRemote): Promise<number>;
+}
+
+/** The verbs' implementations, each module loaded when its verb runs (the Automation API and the Kubernetes client take time to load). */
+const VERBS: Verbs = {
+    up: async (remotes) => (await import("./up")).up(remotes),
+    preview: async (remotes) => (await import("./preview")).preview(remotes),
+    status: async (json, istiod) => (await import("./status")).status(json, istiod),
+    heal: async () => (await import("./heal")).heal(),
+    down: async (remotes) => (await import("./down")).down(remotes),
+    addRemote: async (remote) => (await import("./addRemote")).addRemote(remote),
+};
+
+/** Exit code of a usage error (a bad command line, an unknown stack): the usage follows the message. */
+export const USAGE_ERROR = 2;
+
+/** A comma-separated list of remote stacks. */
+function remoteList(value: string): string[] {
+    const names = value.split(",").filter((r) => r.length > 0);
+    if (names.length === 0) {
+        throw new InvalidArgumentError("it needs at least one stack name");
+    }
+    return names;
+}
+
+const remotesOption = () => new Option("--remotes <list>", "only these remote stacks, comma-separated (e.g. remote-a,remote-b)").argParser(remoteList);
+
+/**
+ * The `mesh` command line: each verb with its options and --help, and --backend on every verb.
+ * `verbs` receives each verb's call, so that the parsing can be tested on its own.
+ */
+export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (text: string) => void, err: (text: string) => void): Command {
+    const program = new Command("mesh")
+        .description("The fleet view of an Istio multicluster mesh: one Pulumi stack per cluster, driven together.")
+        .usage("<verb> [options]")
+        .exitOverride()
+        .configureOutput({ writeOut: out, writeErr: err, outputError: (text, write) => write(`mesh: ${text.replace(/^error: /, "")}`) })
+        .showHelpAfterError("(mesh --help lists the verbs; mesh <verb> --help shows one)")
+        .helpCommand(false)
+        .addHelpText("after", [
+            "", "Environment:",
+            "  PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE  the state backend and its secrets passphrase, as for pulumi",
+            "  MESH_PROJECT_DIR                              the Pulumi project (default: the working directory)",
+            "  MESH_PARALLEL                                 how many stacks run at once (default: the number of cores)",
+        ].join("\n"));
+    const verb = (name: string, description: string) => program.command(name).description(description)
+        .addOption(new Option("--backend <url>", "the state backend (file://…, postgres://…) instead of $PULUMI_BACKEND_URL")
+            .argParser((url) => {
+                // Every Pulumi command mesh runs (Automation API) takes its backend from the environment.
+                process.env.PULUMI_BACKEND_URL = url;
+                return url;
+            }));
+    const done = (code: Promise<number>) => code.then(onExit);
+
+    verb("up", "Deploy the primary, then the fleet's remotes (those whose stack exists, or named) in parallel; a summary table at the end.")
+        .addOption(remotesOption())
+        .action((o) => done(verbs.up(o.remotes)));
+    verb("preview", "Every stack's diff, grouped per stack; \"no changes\" when there are none.")
+        .addOption(remotesOption())
+        .action((o) => done(verbs.preview(o.remotes)));
+    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and with --istiod istiod's own view. Exit 1 on any problem.")
+        .option("--json", "the rows as JSON")
+        .option("--istiod <url>", "the primary istiod's debug port (e.g. http://10.0.0.5:15014), to show its view of each cluster")
+        .action((o) => done(verbs.status(o.json === true, o.istiod)));
+    verb("heal", "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted.")
+        .action(() => done(verbs.heal()));
+    verb("down", "Destroy the remotes in parallel, then the primary; with --remotes only those remotes.")
+        .addOption(remotesOption())
+        .action((o) => done(verbs.down(o.remotes)));
+    verb("add-remote", "Create stack remote-NAME and write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml's shared settings, " +
+        "with this cluster's own context, ranges and CA.")
+        .argument("<name>", "the cluster's short name: its stack is remote-NAME")
+        .requiredOption("--context <ctx>", "the cluster's kubeconfig context")
+        .option("--pod-cidr <range>", "the cluster's pod range")
+        .option("--service-cidr <range>", "the cluster's service range")
+        .option("--cacerts-dir <dir>", "the cluster's intermediate CA (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem)")
+        .action((name: string, o) => done(verbs.addRemote({
+            name, context: o.context, podCidr: o.podCidr, serviceCidr: o.serviceCidr, cacertsDir: o.cacertsDir,
+        })));
+    return program;
+}
+
+/** Runs the command line with `verbs` (by default the real ones); resolves with the exit code. */
+export async function main(argv: string[], verbs: Verbs = VERBS): Promise<number> {
+    let code = 0;
+    const program = meshProgram(verbs, (c) => (code = c), (t) => process.stdout.write(t), (t) => process.stderr.write(t));
+    try {
+        if (argv.length === 0) {
+            program.outputHelp();
+            return 0;
+        }
+        await program.parseAsync(argv, { from: "user" });
+        return code;
+    } catch (err) {
+        if (err instanceof CommanderError) {
+            // Help and version are "errors" to commander; a real one has been printed with the usage hint.
+            return err.exitCode === 0 ? 0 : USAGE_ERROR;
+        }
+        if (err instanceof UsageError) {
+            process.stderr.write(`mesh: ${err.message}\n(mesh --help lists the verbs; mesh <verb> --help shows one)\n`);
+            return USAGE_ERROR;
+        }
+        process.stderr.write(`mesh: ${(err as Error).message}\n`);
+        return 1;
+    }
+}

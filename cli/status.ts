@@ -1,0 +1,147 @@
+// `mesh status`: one row per remote, read from the stacks' outputs and the clusters themselves,
+// every remote at once.
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Stack } from "@pulumi/pulumi/automation";
+import * as http from "http";
+import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
+import { coreApi, kubeClientLibrary, kubeConfigAt, statusOf, unlessNotFound } from "../lib/kube";
+import { kubeconfigTextOf } from "../lib/kubeconfig";
+import { Fleet, FleetStack, UsageError } from "./fleet";
+import { loadFleet, openStack, outputValues, say } from "./stackRuns";
+import { RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
+
+/** A cluster's kubeconfig from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
+async function clusterConfig(stack: Stack, fleetStack: FleetStack, contextKey: string, kubeconfigKey: string): Promise<KubeConfig> {
+    const inline = (await stack.getAllConfig())[`istio-multicluster:${kubeconfigKey}`]?.value;
+    const text = kubeconfigTextOf({ kubeconfig: inline || undefined });
+    if (!text) {
+        throw new Error(`no kubeconfig found for ${fleetStack.name} ($KUBECONFIG, ~/.kube/config)`);
+    }
+    return kubeConfigAt(text, inline ? undefined : fleetStack.config[contextKey] as string | undefined);
+}
+
+/** The addresses the primary's control plane has now: its pods' IPs, or its exported addresses. */
+async function currentPrimaryAddresses(fleet: Fleet, outputs: Record<string, any>, primary: KubeConfig): Promise<Record<string, string | undefined>> {
+    const exposure = (fleet.primary.config.endpointExposure as string | undefined) ?? "podIP";
+    if (exposure !== "podIP") {
+        return outputs;
+    }
+    const namespace = outputs.istioNamespace as string;
+    const core = coreApi(primary);
+    const current: Record<string, string | undefined> = {};
+    for (const svc of CONTROL_PLANE_SERVICES.filter((s) => outputs[s.output] !== undefined)) {
+        const endpoints = await core.readNamespacedEndpoints({ name: svc.service, namespace }).catch(() => ({}));
+        try {
+            current[svc.output] = readyPodAddress(endpoints, svc, namespace);
+        } catch {
+            current[svc.output] = "(no ready pod)";
+        }
+    }
+    return current;
+}
+
+const WRITES_TO_REFUSE: ReadonlyArray<{ verb: string; resource: string; group?: string }> = [
+    { verb: "create", resource: "pods" }, { verb: "delete", resource: "pods" }, { verb: "update", resource: "services" },
+    { verb: "get", resource: "secrets" }, { verb: "create", resource: "deployments", group: "apps" },
+];
+
+/** What the primary's istiod says of each cluster it reads (its /debug/clusterz), or undefined when not asked. */
+async function istiodClusters(debugUrl: string | undefined): Promise<Record<string, string> | undefined> {
+    if (debugUrl === undefined) {
+        return undefined;
+    }
+    const url = new URL("/debug/clusterz", debugUrl);
+    const body = await new Promise<string>((resolve, reject) => {
+        http.get(url, { timeout: 5000 }, (res) => {
+            let text = "";
+            res.on("data", (d) => (text += d));
+            res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
+        }).on("error", (err) => reject(new Error(`istiod's debug port ${url} does not answer: ${err.message}`)));
+    });
+    return Object.fromEntries((JSON.parse(body) as Array<{ id: string; syncStatus: string }>).map((c) => [c.id, c.syncStatus]));
+}
+
+/** Who a remote's exported kubeconfig authenticates as, and which writes it may make. */
+async function tokenFacts(kubeconfig: string, seed: boolean): Promise<Pick<RemoteFacts, "tokenIdentity" | "allowedWrites">> {
+    const { AuthenticationV1Api, AuthorizationV1Api } = kubeClientLibrary();
+    const token = kubeConfigAt(kubeconfig);
+    let username: string;
+    try {
+        const review = await token.makeApiClient(AuthenticationV1Api).createSelfSubjectReview({
+            body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        });
+        username = review.status!.userInfo!.username!;
+    } catch (err) {
+        const status = statusOf(err);
+        return {
+            tokenIdentity: { problem: status === 401 ? "token no longer authenticates (its secret was deleted or revoked)"
+                : `token check failed: ${status || ""} ${(err as Error).message.split("\n")[0].slice(0, 120)}`.trim() },
+            allowedWrites: [],
+        };
+    }
+    // Today's reader account reads secrets by design (istiod resolves gateway credentials through it).
+    const authz = token.makeApiClient(AuthorizationV1Api);
+    const allowedWrites: string[] = [];
+    for (const w of WRITES_TO_REFUSE.filter((w) => seed || w.verb !== "get")) {
+        const review = await authz.createSelfSubjectAccessReview({
+            body: { spec: { resourceAttributes: { verb: w.verb, resource: w.resource, group: w.group ?? "" } } },
+        });
+        if (review.status?.allowed) {
+            allowedWrites.push(`${w.verb} ${w.resource}`);
+        }
+    }
+    return { tokenIdentity: { username }, allowedWrites };
+}
+
+async function remoteFacts(
+    remote: FleetStack, primary: KubeConfig, istioNamespace: string, istiod: Record<string, string> | undefined,
+): Promise<RemoteFacts> {
+    const outputs = await outputValues(await openStack(remote.name, false));
+    const clusterName = (outputs.clusterName as string | undefined) ?? remote.name;
+    if (!outputs.kubeconfig) {
+        throw new UsageError(`stack "${remote.name}" has not been deployed; run \`mesh up\` first`);
+    }
+    // Istio 1.0's remotes register istio-multi under the cluster's name; today's, the reader account as istioctl does.
+    const seed = outputs.meshModel === undefined;
+    const secretName = (outputs.remoteSecretName as string | undefined) ?? clusterName;
+    const account = seed ? "istio-multi" : "istio-reader-service-account";
+    const secret = await unlessNotFound(coreApi(primary).readNamespacedSecret({ name: secretName, namespace: istioNamespace }));
+    const registration = secret ? { labels: secret.metadata?.labels ?? {}, keys: Object.keys(secret.data ?? {}) } : undefined;
+    const renderedWith = seed ? outputs.controlPlaneAddresses ?? {} : outputs.discoveryAddress ? { discoveryAddress: outputs.discoveryAddress } : {};
+    return {
+        stack: remote.name, clusterName, secretName, account, registration, renderedWith,
+        ...await tokenFacts(outputs.kubeconfig, seed),
+        accountNamespace: (remote.config.istioNamespace as string | undefined) ?? "istio-system",
+        istiodView: istiod === undefined ? undefined : istiod[clusterName] ?? "absent",
+    };
+}
+
+export async function status(json: boolean, istiodDebug: string | undefined): Promise<number> {
+    const { fleet } = await loadFleet(undefined, false);
+    const primaryStack = await openStack(fleet.primary.name, false);
+    const outputs = await outputValues(primaryStack);
+    if (!outputs.pilotAddress && !outputs.meshModel) {
+        throw new UsageError(`stack "${fleet.primary.name}" has not been deployed; run \`mesh up\` first`);
+    }
+    const primary = await clusterConfig(primaryStack, fleet.primary, "kubeContext", "kubeconfig");
+    const current = outputs.meshModel ? outputs : await currentPrimaryAddresses(fleet, outputs, primary);
+    const istiod = await istiodClusters(istiodDebug);
+    // Every remote at once: each row is a few reads of outputs and API calls, no CPU-bound run.
+    const rows: StatusRow[] = await Promise.all(fleet.remotes.map(async (remote): Promise<StatusRow> => {
+        try {
+            return statusRow(await remoteFacts(remote, primary, outputs.istioNamespace, istiod), current, outputs.istioNamespace);
+        } catch (err) {
+            return { remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
+                istiod: "-", problems: [(err as Error).message] };
+        }
+    }));
+    const primaryView = outputs.meshModel ? { meshModel: outputs.meshModel, discoveryAddress: outputs.discoveryAddress } : { addresses: current };
+    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows }, null, 2) : statusTable(rows));
+    const broken = rows.filter((r) => r.problems.length > 0);
+    if (!json && broken.length > 0) {
+        const drifted = broken.filter((r) => !r.addressesCurrent).map((r) => r.remote);
+        const other = broken.filter((r) => !r.registered || !r.tokenValid || !r.readOnly).map((r) => r.remote);
+        say(`\nto fix:${drifted.length ? " `mesh heal` (drift);" : ""}${other.length ? ` \`mesh up --remotes ${other.join(",")}\`` : ""}`);
+    }
+    return broken.length === 0 ? 0 : 1;
+}
