@@ -1,0 +1,177 @@
+// `npm run bench`: measures, side by side in one run on the local clusters, what a platform
+// engineer waits for: a join through `pulumi up` against the same join by hand, a no-op preview
+// against Pulumi's own floor (an empty program), a rejected config, the `mesh` verbs, and `mesh up`
+// of 1, 3 and 6 remotes. Prints a table with each goal and whether it was met. Medians of
+// BENCH_ROUNDS (default 3) runs where a run can be repeated without a change in between.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { makeWorkDir } from "../tests/e2e/helpers";
+import { CliResult, runCommand } from "../tests/e2e/pulumi";
+import { HandJoin, joinByHand, leaveByHand } from "./handFlow";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS) || 3;
+const REMOTES = ["remote-a", "remote-b", "remote-c", "remote-d", "remote-e", "remote-f"];
+
+interface Row {
+    readonly what: string;
+    readonly seconds: number;
+    /** The goal, in words, and whether it was met; absent for a reference measurement. */
+    readonly goal?: { readonly text: string; readonly met: boolean };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function seconds(fn: () => Promise<unknown>): Promise<number> {
+    const start = process.hrtime.bigint();
+    await fn();
+    return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function medianOf(rounds: number, fn: () => Promise<unknown>): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i < rounds; i++) {
+        times.push(await seconds(fn));
+    }
+    return median(times);
+}
+
+function ok(what: string, r: CliResult): CliResult {
+    if (r.code !== 0) {
+        throw new Error(`${what} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
+    }
+    return r;
+}
+
+async function main(): Promise<void> {
+    const workDir = makeWorkDir();
+    const env = { ...process.env };
+    const pulumi = async (...args: string[]) => ok(`pulumi ${args.join(" ")}`, await runCommand("pulumi", [...args, "--non-interactive"], workDir, env));
+    const mesh = (...args: string[]) => runCommand(process.execPath, [path.join(workDir, "bin", "mesh"), ...args], workDir, env);
+    const meshOk = async (...args: string[]) => ok(`mesh ${args.join(" ")}`, await mesh(...args));
+    const rows: Row[] = [];
+    const record = (what: string, secs: number, goal?: { text: string; met: boolean }) => {
+        rows.push({ what, seconds: secs, goal });
+        process.stderr.write(`[bench] ${what}: ${secs.toFixed(2)} s\n`);
+    };
+
+    // The CLI alone: no cluster, no Pulumi.
+    const help = await medianOf(5, () => meshOk("--help"));
+    record("`mesh --help`", help, { text: "< 0.5 s", met: help < 0.5 });
+    const usage = await medianOf(5, async () => {
+        if ((await mesh("up", "--bogus")).code !== 2) {
+            throw new Error("mesh up --bogus did not fail as a usage error");
+        }
+    });
+    record("`mesh up --bogus` (argument error)", usage, { text: "< 0.5 s", met: usage < 0.5 });
+
+    await pulumi("stack", "init", "primary");
+    record("`pulumi up -s primary`", await seconds(() => pulumi("up", "-s", "primary", "--yes", "--skip-preview")));
+
+    // A join, by Pulumi and by hand, alternating which goes first.
+    await pulumi("stack", "init", "remote-a");
+    const server = (await runCommand("kubectl", ["config", "view", "--minify", "--context", "remote-a", "-o", "jsonpath={.clusters[0].cluster.server}"], workDir, env)).stdout;
+    const hand: HandJoin = {
+        remote: "remote-a", primary: "primary", apiServer: server, env,
+        primaryOutputs: JSON.parse((await pulumi("stack", "output", "-s", "primary", "--json", "--show-secrets")).stdout),
+        chart: path.join(workDir, "tests/fixtures/charts/istio-remote"), caDir: path.join(workDir, "tests/fixtures/certs/mesh/remote-a"),
+    };
+    const times: Record<string, number[]> = { up: [], destroy: [], hand: [], handLeave: [] };
+    const byPulumi = async () => {
+        times.up.push(await seconds(() => pulumi("up", "-s", "remote-a", "--yes", "--skip-preview")));
+        times.destroy.push(await seconds(() => pulumi("destroy", "-s", "remote-a", "--yes", "--skip-preview")));
+    };
+    const byHand = async () => {
+        times.hand.push(await seconds(() => joinByHand(hand)));
+        times.handLeave.push(await seconds(() => leaveByHand(hand)));
+    };
+    for (let i = 0; i < ROUNDS; i++) {
+        for (const run of i % 2 === 0 ? [byHand, byPulumi] : [byPulumi, byHand]) {
+            await run();
+        }
+    }
+    const [up, handJoin] = [median(times.up), median(times.hand)];
+    record("join by hand (kubectl, helm template, wait, token, kubeconfig, registration)", handJoin);
+    record("join: `pulumi up -s remote-a`", up, { text: `≤ 1.2x by hand (${(up / handJoin).toFixed(2)}x)`, met: up <= 1.2 * handJoin });
+    record("leave by hand", median(times.handLeave));
+    record("leave: `pulumi destroy -s remote-a`", median(times.destroy));
+
+    // Previews: the program's no-op against Pulumi's floor, an empty program on the same machine.
+    await pulumi("up", "-s", "remote-a", "--yes", "--skip-preview");
+    const preview = await medianOf(ROUNDS, () => pulumi("preview", "-s", "remote-a", "--expect-no-changes"));
+    const emptyDir = emptyProject();
+    const inEmpty = async (...args: string[]) => ok(`pulumi ${args.join(" ")} (empty program)`,
+        await runCommand("pulumi", [...args, "-s", "empty", "--non-interactive"], emptyDir, env));
+    await inEmpty("stack", "init");
+    const empty = await medianOf(ROUNDS, () => inEmpty("preview"));
+    record("`pulumi preview` of an empty program (Pulumi's floor)", empty);
+    record("`pulumi up` of an empty program (Pulumi's floor)", await medianOf(ROUNDS, () => inEmpty("up", "--yes", "--skip-preview")));
+    record("no-op `pulumi preview -s remote-a`", preview, { text: `≤ 1.5x empty (${(preview / empty).toFixed(2)}x)`, met: preview <= 1.5 * empty });
+    await pulumi("config", "set", "-s", "remote-a", "istio-multicluster:clusterName", "remote_a");
+    const rejected = await medianOf(ROUNDS, async () => {
+        const r = await runCommand("pulumi", ["preview", "-s", "remote-a", "--non-interactive"], workDir, env);
+        if (r.code === 0 || !/clusterName = "remote_a"/.test(r.stdout + r.stderr)) {
+            throw new Error(`the bad clusterName was not rejected:\n${r.stdout}\n${r.stderr}`);
+        }
+    });
+    await pulumi("config", "rm", "-s", "remote-a", "istio-multicluster:clusterName");
+    record("`pulumi preview` rejecting `clusterName remote_a`", rejected, { text: "< 10 s", met: rejected < 10 });
+    await pulumi("destroy", "-s", "remote-a", "--yes", "--skip-preview");
+
+    // The fleet: mesh up of 1, 3 and 6 remotes from nothing joined (the primary stays up).
+    const fleetUp: Record<number, number> = {};
+    for (const n of [1, 3, 6]) {
+        // The fleet is the stacks that exist: remote-a's, and one added (stack file and stack) per new cluster.
+        for (const [i, remote] of REMOTES.slice(0, n).entries()) {
+            if (i > 0 && !fs.existsSync(path.join(workDir, `Pulumi.${remote}.yaml`))) {
+                await meshOk("add-remote", remote.slice("remote-".length), "--context", remote, "--pod-cidr", `10.${i * 10 + 20}.0.0/16`,
+                    "--service-cidr", `10.${i * 10 + 120}.0.0/16`, "--cacerts-dir", `tests/fixtures/certs/mesh/${remote}`);
+            }
+        }
+        const remotes = REMOTES.slice(0, n).join(",");
+        fleetUp[n] = await seconds(() => meshOk("up", "--remotes", remotes));
+        const goal = n === 1 ? undefined : { text: `≤ ${n === 3 ? "1.5" : "2"}x one remote (${(fleetUp[n] / fleetUp[1]).toFixed(2)}x)`,
+            met: fleetUp[n] <= (n === 3 ? 1.5 : 2) * fleetUp[1] };
+        record(`\`mesh up\` of ${n} remote${n > 1 ? "s" : ""}`, fleetUp[n], goal);
+        if (n === 3) {
+            const status = await medianOf(ROUNDS, () => meshOk("status"));
+            record("`mesh status`, 3 remotes", status, { text: "< 3 s", met: status < 3 });
+            const meshPreview = await medianOf(ROUNDS, () => meshOk("preview", "--remotes", remotes));
+            record("`mesh preview`, no changes, primary and 3 remotes", meshPreview,
+                { text: `≤ 1.5x one \`pulumi preview\` (${(meshPreview / preview).toFixed(2)}x)`, met: meshPreview <= 1.5 * preview });
+        }
+        await meshOk("down", "--remotes", remotes);
+    }
+    await pulumi("destroy", "-s", "primary", "--yes", "--skip-preview");
+
+    process.stdout.write(`\n${table(rows)}\n`);
+}
+
+/** A Pulumi project with no resources, in JavaScript as the program runs, to measure what Pulumi itself needs. */
+function emptyProject(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-empty-"));
+    const root = path.resolve(__dirname, "..");
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), "name: bench-empty\nruntime:\n  name: nodejs\n  options:\n    typescript: false\n");
+    fs.writeFileSync(path.join(dir, "index.js"), "module.exports = {};\n");
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "bench-empty", main: "index.js" }));
+    fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+}
+
+function table(rows: Row[]): string {
+    const width = Math.max(...rows.map((r) => r.what.length));
+    const goalWidth = Math.max(4, ...rows.map((r) => r.goal?.text.length ?? 0));
+    const line = (a: string, b: string, c: string, d: string) => `| ${a.padEnd(width)} | ${b.padStart(7)} | ${c.padEnd(goalWidth)} | ${d.padEnd(4)} |`;
+    return [
+        `${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, medians of ${ROUNDS} where repeated`,
+        "",
+        line("measurement", "seconds", "goal", "met"),
+        `|${"-".repeat(width + 2)}|--------:|${"-".repeat(goalWidth + 2)}|------|`,
+        ...rows.map((r) => line(r.what, r.seconds.toFixed(2), r.goal?.text ?? "", r.goal ? (r.goal.met ? "yes" : "NO") : "")),
+    ].join("\n");
+}
+
+main().catch((err) => {
+    process.stderr.write(`[bench] failed: ${err instanceof Error ? err.message : err}\n`);
+    process.exitCode = 1;
+});
