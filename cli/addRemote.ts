@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { newRemoteStackFile, UsageError } from "./fleet";
-import { automation, projectDir, say } from "./stackRuns";
+import { automation, projectDir, say, workspaceOptions } from "./stackRuns";
 
 /** What add-remote is told about the new cluster. */
 export interface NewRemote {
@@ -31,7 +31,7 @@ export async function addRemote(remote: NewRemote): Promise<number> {
     }
     fs.writeFileSync(target, text);
     // The stack too: the fleet is the stacks that exist, so a file alone would not join `mesh up`.
-    await (await automation()).LocalWorkspace.createStack({ stackName: stack, workDir: projectDir }, { secretsProvider: "passphrase" });
+    await (await automation()).LocalWorkspace.createStack({ stackName: stack, workDir: projectDir }, await workspaceOptions());
     say(`wrote ${path.basename(target)} and created stack ${stack} (cluster ${stack}, context ${remote.context}); \`mesh up\` joins it`);
     return 0;
 }

@@ -1,7 +1,7 @@
 // Running Pulumi on the fleet's stacks through the Automation API, as the verbs share it: the
 // fleet itself, opening a stack, one stack's up/preview/destroy with progress lines, and the
 // summary table at the end.
-import type { EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import * as os from "os";
 import { stackNames } from "../lib/stacks";
 import { declaredFleet, Fleet, FleetStack, fleetRangeOverlap, readFleet, selectRemotes, UsageError } from "./fleet";
@@ -40,6 +40,14 @@ export function inParallel<T, R>(items: readonly T[], run: (item: T) => Promise<
 /** The Automation API, loaded only by the verbs that run Pulumi: loading it takes about half a second. */
 export const automation = () => import("@pulumi/pulumi/automation");
 
+let pulumiCli: Promise<PulumiCommand> | undefined;
+
+/** Workspace options for every stack of this run: one Pulumi CLI, its version checked once rather than once per stack. */
+export async function workspaceOptions(): Promise<LocalWorkspaceOptions> {
+    pulumiCli ??= automation().then((a) => a.PulumiCommand.get());
+    return { secretsProvider: "passphrase", pulumiCommand: await pulumiCli };
+}
+
 /**
  * The fleet in this backend: the primary and the remotes whose stack exists (or that `named`
  * lists), after repairing what a killed run left in a file backend. Stray stack files are named
@@ -66,10 +74,10 @@ export async function loadFleet(named: string[] | undefined, checkRanges: boolea
 export async function openStack(name: string, create: boolean): Promise<Stack> {
     const args = { stackName: name, workDir: projectDir };
     if (create) {
-        return (await automation()).LocalWorkspace.createOrSelectStack(args, { secretsProvider: "passphrase" });
+        return (await automation()).LocalWorkspace.createOrSelectStack(args, await workspaceOptions());
     }
     try {
-        return await (await automation()).LocalWorkspace.selectStack(args);
+        return await (await automation()).LocalWorkspace.selectStack(args, await workspaceOptions());
     } catch {
         throw new UsageError(`stack "${name}" does not exist; run \`mesh up\` first`);
     }

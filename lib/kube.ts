@@ -73,6 +73,7 @@ export async function waitForSecretKeys(
         if (Date.now() >= deadline) {
             return undefined;
         }
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        // The token controller fills a token secret within a fraction of a second: a join waits on this.
+        await new Promise((resolve) => setTimeout(resolve, 100));
     }
 }
