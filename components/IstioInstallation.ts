@@ -9,10 +9,11 @@ import { CaCerts } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
 
 /**
- * The Helm post-renderer that marks the Services nothing reads to skip the provider's await; by
- * the project's directory, which Pulumi runs the program in (compiled or not).
+ * The Helm post-renderer that sets how Pulumi waits on the charts' objects (only the Services the
+ * program reads are awaited; workloads are deleted in the background, the namespace's deletion
+ * waiting for their pods); by the project's directory, which Pulumi runs the program in.
  */
-const SKIP_SERVICE_AWAITS = path.resolve("bin", "skip-service-awaits");
+const CHART_AWAITS = path.resolve("bin", "chart-awaits");
 
 /** Arguments of IstioInstallation. */
 export interface IstioInstallationArgs {
@@ -84,7 +85,7 @@ export class IstioInstallation extends pulumi.ComponentResource {
                 const rendered = new k8s.helm.v4.Chart(resourceName, {
                     chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
                     // The provider waits ten seconds of quiet endpoints on each Service: only where it buys a read.
-                    postRenderer: { command: process.execPath, args: [SKIP_SERVICE_AWAITS, ...args.awaitedServices] },
+                    postRenderer: { command: process.execPath, args: [CHART_AWAITS, ...args.awaitedServices] },
                 }, chartOpts);
                 ready = pulumi.all([ready, rendered.resources]).apply(() => "ready");
                 installed = [rendered];

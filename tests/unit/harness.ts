@@ -209,7 +209,7 @@ export function ofType(resources: Registered[], type: string): Registered[] {
 /** The Services a rendered chart awaits: the ones its post-renderer leaves without pulumi.com/skipAwait. */
 export function awaitedServices(chart: Registered): string[] {
     const renderer = chart.inputs.postRenderer;
-    assert.ok(renderer && /bin\/skip-service-awaits$/.test(renderer.args[0]), `${chart.name} has no skip-service-awaits post-renderer`);
+    assert.ok(renderer && /bin\/chart-awaits$/.test(renderer.args[0]), `${chart.name} has no chart-awaits post-renderer`);
     return renderer.args.slice(1);
 }
 

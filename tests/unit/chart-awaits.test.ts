@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as yaml from "js-yaml";
 import * as path from "path";
 
-const POST_RENDERER = path.join(__dirname, "..", "..", "bin", "skip-service-awaits");
+const POST_RENDERER = path.join(__dirname, "..", "..", "bin", "chart-awaits");
 
 const MANIFEST = `---
 # Source: istio-remote/templates/service.yaml
@@ -41,7 +41,7 @@ function postRender(manifest: string, ...awaited: string[]): any[] {
 
 const skipAwait = (doc: any) => doc.metadata.annotations?.["pulumi.com/skipAwait"];
 
-describe("bin/skip-service-awaits (the charts' Helm post-renderer)", () => {
+describe("bin/chart-awaits (the charts' Helm post-renderer)", () => {
     it("marks every Service pulumi.com/skipAwait when none is named", () => {
         const docs = postRender(MANIFEST);
         assert.deepStrictEqual(docs.filter((d) => d.kind === "Service").map(skipAwait), ["true", "true"]);
@@ -51,11 +51,16 @@ describe("bin/skip-service-awaits (the charts' Helm post-renderer)", () => {
         assert.deepStrictEqual(docs.filter((d) => d.kind === "Service").map((d) => [d.metadata.name, skipAwait(d)]),
             [["istio-pilot", undefined], ["istio-sidecar-injector", "true"]]);
     });
-    it("leaves Deployments awaited, and everything else as it was", () => {
+    it("leaves Deployments awaited, but deleted in the background (the namespace's deletion waits for their pods)", () => {
+        const deployment = postRender(MANIFEST)[2];
+        assert.strictEqual(skipAwait(deployment), undefined);
+        assert.strictEqual(deployment.metadata.annotations["pulumi.com/deletionPropagationPolicy"], "background");
+    });
+    it("leaves everything else as it was", () => {
         const docs = postRender(MANIFEST);
         assert.strictEqual(docs.length, 3);
-        assert.strictEqual(skipAwait(docs[2]), undefined);
         assert.strictEqual(docs[1].metadata.annotations.owner, "istio");
         assert.deepStrictEqual(docs[0].spec, { ports: [{ port: 15010 }] });
+        assert.strictEqual(docs[0].metadata.annotations["pulumi.com/deletionPropagationPolicy"], undefined);
     });
 });
