@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { ambientKubeconfigText, serverOfContext } from "../lib/kubeconfig";
 import { makeWorkDir } from "../tests/e2e/helpers";
 import { CliResult, runCommand } from "../tests/e2e/pulumi";
 import { HandJoin, joinByHand, leaveByHand } from "./handFlow";
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
 
     // A join, by Pulumi and by hand, alternating which goes first.
     await pulumi("stack", "init", "remote-a");
-    const server = (await runCommand("kubectl", ["config", "view", "--minify", "--context", "remote-a", "-o", "jsonpath={.clusters[0].cluster.server}"], workDir, env)).stdout;
+    const server = serverOfContext(ambientKubeconfigText()!, "remote-a").server!;
     const hand: HandJoin = {
         remote: "remote-a", primary: "primary", apiServer: server, env,
         primaryOutputs: JSON.parse((await pulumi("stack", "output", "-s", "primary", "--json", "--show-secrets")).stdout),

@@ -4,20 +4,19 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as http from "http";
 import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
-import { coreApi, kubeClientLibrary, kubeConfigAt, statusOf, unlessNotFound } from "../lib/kube";
-import { kubeconfigTextOf } from "../lib/kubeconfig";
+import { coreApi, kubeClientLibrary, kubeConfigAt, kubeConfigOf, statusOf, unlessNotFound } from "../lib/kube";
 import { Fleet, FleetStack, UsageError } from "./fleet";
 import { loadFleet, openStack, outputValues, say } from "./stackRuns";
 import { RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
 
 /** A cluster's kubeconfig from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
 async function clusterConfig(stack: Stack, fleetStack: FleetStack, contextKey: string, kubeconfigKey: string): Promise<KubeConfig> {
-    const inline = (await stack.getAllConfig())[`istio-multicluster:${kubeconfigKey}`]?.value;
-    const text = kubeconfigTextOf({ kubeconfig: inline || undefined });
-    if (!text) {
+    const inline = (await stack.getAllConfig())[`istio-multicluster:${kubeconfigKey}`]?.value || undefined;
+    const kc = kubeConfigOf({ kubeconfig: inline, kubeContext: inline ? undefined : fleetStack.config[contextKey] as string | undefined });
+    if (!kc) {
         throw new Error(`no kubeconfig found for ${fleetStack.name} ($KUBECONFIG, ~/.kube/config)`);
     }
-    return kubeConfigAt(text, inline ? undefined : fleetStack.config[contextKey] as string | undefined);
+    return kc;
 }
 
 /** The addresses the primary's control plane has now: its pods' IPs, or its exported addresses. */

@@ -84,16 +84,13 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
  * is reported through `fail`.
  */
 async function outputReader(name: string, stack: string, fail: (why: string) => Error): Promise<(output: string) => Promise<unknown>> {
-    const unknown = async () => {
-        const known = await existingStacks();
-        return fail(`no such stack exists; ${known ? `the stacks there are: ${known.join(", ") || "none"}` : "`pulumi stack ls` lists the stacks there are"}`);
-    };
+    const known = await existingStacks();
+    const unknown = () => fail(`no such stack exists; ${known ? `the stacks there are: ${known.join(", ") || "none"}` : "`pulumi stack ls` lists the stacks there are"}`);
     // Checked before the reference is registered: once the engine has failed to read a stack, it
     // ends the run with its own message and this program's is never shown.
-    const known = await existingStacks();
     const [project, shortName] = stack.split("/").slice(-2);
     if (known && (shortName === undefined || project === pulumi.getProject()) && !known.includes(shortName ?? stack)) {
-        throw await unknown();
+        throw unknown();
     }
     const ref = new pulumi.StackReference(name, { name: stack });
     return async (output: string) => {
@@ -102,7 +99,7 @@ async function outputReader(name: string, stack: string, fail: (why: string) => 
             details = await ref.getOutputDetails(output);
         } catch (err) {
             const cause = (err as Error).message.split("\n")[0];
-            throw /unknown stack/i.test(cause) ? await unknown() : fail(`the stack could not be read (${cause})`);
+            throw /unknown stack/i.test(cause) ? unknown() : fail(`the stack could not be read (${cause})`);
         }
         return details.secretValue !== undefined ? pulumi.secret(details.secretValue) : details.value;
     };

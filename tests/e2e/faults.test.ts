@@ -7,7 +7,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { listProcesses, orphanedPlugins } from "../../cli/recovery";
-import { eventually, leftovers, makeWorkDir, TestCluster } from "./helpers";
+import { eventually, leftovers, localCluster, makeWorkDir } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -16,9 +16,8 @@ const NS = "istio-system";
 describe("end to end: interrupted and concurrent runs", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
-    const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
-    const primary = TestCluster.of(kubeconfig, "primary");
-    const remote = TestCluster.of(kubeconfig, "remote-a");
+    const primary = localCluster("primary");
+    const remote = localCluster("remote-a");
     let workDir: string;
     let backend: string;
     let env: NodeJS.ProcessEnv;

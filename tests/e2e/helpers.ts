@@ -54,6 +54,25 @@ export class TestCluster {
     }
 }
 
+/** An environment variable the end-to-end run sets (tools/clusters/with-clusters.sh); throws naming it otherwise. */
+export function requiredEnv(name: string): string {
+    const value = process.env[name];
+    if (!value) {
+        throw new Error(`${name} is not set: run this suite through tests/e2e/run.sh`);
+    }
+    return value;
+}
+
+/** The local clusters' kubeconfig file, with a context per cluster. */
+export function localKubeconfigPath(): string {
+    return path.join(requiredEnv("ISTIO_MC_CLUSTERS"), "kubeconfig");
+}
+
+/** One of the local clusters, by its context (primary, remote-a, …). */
+export function localCluster(name: string): TestCluster {
+    return TestCluster.of(fs.readFileSync(localKubeconfigPath(), "utf8"), name);
+}
+
 /** The IP of the one running, ready pod with the label selector. */
 export async function readyPodIp(cluster: TestCluster, namespace: string, labelSelector: string): Promise<string | undefined> {
     const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector });

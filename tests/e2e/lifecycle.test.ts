@@ -5,11 +5,10 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { kubeClientLibrary, kubeConfigAt, serverOf, statusOf } from "../../lib/kube";
-import { eventually, leftovers, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
+import { eventually, leftovers, localCluster, makeWorkDir, readyPodIp, requiredEnv, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CLUSTERS = requiredEnv("ISTIO_MC_CLUSTERS");
 const NS = "istio-system";
 
 /** The seed's five pods: contract output → pod label selector. */
@@ -21,20 +20,11 @@ const CONTROL_PLANE_PODS: Record<string, string> = {
     zipkinAddress: "app=jaeger",
 };
 
-function requiredEnv(name: string): string {
-    const value = process.env[name];
-    if (!value) {
-        throw new Error(`${name} is not set: run this suite through tests/e2e/run.sh`);
-    }
-    return value;
-}
-
 describe("end to end: the real engine on two real clusters", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
-    const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
-    const primary = TestCluster.of(kubeconfig, "primary");
-    const remote = TestCluster.of(kubeconfig, "remote-a");
+    const primary = localCluster("primary");
+    const remote = localCluster("remote-a");
     /** The bearer token a kubeconfig carries. */
     const tokenOf = (text: string) => kubeConfigAt(text).getCurrentUser()!.token!;
     let workDir: string;

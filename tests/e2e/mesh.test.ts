@@ -3,7 +3,7 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { eventually, leftovers, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
+import { eventually, leftovers, localCluster, makeWorkDir, readyPodIp } from "./helpers";
 import { runCommand, StepTimer } from "./pulumi";
 
 const NS = "istio-system";
@@ -12,8 +12,7 @@ const REMOTES = ["remote-a", "remote-b", "remote-c"];
 describe("end to end: mesh, the fleet command", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
-    const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
-    const cluster = (name: string) => TestCluster.of(kubeconfig, name);
+    const cluster = localCluster;
     let workDir: string;
     let env: NodeJS.ProcessEnv;
     const timings: Record<string, number> = {};

@@ -9,11 +9,10 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
 import { statusOf, unlessNotFound } from "../../lib/kube";
-import { eventually, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
+import { eventually, localCluster, localKubeconfigPath, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const CLUSTERS = process.env.ISTIO_MC_CLUSTERS!;
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
 const CHARTS = path.join(CACHE, "toolchain", "istio-charts");
 const ISTIOCTL = path.join(CACHE, "toolchain", "bin", "istioctl");
@@ -31,9 +30,8 @@ function exampleConfig(model: string, stack: string): Record<string, unknown> {
 describe("end to end: today's Istio models on Istio's charts, proven by real istiods", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
-    const kubeconfigPath = path.join(CLUSTERS, "kubeconfig");
-    const kubeconfig = fs.readFileSync(kubeconfigPath, "utf8");
-    const cluster = (name: string) => TestCluster.of(kubeconfig, name);
+    const kubeconfigPath = localKubeconfigPath();
+    const cluster = localCluster;
     const rootCert = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs/mesh/root/root-cert.pem"), "utf8");
     const measured: Record<string, number> = {};
     let workDir: string;
@@ -385,10 +383,9 @@ const ISTIOD_WRITTEN = ["istio-ca-root-cert", "istio-ca-crl"];
 
 /** Names and versions of the namespaces, secrets and config maps of clusters: what a refused run must not change. */
 async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
-    const kubeconfig = fs.readFileSync(path.join(CLUSTERS, "kubeconfig"), "utf8");
     const result: Record<string, string[]> = {};
     for (const name of clusters) {
-        const cluster = TestCluster.of(kubeconfig, name);
+        const cluster = localCluster(name);
         for (const kind of ["Namespace", "Secret", "ConfigMap", "Service"]) {
             result[`${name}/${kind}`] = ((await cluster.objects.list("v1", kind)).items as any[])
                 // What istiod writes on its own (leader elections it renews every few seconds, the mesh

@@ -5,7 +5,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { leftovers, makeWorkDir, TestCluster } from "./helpers";
+import { leftovers, localCluster, makeWorkDir } from "./helpers";
 import { runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -15,9 +15,8 @@ const PORT = "5433";
 describe("end to end: shared state in PostgreSQL, two operators", function () {
     this.timeout(20 * 60 * 1000);
     const timer = new StepTimer();
-    const kubeconfig = fs.readFileSync(path.join(process.env.ISTIO_MC_CLUSTERS!, "kubeconfig"), "utf8");
-    const primary = TestCluster.of(kubeconfig, "primary");
-    const remote = TestCluster.of(kubeconfig, "remote-a");
+    const primary = localCluster("primary");
+    const remote = localCluster("remote-a");
     let dbDir: string;
     let backend: string;
     const copies: string[] = [];
