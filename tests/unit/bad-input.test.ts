@@ -62,9 +62,12 @@ describe("bad input fails at preview with one message and registers nothing", ()
         failsBeforeRegistering({ stack: "primary", preview: true, config: { ...ROLE_CONFIG.primary, cacerts: { dir: "tests/fixtures/certs/mesh/root" } } },
             /istio-multicluster:cacerts\.dir = "tests\/fixtures\/certs\/mesh\/root": missing ca-cert\.pem, ca-key\.pem, cert-chain\.pem/));
 
-    it("a cacerts directory with a non-PEM file", () =>
-        failsBeforeRegistering({ stack: "primary", preview: true, config: { ...ROLE_CONFIG.primary, cacerts: { dir: "tests/fixtures/charts/istio" } } },
-            /istio-multicluster:cacerts\.dir = .*missing ca-cert\.pem/));
+    it("a cacerts directory with a non-PEM file", async () => {
+        const { caDirWith } = await import("./pki.test");
+        const dir = caDirWith("mesh/primary", { "ca-cert.pem": "not a certificate\n" });
+        await failsBeforeRegistering({ stack: "primary", preview: true, config: { ...ROLE_CONFIG.primary, cacerts: { dir } } },
+            /istio-multicluster:cacerts\.dir = .*: ca-cert\.pem is not a PEM certificate\. Fix: /);
+    });
 
     it("a CA that does not chain to the remote's root", async () => {
         const { caDirWith } = await import("./pki.test");

@@ -1,8 +1,8 @@
 // Runs the real index.ts under Pulumi's mocks and records what it registers.
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { setAllConfig } from "@pulumi/pulumi/runtime/config";
-// The SDK exports this at run time but leaves it out of its type declarations.
+// The one SDK function used here that the SDK leaves out of its type declarations: no public API
+// waits for registrations still in flight.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 import * as fs from "fs";
@@ -20,7 +20,7 @@ export const ROOT = path.resolve(__dirname, "..", "..");
 
 /** Sets the stack's config as Pulumi would from Pulumi.<stack>.yaml: objects as JSON, secrets marked. */
 export function setStackConfig(config: Record<string, unknown>, secretKeys: readonly string[] = []): void {
-    setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) =>
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([key, value]) =>
         [`istio-multicluster:${key}`, typeof value === "string" ? value : JSON.stringify(value)])),
     secretKeys.map((k) => `istio-multicluster:${k}`));
 }
@@ -147,8 +147,7 @@ export interface RunResult {
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
     const resources: Registered[] = [];
     const dependencies = new Map<string, string[]>();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { unknownValue } = require("@pulumi/pulumi/runtime/rpc");
+    const { unknownValue } = pulumi.runtime;
     const podIps = opts.podIps ?? PRIMARY_POD_IPS;
     await pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
@@ -213,16 +212,29 @@ export function awaitedServices(chart: Registered): string[] {
     return renderer.args.slice(1);
 }
 
+/**
+ * Asserts that a primary registered one RegistrationGuard, on its Istio namespace, depending on
+ * every Kubernetes object of the control plane and on each chart: that is what makes Pulumi delete
+ * it first, so that its refusal comes before anything is gone.
+ */
+export function assertGuardsControlPlane(resources: Registered[]): Registered {
+    const guards = ofType(resources, "pulumi-nodejs:dynamic:RegistrationGuard");
+    assert.deepStrictEqual(guards.map((g) => [g.name, g.inputs.namespace]), [["registrations", "istio-system"]]);
+    const made = resources.filter((r) => r.type.startsWith("kubernetes:") && !r.readId).map((r) => `${r.type}::${r.name}`);
+    assert.ok(made.filter((r) => !r.startsWith("kubernetes:helm.sh/")).length >= 2, "the control plane makes objects of its own");
+    assert.ok(made.some((r) => r.startsWith("kubernetes:helm.sh/")), "and installs charts");
+    assert.deepStrictEqual(made.filter((r) => !guards[0].dependsOn.includes(r)), [], "the guard depends on each of them");
+    return guards[0];
+}
+
 /** True when a registered input arrived as a Pulumi secret. */
 export function isSecretInput(value: unknown): boolean {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const rpc = require("@pulumi/pulumi/runtime/rpc");
-    return typeof value === "object" && value !== null && (value as any)[rpc.specialSigKey] === rpc.specialSecretSig;
+    return Boolean(pulumi.runtime.isRpcSecret(value));
 }
 
 /** A registered input's plain value, whether or not it was a secret. */
 export function plain(value: any): any {
-    return isSecretInput(value) ? value.value : value;
+    return pulumi.runtime.unwrapRpcSecret(value);
 }
 
 function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podIps: Record<string, string | undefined>): Record<string, any> {

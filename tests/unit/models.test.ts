@@ -3,7 +3,9 @@ import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/registration";
 import { remoteIstiodValues, withPort } from "../../lib/istiod";
-import { awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, runProgram } from "./harness";
+import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROOT, runProgram } from "./harness";
+import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
+import * as path from "path";
 
 const CHARTS = "tests/fixtures/istiod-charts";
 const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
@@ -25,6 +27,7 @@ const PRIMARY_REMOTE_OUTPUTS = {
     meshModel: "primary-remote", meshID: "mesh1", clusterName: "primary", network: "network1", istioNamespace: "istio-system",
     discoveryAddress: "istiod.mesh.example", injectionAddress: "192.0.2.10", podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16",
 };
+const meshRootFingerprint = certificateFingerprint(readCaDirectory(path.join(ROOT, "tests/fixtures/certs/mesh/root")).rootCert!);
 const READER_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers: [{name: primary, user: {token: primary-reader-token}}]\n";
 const MULTI_PRIMARY_OUTPUTS = {
     meshModel: "multi-primary", meshID: "mesh1", clusterName: "primary", network: "network1", istioNamespace: "istio-system",
@@ -70,6 +73,11 @@ describe("PrimaryRemoteControlPlane (meshModel primary-remote, the primary)", ()
         const cacerts = secretNamed(run.resources, "cacerts")!;
         assert.match(plain(cacerts.inputs.stringData)["ca-key.pem"], /PRIVATE KEY/);
         assert.match(cacerts.provider!, PRIMARY_PROVIDER);
+    });
+    it("is guarded against a destroy while clusters are registered, the guard depending on istiod and all", () => {
+        const guard = assertGuardsControlPlane(run.resources);
+        const c = charts(run.resources);
+        assert.ok(guard.dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${c["istio-discovery"].name}`));
     });
     it("exports what the remotes are rendered with", () => {
         const o = run.outputs!;
@@ -145,6 +153,7 @@ describe("multi-primary", () => {
         const kubeconfig = yaml.load(String(r.outputs!.readerKubeconfig)) as any;
         assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://192.0.2.2:6443");
         assert.strictEqual(charts(r.resources)["istio-discovery"].inputs.values.global.externalIstiod, undefined);
+        assertGuardsControlPlane(r.resources);
     });
 
     describe("MultiPrimaryPeer", () => {
@@ -192,6 +201,20 @@ describe("multi-primary", () => {
                 config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
                     peers: [{ stack: "organization/istio-multicluster/remote-b", kubeContext: "remote-b" }] } },
             /istio-multicluster:peers = "organization\/istio-multicluster\/remote-b": it is in mesh "other", this cluster in mesh1/));
+        it("refuses two peers of one cluster name, naming the second", () => {
+            const peer = { meshModel: "multi-primary", meshID: "mesh1", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "k" };
+            return failsBeforeRegistering({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
+                stackOutputs: { "organization/istio-multicluster/remote-b": peer, "organization/istio-multicluster/remote-c": peer },
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+                    peers: [{ stack: "organization/istio-multicluster/remote-b", kubeContext: "remote-b" },
+                        { stack: "organization/istio-multicluster/remote-c", kubeContext: "remote-c" }] } },
+            /istio-multicluster:peers = "organization\/istio-multicluster\/remote-c": its cluster name remote-b is already this cluster's or another primary's/);
+        });
+        it("refuses a CA of another root than the first primary's", () =>
+            failsBeforeRegistering({ stack: "remote-a",
+                primaryOutputs: { ...MULTI_PRIMARY_OUTPUTS, rootCertFingerprint: meshRootFingerprint },
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/other/remote-a" } } },
+            /istio-multicluster:cacerts = "\[root-cert\.pem\]": its root \(SHA-256 .*\) is not the primary's/));
         it("refuses a peers entry without its context", () =>
             failsBeforeRegistering({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
                 config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
@@ -222,6 +245,15 @@ describe("EastWestGateway (clusters on different networks)", () => {
         assert.strictEqual(gateway.inputs.values.name, "istio-eastwestgateway");
         assert.deepStrictEqual(Object.keys(charts(primary.resources)), ["base", "istio-discovery", "gateway"]);
         assert.ok(gateway.dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${charts(primary.resources)["istio-discovery"].name}`));
+    });
+    it("gives the gateway chart the user's images (global.hub and global.tag)", async () => {
+        const images = { hub: "registry.example.com/istio", tag: "1.31.0" };
+        const r = await runProgram({ stack: "primary", config: { ...withoutAddress, eastWestGateway: "true", values: { global: images } } });
+        assert.ifError(r.error);
+        const c = charts(r.resources);
+        for (const chart of ["base", "istio-discovery", "gateway"]) {
+            assert.deepStrictEqual([c[chart].inputs.values.global.hub, c[chart].inputs.values.global.tag], [images.hub, images.tag], chart);
+        }
     });
     it("opens 15443 to other networks and exposes istiod's 15012 and 15017 through it", () => {
         assert.deepStrictEqual(customResources(primary.resources), ["Gateway/cross-network-gateway", "Gateway/istiod-gateway", "VirtualService/istiod-vs"]);

@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -23,7 +24,25 @@ export function caDirWith(base: string, changes: Record<string, string | null>):
     return dir;
 }
 
+/**
+ * A CA certificate and its key made with openssl: signed by `signer` (a certificate and key file),
+ * with the X.509 extensions given, one per line of an openssl extension file.
+ */
+function issuedCa(signer: { cert: string; key: string }, subject: string, extensions: string): { caCert: string; caKey: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "issued-ca-"));
+    const run = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.csr", "-subj", subject);
+    fs.writeFileSync(path.join(dir, "ext.cnf"), extensions);
+    run("x509", "-req", "-in", "ca.csr", "-CA", signer.cert, "-CAkey", signer.key, "-set_serial", "7", "-days", "30",
+        "-out", "ca-cert.pem", "-extfile", "ext.cnf");
+    return { caCert: fs.readFileSync(path.join(dir, "ca-cert.pem"), "utf8"), caKey: fs.readFileSync(path.join(dir, "ca-key.pem"), "utf8") };
+}
+
+/** The mesh root of the fixtures, and its key. */
+const MESH_ROOT = { cert: path.join(CERTS, "mesh", "root", "root-cert.pem"), key: path.join(CERTS, "mesh", "root", "root-key.pem") };
+
 describe("CA bundle checks", () => {
+    const rootCert = fs.readFileSync(MESH_ROOT.cert, "utf8");
     it("accepts an intermediate CA signed by the mesh root, with its key and chain", () => {
         assert.deepStrictEqual(caBundleProblems(readCaDirectory(path.join(CERTS, "mesh", "remote-a"))), []);
     });
@@ -51,6 +70,23 @@ describe("CA bundle checks", () => {
         const otherKey = fs.readFileSync(path.join(CERTS, "mesh", "primary", "ca-key.pem"), "utf8");
         const dir = caDirWith("mesh/remote-a", { "ca-key.pem": otherKey });
         assert.deepStrictEqual(caBundleProblems(readCaDirectory(dir)), ["ca-key.pem is not the private key of ca-cert.pem"]);
+    });
+    it("rejects a ca-cert.pem signed by the root that is not itself a CA", () => {
+        const leaf = issuedCa(MESH_ROOT, "/O=istio-multicluster demo/CN=not a CA", "basicConstraints=critical,CA:FALSE\n");
+        assert.deepStrictEqual(caBundleProblems({ ...leaf, rootCert, certChain: leaf.caCert + rootCert }),
+            ["ca-cert.pem is not a CA certificate (basicConstraints CA:TRUE is missing)"]);
+    });
+    it("rejects a CA that names the root as its issuer but was signed by another key", () => {
+        // A root of the same name, another key; no key identifiers, so only the signature tells them apart.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "impostor-root-"));
+        const subject = new (require("crypto").X509Certificate)(rootCert).subject.split("\n").map((rdn: string) => `/${rdn}`).join("");
+        execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "cert.pem",
+            "-days", "30", "-subj", subject, "-addext", "basicConstraints=critical,CA:TRUE"], { cwd: dir, stdio: "pipe" });
+        const forged = issuedCa({ cert: path.join(dir, "cert.pem"), key: path.join(dir, "key.pem") }, "/O=istio-multicluster demo/CN=forged",
+            "basicConstraints=critical,CA:TRUE\nsubjectKeyIdentifier=none\nauthorityKeyIdentifier=none\n");
+        const problems = caBundleProblems({ ...forged, rootCert, certChain: forged.caCert + rootCert });
+        assert.strictEqual(problems.length, 1, problems.join("; "));
+        assert.match(problems[0], /^ca-cert\.pem \(issuer ".*mesh root"\) does not chain to root-cert\.pem \(subject ".*mesh root"\)$/);
     });
     it("fingerprints the same root the same way from both clusters' bundles", () => {
         const a = readCaDirectory(path.join(CERTS, "mesh", "primary")).rootCert!;

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
-import { awaitedServices, isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, ROOT, runProgram } from "./harness";
+import { assertGuardsControlPlane, awaitedServices, isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 
 /** What the primary exported before its pilot pod restarted. */
 const PRIMARY_OUTPUTS_BEFORE_RESTART = { ...PRIMARY_OUTPUTS, pilotAddress: "10.10.0.99" };
@@ -111,15 +111,20 @@ describe("IstioControlPlane (the primary stack)", () => {
     });
 
     it("registers a RegistrationGuard on the primary's Istio namespace, which checks the registrations at destroy", () => {
-        const guards = ofType(run.resources, "pulumi-nodejs:dynamic:RegistrationGuard");
-        assert.deepStrictEqual(guards.map((g) => [g.name, g.inputs.namespace, g.inputs.kubeContext]), [["registrations", "istio-system", "primary"]]);
-        assert.match(String(guards[0].inputs.__provider), /destroyRefusal/);
-        // Depending on every object of the control plane is what makes Pulumi delete it first.
-        const controlPlane = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.readId && r.type !== "kubernetes:helm.sh/v4:Chart")
-            .map((r) => `${r.type}::${r.name}`);
-        assert.ok(controlPlane.length >= 3);
-        assert.deepStrictEqual(controlPlane.filter((r) => !guards[0].dependsOn.includes(r)), []);
-        assert.ok(guards[0].dependsOn.includes("kubernetes:helm.sh/v4:Chart::istio"), "and the chart, with everything it rendered");
+        const guard = assertGuardsControlPlane(run.resources);
+        assert.strictEqual(guard.inputs.kubeContext, "primary");
+        assert.match(String(guard.inputs.__provider), /destroyRefusal/);
+        assert.ok(guard.dependsOn.includes("kubernetes:helm.sh/v4:Chart::istio"), "and the chart, with everything it rendered");
+    });
+
+    it("keeps a kubeconfig given in config secret in the guard's state", async () => {
+        const { kubeContext: _, ...rest } = ROLE_CONFIG.primary;
+        const kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: guard-token}}]\n";
+        const r = await runProgram({ stack: "primary", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"] });
+        assert.ifError(r.error);
+        const [guard] = ofType(r.resources, "pulumi-nodejs:dynamic:RegistrationGuard");
+        assert.ok(isSecretInput(guard.inputs.kubeconfig), "the guard's kubeconfig reaches the engine as a secret");
+        assert.strictEqual(plain(guard.inputs.kubeconfig), kubeconfig);
     });
 
     it("fails, naming the service and its selector, when no pod is ready behind a service", async () => {

@@ -1,5 +1,6 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as http from "http";
 import * as net from "net";
 import * as yaml from "js-yaml";
 import { awaitedServices, CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, ofType, plain, PRIMARY_OUTPUTS, Registered, ROLE_CONFIG, runProgram } from "./harness";
@@ -113,9 +114,42 @@ describe("IstioRemote (a remote stack)", () => {
             assert.strictEqual(token.inputs.metadata.namespace, "istio-system");
             assert.match(token.provider!, REMOTE_PROVIDER);
         });
-        it("waits for the token controller itself, not the provider (whose wait gives up after five seconds)", () => {
+        it("keeps the provider's own wait off the token secret (it gives up after five seconds)", () => {
             const token = ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.type === "kubernetes.io/service-account-token")!;
             assert.strictEqual(token.inputs.metadata.annotations["pulumi.com/skipAwait"], "true");
+        });
+        describe("waits for the token controller itself, reading the secret until it is filled", () => {
+            const FILLED_AT_READ = 3;
+            const token = "eyJhbGciOiJSUzI1NiJ9.filled-late.signature";
+            let reads = 0;
+            // The remote's API server: the token secret is empty until the token controller fills it.
+            const apiServer = http.createServer((req, res) => {
+                reads += req.url === "/api/v1/namespaces/istio-system/secrets/istio-multi-token" ? 1 : 0;
+                const filled = reads >= FILLED_AT_READ;
+                res.setHeader("content-type", "application/json");
+                res.end(JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: "istio-multi-token", namespace: "istio-system" },
+                    data: filled ? { token: Buffer.from(token).toString("base64"), "ca.crt": CLUSTER_CA_DATA } : {} }));
+            });
+            let server: string;
+            before((done) => {
+                apiServer.listen(0, "127.0.0.1", () => {
+                    server = `http://127.0.0.1:${(apiServer.address() as net.AddressInfo).port}`;
+                    done();
+                });
+            });
+            after((done) => {
+                apiServer.close(() => done());
+            });
+            it("builds the kubeconfig from the token once it is there", async () => {
+                const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
+                const kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: r\n" +
+                    // Plain HTTP: client-node allows it only with TLS verification off.
+                    `contexts: [{name: r, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: '${server}', insecure-skip-tls-verify: true}}]\n`;
+                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"], tokensUnfilled: true });
+                assert.ifError(r.error);
+                assert.strictEqual(reads, FILLED_AT_READ, "it read the secret until it was filled, and no more");
+                assert.strictEqual((yaml.load(String(r.outputs!.kubeconfig)) as any).users[0].user.token, token);
+            });
         });
         it("fails naming the token secret when the token controller never fills it", async () => {
             const r = await runProgram({ stack: "remote-a", config: ROLE_CONFIG.remote, tokensUnfilled: true });

@@ -25,6 +25,13 @@ describe("secret config never appears in an error message", () => {
         assert.match(r.error!.message, /istio-multicluster:values\.global\.remotePilotAddress = "\[secret\]": this chart value is derived/);
         assertNoSecret(r.error!.message);
     });
+    it("a secret of structured config without a digit in it, quoted alone by a check on one of its leaves", async () => {
+        const passphrase = "correct-horse-battery-staple";
+        const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, values: { global: { remotePilotAddress: passphrase } } },
+            secretKeys: ["values"] });
+        assert.match(r.error!.message, /istio-multicluster:values\.global\.remotePilotAddress = "\[secret\]": this chart value is derived/);
+        assert.ok(!r.error!.message.includes(passphrase), r.error!.message);
+    });
 });
 
 describe("redactSecrets", () => {
