@@ -1,26 +1,33 @@
 // One program, two roles, three mesh models: the `primary` stack installs the control plane and
 // exports what the other clusters need; each remote stack reads it and joins its cluster to the
-// mesh the way the primary's model builds it (see README.md).
-import { IstioControlPlane } from "./components/IstioControlPlane";
-import { IstioRemote } from "./components/IstioRemote";
+// mesh the way the primary's model builds it (see README.md). The model and role are chosen here,
+// once: each pair of components receives only its own model's config.
+import * as pulumi from "@pulumi/pulumi";
+import { Istio10ControlPlane } from "./components/Istio10ControlPlane";
+import { Istio10Remote } from "./components/Istio10Remote";
 import { MultiPrimaryControlPlane } from "./components/MultiPrimaryControlPlane";
 import { MultiPrimaryPeer } from "./components/MultiPrimaryPeer";
 import { PrimaryRemoteControlPlane } from "./components/PrimaryRemoteControlPlane";
 import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { RegistrationGuard } from "./components/RegistrationGuard";
-import { clusterProvider } from "./lib/cluster";
+import { clusterProvider, ownPrimaryProvider, peerProvider, primaryProvider } from "./lib/cluster";
 import { PrimaryConfig, RemoteConfig } from "./lib/config";
+import { warnAboutImages } from "./lib/images";
 import { remoteSecretName } from "./lib/istiod";
-import { checkMeshAgainstPrimary, checkModelAgainstPrimary, checkRemoteAgainstPrimary, readPeers, readPrimaryOutputs } from "./lib/primary";
+import { lastDeployment } from "./lib/lastDeployment";
+import { parseStackConfig } from "./lib/parseConfig";
+import { apiServerFor, checkClusters } from "./lib/preflight";
+import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, joinOf, readPeers, readPrimaryOutputs } from "./lib/primary";
+import { redactingSecrets } from "./lib/redaction";
 import { checkClusterNameFree } from "./lib/registration";
-import { apiServerFor, checkClustersAnswer, lastDeployment, readStackConfig, redactingSecrets } from "./lib/stack";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
 // before the first resource is registered: bad input changes nothing.
 // Secret config values never leave in an error message, whichever check quoted them.
 export = () => redactingSecrets(async () => {
-    const config = readStackConfig();
-    await checkClustersAnswer(config);
+    const config = parseStackConfig(pulumi.getStack(), process.cwd());
+    await checkClusters(config);
+    warnAboutImages(config);
     return config.role === "primary" ? primaryStack(config) : remoteStack(config);
 });
 
@@ -32,46 +39,51 @@ async function primaryStack(config: PrimaryConfig) {
 }
 
 async function primaryControlPlane(config: PrimaryConfig) {
-    const { mesh } = config;
-    const apiServer = config.meshModel === "multi-primary" ? apiServerFor(config) : undefined;
-    const deployed = (await lastDeployment(mesh ? "meshModel" : "pilotAddress")).readable;
-    const provider = clusterProvider("primary", config.cluster);
-    if (config.meshModel === "primary-remote" && mesh) {
-        return new PrimaryRemoteControlPlane("istio", { config, mesh, deployed, provider });
+    switch (config.meshModel) {
+        case "istio-1.0": {
+            const readable = (await lastDeployment("pilotAddress")).readable;
+            return new Istio10ControlPlane("istio", { config, readable, provider: ownPrimaryProvider(config.cluster) });
+        }
+        case "primary-remote": {
+            const readable = (await lastDeployment("meshModel")).readable;
+            return new PrimaryRemoteControlPlane("istio", { config, readable, provider: ownPrimaryProvider(config.cluster) });
+        }
+        case "multi-primary": {
+            const apiServer = apiServerFor(config);
+            const readable = (await lastDeployment("meshModel")).readable;
+            return new MultiPrimaryControlPlane("istio", { config, apiServer, readable, provider: ownPrimaryProvider(config.cluster) });
+        }
     }
-    if (config.meshModel === "multi-primary" && mesh && apiServer) {
-        return new MultiPrimaryControlPlane("istio", { config, mesh, apiServer, deployed, provider });
-    }
-    return new IstioControlPlane("istio", { config, provider, chartDeployed: deployed });
 }
 
 async function remoteStack(config: RemoteConfig) {
     const apiServer = apiServerFor(config);
-    const primary = await readPrimaryOutputs(config.primaryStack);
-    checkModelAgainstPrimary(config, primary);
-    if (primary.meshModel === "istio-1.0") {
-        const security = checkRemoteAgainstPrimary(config, primary);
-        const provider = clusterProvider(config.clusterName, config.cluster);
-        const primaryProvider = clusterProvider("primary", config.primaryCluster);
-        return new IstioRemote(config.clusterName, { config, primary, security, apiServer, provider, primaryProvider }).outputs;
-    }
-    const mesh = checkMeshAgainstPrimary(config, primary);
-    const last = await lastDeployment("remoteSecretName");
-    await checkClusterNameFree(config.primaryCluster, primary.istioNamespace, config.clusterName,
-        remoteSecretName(config.clusterName), last.exported);
-    const peers = await readPeers(config.peers, mesh, [config.clusterName, primary.clusterName]);
-    const provider = clusterProvider(config.clusterName, config.cluster);
-    const primaryProvider = clusterProvider("primary", config.primaryCluster);
-    const { discoveryAddress, readerKubeconfig } = primary;
-    const common = { config, mesh, apiServer, deployed: last.readable, provider, primaryProvider };
-    if (primary.meshModel === "primary-remote" && discoveryAddress) {
-        return new PrimaryRemoteMember(config.clusterName, { ...common, primary: { ...primary, discoveryAddress } }).outputs;
-    }
-    if (primary.meshModel === "multi-primary" && readerKubeconfig) {
-        return new MultiPrimaryPeer(config.clusterName, {
-            ...common, primary: { ...primary, readerKubeconfig },
-            peers: peers.map((p) => ({ ...p, provider: clusterProvider(p.clusterName, { kubeContext: p.kubeContext }) })),
+    const join = joinOf(config, await readPrimaryOutputs(config.primaryStack));
+    // The primary's name in the mesh: an istiod primary's cluster name, an Istio 1.0 primary's stack name.
+    const primaryName = join.model === "istio-1.0" ? config.primaryStack.split("/").pop()! : join.primary.clusterName;
+    // Created once every check has passed: nothing is registered before.
+    const providers = () => ({
+        provider: clusterProvider(config.clusterName, config.cluster),
+        primaryProvider: primaryProvider(primaryName, config.primaryCluster),
+    });
+    if (join.model === "istio-1.0") {
+        const security = checkRemoteAgainstPrimary(join.config, join.primary, primaryName);
+        return new Istio10Remote(config.clusterName, {
+            config: join.config, primary: join.primary, security, apiServer, primaryName, ...providers(),
         }).outputs;
     }
-    throw new Error(`the primary's ${primary.meshModel} outputs lack ${discoveryAddress ? "readerKubeconfig" : "discoveryAddress"}`);
+    const mesh = checkMeshAgainstPrimary(join.config, join.primary);
+    const last = await lastDeployment("remoteSecretName");
+    await checkClusterNameFree(config.primaryCluster, join.primary.istioNamespace, config.clusterName,
+        remoteSecretName(config.clusterName), last.exported);
+    if (join.model === "primary-remote") {
+        return new PrimaryRemoteMember(config.clusterName, {
+            config: join.config, primary: join.primary, mesh, apiServer, readable: last.readable, ...providers(),
+        }).outputs;
+    }
+    const peers = await readPeers(join.config.peers, mesh, [config.clusterName, join.primary.clusterName]);
+    return new MultiPrimaryPeer(config.clusterName, {
+        config: join.config, primary: join.primary, mesh, apiServer, readable: last.readable, ...providers(),
+        peers: peers.map((p) => ({ ...p, provider: peerProvider(p.clusterName, p.kubeContext) })),
+    }).outputs;
 }

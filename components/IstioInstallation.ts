@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
+import { ChartInstall } from "../lib/charts";
 import { ChartSource, InstallMethod } from "../lib/config";
 import { CaBundle } from "../lib/pki";
-import { ChartInstall } from "../lib/values";
 import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
 import { CaCerts } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
@@ -11,9 +11,10 @@ import { InjectionLabels } from "./InjectionLabels";
 /**
  * The Helm post-renderer that sets how Pulumi waits on the charts' objects (only the Services the
  * program reads are awaited; workloads are deleted in the background, the namespace's deletion
- * waiting for their pods); by the project's directory, which Pulumi runs the program in.
+ * waiting for their pods). Relative to the project's directory, where Pulumi runs the program and
+ * its providers, so that the state it is stored in is the same from any checkout or machine.
  */
-const CHART_AWAITS = path.resolve("bin", "chart-awaits");
+const CHART_AWAITS = "./bin/chart-awaits";
 
 /** Arguments of IstioInstallation. */
 export interface IstioInstallationArgs {
@@ -44,8 +45,8 @@ export interface IstioInstallationArgs {
 
 /**
  * Istio's charts installed on one cluster with what they need around them: the Istio namespace,
- * the `cacerts` secret and add-on credentials first; then each chart, in order, the way the seed's
- * two routes do, `helm template | kubectl apply` (per-object diffs in preview, objects in Pulumi
+ * the `cacerts` secret and add-on credentials first; then each chart, in order, by either of Istio
+ * 1.0's two routes, `helm template | kubectl apply` (per-object diffs in preview, objects in Pulumi
  * state) or `helm install` (a release that `helm list` shows); then the injection labels.
  * Destroy removes it all by the route it was installed by.
  */
@@ -77,21 +78,21 @@ export class IstioInstallation extends pulumi.ComponentResource {
         let installed: pulumi.Resource[] = prerequisites;
         let ready: pulumi.Output<string> = pulumi.output("ready");
         for (const spec of args.charts) {
-            const chart = args.source.kind === "dir" ? path.join(args.source.dir, spec.dir) : spec.name;
-            // The first chart keeps the seed's resource name, so that existing stacks see no rename.
-            const resourceName = spec === args.charts[0] ? name : `${name}-${spec.name}`;
+            const chart = args.source.kind === "dir" ? path.join(args.source.dir, spec.chart.dir) : spec.chart.name;
+            // The first chart keeps the installation's own name, as it had when there was one chart.
+            const resourceName = spec === args.charts[0] ? name : `${name}-${spec.release}`;
             const chartOpts = { ...childOpts, dependsOn: installed };
             if (args.installMethod === "template") {
                 const rendered = new k8s.helm.v4.Chart(resourceName, {
                     chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
                     // The provider waits ten seconds of quiet endpoints on each Service: only where it buys a read.
-                    postRenderer: { command: process.execPath, args: [CHART_AWAITS, ...args.awaitedServices] },
+                    postRenderer: { command: CHART_AWAITS, args: [...args.awaitedServices] },
                 }, chartOpts);
                 ready = pulumi.all([ready, rendered.resources]).apply(() => "ready");
                 installed = [rendered];
             } else {
                 const release = new k8s.helm.v3.Release(resourceName, {
-                    name: spec.name, chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
+                    name: spec.release, chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
                     // The installation owns the namespace; the release must not create (or later delete) it.
                     createNamespace: false,
                 }, chartOpts);
@@ -113,7 +114,7 @@ export class IstioInstallation extends pulumi.ComponentResource {
      * it happens after their pods are up; unknown when the charts are not deployed yet, so that a
      * first install's preview skips the read instead of failing on an object that does not exist.
      */
-    idOnceReady(id: string, deployed: boolean): pulumi.Output<string> {
-        return deployed ? this.ready.apply(() => id) : pulumi.output(pulumi.unknown as unknown as string);
+    idOnceReady(id: string, readable: boolean): pulumi.Output<string> {
+        return readable ? this.ready.apply(() => id) : pulumi.output(pulumi.unknown as unknown as string);
     }
 }

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, PrimaryConfig, RemoteConfig } from "../lib/config";
+import { IstiodPrimaryConfig, IstiodRemoteConfig, MeshIdentity } from "../lib/config";
 import { EAST_WEST_GATEWAY, istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
 import { Values } from "../lib/values";
 import { EastWestGateway } from "./EastWestGateway";
@@ -10,7 +10,7 @@ import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
 /** Arguments of IstiodInstallation. */
 export interface IstiodInstallationArgs {
     /** The stack's validated config (charts, namespace, injection, CA, gateway switch). */
-    readonly config: PrimaryConfig | RemoteConfig;
+    readonly config: IstiodPrimaryConfig | IstiodRemoteConfig;
     /** This cluster's mesh identity. */
     readonly mesh: MeshIdentity;
     /** The `istiod` chart's derived values: istiodValues() or remoteIstiodValues(). */
@@ -23,8 +23,8 @@ export interface IstiodInstallationArgs {
     readonly exposeIstiod: boolean;
     /** This cluster's API server URL as other istiods dial it: when given, the reader account's kubeconfig is made. */
     readonly readerServer?: string;
-    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
-    readonly deployed: boolean;
+    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
+    readonly readable: boolean;
     /** The cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -56,7 +56,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
             namespace: cfg.istioNamespace,
             namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
             namespaceAnnotations: args.namespaceAnnotations,
-            caBundle: args.pluginCa ? cfg.caBundle : undefined,
+            caBundle: args.pluginCa && "caBundle" in cfg ? cfg.caBundle : undefined,
             injectionNamespaces: this.injectedNamespaces,
             // The east-west gateway's load balancer address is read; nothing reads istiod's Services.
             awaitedServices: cfg.eastWestGateway ? [EAST_WEST_GATEWAY] : [],
@@ -66,7 +66,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         if (cfg.eastWestGateway) {
             this.eastWestGatewayAddress = new EastWestGateway(`${name}-eastwest`, {
                 namespace: cfg.istioNamespace, exposeIstiod: args.exposeIstiod, installation: this.installation,
-                readable: args.deployed, provider: args.provider,
+                readable: args.readable, provider: args.provider,
             }, { parent: this }).address;
         }
         if (args.readerServer !== undefined) {

@@ -1,20 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, PrimaryConfig } from "../lib/config";
+import { MultiPrimaryPrimaryConfig } from "../lib/config";
 import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
-import { definedOnly } from "../lib/outputs";
+import { definedOnly, Exports, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
 import { IstiodInstallation } from "./IstiodInstallation";
 
 /** Arguments of MultiPrimaryControlPlane. */
 export interface MultiPrimaryControlPlaneArgs {
     /** The primary stack's validated config. */
-    readonly config: PrimaryConfig;
-    /** The primary's mesh identity. */
-    readonly mesh: MeshIdentity;
+    readonly config: MultiPrimaryPrimaryConfig;
     /** The API server URL the other primaries' istiods dial to read this cluster. */
     readonly apiServer: string;
-    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
-    readonly deployed: boolean;
+    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
+    readonly readable: boolean;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -26,18 +24,18 @@ export interface MultiPrimaryControlPlaneArgs {
  */
 export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the other primaries. */
-    public readonly outputs: Record<string, unknown>;
+    public readonly outputs: Exports<MultiPrimaryPrimaryOutputs>;
 
     constructor(name: string, args: MultiPrimaryControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:MultiPrimaryControlPlane", name, {}, opts);
         const cfg = args.config;
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, false),
-            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, deployed: args.deployed, provider: args.provider,
+            config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, false),
+            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         this.outputs = definedOnly({
-            ...primaryMeshOutputs(cfg, args.mesh),
+            ...primaryMeshOutputs(cfg),
             eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             readerKubeconfig: istiod.readerKubeconfig,
         });

@@ -1,26 +1,26 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, RemoteConfig } from "../lib/config";
+import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config";
 import { istiodValues, remoteSecretName } from "../lib/istiod";
-import { definedOnly } from "../lib/outputs";
-import { IstiodPrimaryOutputs, PeerOutputs } from "../lib/primary";
+import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
+import { PeerOutputs } from "../lib/primary";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 
 /** Arguments of MultiPrimaryPeer. */
 export interface MultiPrimaryPeerArgs {
     /** This stack's validated config. */
-    readonly config: RemoteConfig;
+    readonly config: MultiPrimaryRemoteConfig;
     /** The first primary's outputs, already checked against this config. */
-    readonly primary: IstiodPrimaryOutputs & { readonly readerKubeconfig: pulumi.Output<string> };
+    readonly primary: MultiPrimaryPrimaryOutputs;
     /** The other primaries besides the first, already checked, each with its cluster's provider. */
     readonly peers: Array<PeerOutputs & { readonly provider: k8s.Provider }>;
     /** This cluster's mesh identity (meshID and network are the primary's). */
     readonly mesh: MeshIdentity;
     /** The API server URL the first primary's istiod dials to read this cluster. */
     readonly apiServer: string;
-    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
-    readonly deployed: boolean;
+    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
+    readonly readable: boolean;
     /** This cluster's provider. */
     readonly provider: k8s.Provider;
     /** The first primary's provider, for this cluster's registration there. */
@@ -35,14 +35,14 @@ export interface MultiPrimaryPeerArgs {
  */
 export class MultiPrimaryPeer extends pulumi.ComponentResource {
     /** This stack's outputs. */
-    public readonly outputs: Record<string, unknown>;
+    public readonly outputs: Exports<IstiodRemoteOutputs>;
 
     constructor(name: string, args: MultiPrimaryPeerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:MultiPrimaryPeer", name, {}, opts);
         const cfg = args.config;
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, false),
-            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, deployed: args.deployed, provider: args.provider,
+            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         // Every other primary reads this cluster, and this one reads each of them.

@@ -1,18 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, PrimaryConfig } from "../lib/config";
+import { PrimaryRemotePrimaryConfig } from "../lib/config";
 import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
-import { definedOnly } from "../lib/outputs";
+import { definedOnly, Exports, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
 import { IstiodInstallation } from "./IstiodInstallation";
 
 /** Arguments of PrimaryRemoteControlPlane. */
 export interface PrimaryRemoteControlPlaneArgs {
     /** The primary stack's validated config. */
-    readonly config: PrimaryConfig;
-    /** The primary's mesh identity. */
-    readonly mesh: MeshIdentity;
-    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
-    readonly deployed: boolean;
+    readonly config: PrimaryRemotePrimaryConfig;
+    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
+    readonly readable: boolean;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -24,18 +22,18 @@ export interface PrimaryRemoteControlPlaneArgs {
  */
 export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the remotes. */
-    public readonly outputs: Record<string, unknown>;
+    public readonly outputs: Exports<PrimaryRemotePrimaryOutputs>;
 
     constructor(name: string, args: PrimaryRemoteControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:PrimaryRemoteControlPlane", name, {}, opts);
         const cfg = args.config;
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, true),
-            pluginCa: true, exposeIstiod: true, deployed: args.deployed, provider: args.provider,
+            config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, true),
+            pluginCa: true, exposeIstiod: true, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         this.outputs = definedOnly({
-            ...primaryMeshOutputs(cfg, args.mesh),
+            ...primaryMeshOutputs(cfg),
             eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             // Where the remotes reach istiod: the configured address, else the east-west gateway's.
             discoveryAddress: cfg.discoveryAddress ?? istiod.eastWestGatewayAddress,

@@ -1,24 +1,23 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, RemoteConfig } from "../lib/config";
+import { MeshIdentity, PrimaryRemoteRemoteConfig } from "../lib/config";
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, remoteIstiodValues, remoteSecretName } from "../lib/istiod";
-import { definedOnly } from "../lib/outputs";
-import { IstiodPrimaryOutputs } from "../lib/primary";
+import { definedOnly, Exports, IstiodRemoteOutputs, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 
 /** Arguments of PrimaryRemoteMember. */
 export interface PrimaryRemoteMemberArgs {
     /** The remote stack's validated config. */
-    readonly config: RemoteConfig;
+    readonly config: PrimaryRemoteRemoteConfig;
     /** The primary's outputs, already checked against this config. */
-    readonly primary: IstiodPrimaryOutputs & { readonly discoveryAddress: string };
+    readonly primary: PrimaryRemotePrimaryOutputs;
     /** This cluster's mesh identity (meshID and network are the primary's). */
     readonly mesh: MeshIdentity;
     /** The API server URL the primary's istiod dials to read this cluster. */
     readonly apiServer: string;
-    /** Whether the stack was deployed before: in the preview of a first install its objects cannot be read yet. */
-    readonly deployed: boolean;
+    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
+    readonly readable: boolean;
     /** This (remote) cluster's provider. */
     readonly provider: k8s.Provider;
     /** The primary cluster's provider, for the registration secret. */
@@ -33,7 +32,7 @@ export interface PrimaryRemoteMemberArgs {
  */
 export class PrimaryRemoteMember extends pulumi.ComponentResource {
     /** The remote stack's outputs. */
-    public readonly outputs: Record<string, unknown>;
+    public readonly outputs: Exports<IstiodRemoteOutputs>;
 
     constructor(name: string, args: PrimaryRemoteMemberArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:PrimaryRemoteMember", name, {}, opts);
@@ -42,7 +41,7 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
             config: cfg, mesh: args.mesh, istiod: remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
             namespaceAnnotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: args.primary.clusterName },
             // The primary's istiod signs this cluster's workloads' certificates.
-            pluginCa: false, exposeIstiod: false, readerServer: args.apiServer, deployed: args.deployed, provider: args.provider,
+            pluginCa: false, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {

@@ -1,9 +1,11 @@
 // Chart values and names for the istiod models (primary-remote, multi-primary), on Istio's own
 // `base` and `istiod` charts. Pure functions: every value a cluster gets is derived here from its
 // config and its primary's outputs.
-import { CHARTS_OF, MeshIdentity, PrimaryConfig } from "./config";
+import { ChartInstall, CHARTS } from "./charts";
+import { IstiodPrimaryConfig, MeshIdentity } from "./config";
+import { Exports, IstiodPrimaryOutputs } from "./outputs";
 import { certificateFingerprint } from "./pki";
-import { ChartInstall, mergeValues, Values } from "./values";
+import { mergeValues, Values } from "./values";
 
 /** The service account `base` creates for other clusters' istiods to read this one. */
 export const READER_ACCOUNT = "istio-reader-service-account";
@@ -91,10 +93,9 @@ export function withPort(hostPort: string, port: number): string {
  * `base` the remote profile.
  */
 export function istiodCharts(user: Values, namespace: string, istiod: Values, eastWestNetwork?: string): ChartInstall[] {
-    const [base, discovery] = CHARTS_OF["primary-remote"];
     return [
-        { ...base, values: mergeValues(user, baseValues(namespace, istiod.profile === "remote")) },
-        { ...discovery, values: mergeValues(user, istiod) },
+        { chart: CHARTS.base, release: "base", values: mergeValues(user, baseValues(namespace, istiod.profile === "remote")) },
+        { chart: CHARTS.istiod, release: "istiod", values: mergeValues(user, istiod) },
         ...(eastWestNetwork === undefined ? [] : [eastWestGatewayChart(user, eastWestNetwork)]),
     ];
 }
@@ -111,7 +112,7 @@ const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
 export function eastWestGatewayChart(user: Values, network: string): ChartInstall {
     const global = user.global === undefined ? {} : { global: user.global };
     return {
-        name: EAST_WEST_GATEWAY, dir: "gateway",
+        chart: CHARTS.gateway, release: EAST_WEST_GATEWAY,
         values: mergeValues(global, { name: EAST_WEST_GATEWAY, networkGateway: network, labels: { ...EAST_WEST_SELECTOR } }),
     };
 }
@@ -160,11 +161,11 @@ export function istiodExposure(namespace: string): IstioResource[] {
     ];
 }
 
-/** What every istiod primary exports, whatever its model: its mesh identity, namespace, ranges and CA root. */
-export function primaryMeshOutputs(cfg: PrimaryConfig, mesh: MeshIdentity): Record<string, string | undefined> {
+/** What every istiod primary exports, whatever its model: its model and mesh identity, namespace, ranges and CA root. */
+export function primaryMeshOutputs<C extends IstiodPrimaryConfig>(cfg: C): Exports<Omit<IstiodPrimaryOutputs, "meshModel">> & { meshModel: C["meshModel"] } {
     return {
         meshModel: cfg.meshModel,
-        ...mesh,
+        ...cfg.mesh,
         istioNamespace: cfg.istioNamespace,
         podCidr: cfg.podCidr,
         serviceCidr: cfg.serviceCidr,

@@ -2,32 +2,9 @@
 // registers anything, the token wait, `mesh status`, the end-to-end assertions), through
 // @kubernetes/client-node.
 import type { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
-import type { ClusterAccess } from "./config";
-import { kubeconfigTextOf, resolveContext } from "./kubeconfig";
+import { kubeClientLibrary } from "./kubeconfig";
 
-/** The client library, loaded on first use: a run that makes no call does not pay its load (~0.3 s). */
-export function kubeClientLibrary(): typeof import("@kubernetes/client-node") {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require("@kubernetes/client-node");
-}
-
-/** A kubeconfig at one of its contexts (default: its current one); throws naming what is missing. */
-export function kubeConfigAt(text: string, context?: string): KubeConfig {
-    const resolved = resolveContext(text, context);
-    if ("problem" in resolved) {
-        throw new Error(resolved.problem);
-    }
-    const kc = new (kubeClientLibrary().KubeConfig)();
-    kc.loadFromString(text);
-    kc.setCurrentContext(resolved.name);
-    return kc;
-}
-
-/** A stack's access to a cluster (its inline kubeconfig, else a context of the ambient one); undefined without any kubeconfig. */
-export function kubeConfigOf(access: ClusterAccess): KubeConfig | undefined {
-    const text = kubeconfigTextOf(access);
-    return text === undefined ? undefined : kubeConfigAt(text, access.kubeContext);
-}
+export { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "./kubeconfig";
 
 /** The core API of a cluster. */
 export function coreApi(kc: KubeConfig): CoreV1Api {

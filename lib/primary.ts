@@ -1,9 +1,15 @@
+// A remote's view of its primary: the primary stack's outputs (and a multi-primary mesh's other
+// primaries'), read through StackReferences, and the checks of the remote's config against them.
 import * as pulumi from "@pulumi/pulumi";
-import { checkOverlap, IstiodModel, MeshIdentity, MeshModel, PeerRef, RemoteConfig, requireCaBundle } from "./config";
-import { certificateFingerprint } from "./pki";
+import {
+    Istio10RemoteConfig, IstiodRemoteConfig, MeshIdentity, MeshModel, MultiPrimaryRemoteConfig, PeerRef, PrimaryRemoteRemoteConfig, RemoteConfig,
+} from "./config";
 import { ConfigError } from "./errors";
+import { checkOverlap, requireCaBundle } from "./meshRules";
+import { Istio10PrimaryOutputs, IstiodPrimaryOutputs, MultiPrimaryPrimaryOutputs, PrimaryOutputs, PrimaryRemotePrimaryOutputs } from "./outputs";
+import { certificateFingerprint } from "./pki";
 import { stackNames } from "./stacks";
-import { PrimaryEndpoints, SecuritySettings } from "./values";
+import { SecuritySettings } from "./values";
 
 /** Each model's primary outputs a remote cannot join without, then those that may be absent. */
 const OUTPUTS_OF: Record<MeshModel, { required: readonly string[]; optional: readonly string[] }> = {
@@ -22,34 +28,6 @@ const OUTPUTS_OF: Record<MeshModel, { required: readonly string[]; optional: rea
     },
 };
 
-/** The istio-1.0 primary's contract outputs, plus the fingerprint of its CA root when it uses cacerts. */
-export type SeedPrimaryOutputs = PrimaryEndpoints & { readonly meshModel: "istio-1.0"; readonly rootCertFingerprint?: string };
-
-/** An istiod primary's outputs. */
-export interface IstiodPrimaryOutputs extends MeshIdentity {
-    /** How the mesh is built. */
-    readonly meshModel: IstiodModel;
-    /** The primary's Istio namespace. */
-    readonly istioNamespace: string;
-    /** primary-remote: where the remotes reach istiod. */
-    readonly discoveryAddress?: string;
-    /** primary-remote: HOST[:PORT] of istiod's injection webhook for API servers outside the cluster network. */
-    readonly injectionAddress?: string;
-    /** The primary's east-west gateway address, when it has one: other networks reach it there. */
-    readonly eastWestGatewayAddress?: string;
-    /** multi-primary: the kubeconfig of the primary's reader account, for the other primaries (a secret). */
-    readonly readerKubeconfig?: pulumi.Output<string>;
-    /** The primary's pod range, when configured. */
-    readonly podCidr?: string;
-    /** The primary's service range, when configured. */
-    readonly serviceCidr?: string;
-    /** SHA-256 of the mesh root, when the primary plugs in a CA. */
-    readonly rootCertFingerprint?: string;
-}
-
-/** A primary's outputs, of whichever model it runs. */
-export type PrimaryOutputs = SeedPrimaryOutputs | IstiodPrimaryOutputs;
-
 /**
  * Reads the primary stack's outputs through a StackReference and waits for them, so that a
  * remote's checks against the primary run before the remote registers anything. Secret outputs
@@ -57,7 +35,7 @@ export type PrimaryOutputs = SeedPrimaryOutputs | IstiodPrimaryOutputs;
  */
 export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryOutputs> {
     const notDeployed = (why: string) => new ConfigError("primaryStack", primaryStack, why,
-        "run `pulumi up -s primary` first (or point primaryStack at the primary's stack, e.g. organization/istio-multicluster/primary)");
+        "run `pulumi up -s primary` first (or point primaryStack at the primary's stack, e.g. `pulumi config set primaryStack primary`)");
     const read = await outputReader("primary", primaryStack, notDeployed);
     // A primary deployed before models existed exports no meshModel: it runs Istio 1.0's flow.
     const meshModel = ((await read("meshModel")) ?? "istio-1.0") as MeshModel;
@@ -158,13 +136,20 @@ export async function readPeers(peers: PeerRef[], mesh: MeshIdentity, taken: str
     return read;
 }
 
+/** A remote's config and its primary's outputs, of one model. */
+export type Join =
+    | { readonly model: "istio-1.0"; readonly config: Istio10RemoteConfig; readonly primary: Istio10PrimaryOutputs }
+    | { readonly model: "primary-remote"; readonly config: PrimaryRemoteRemoteConfig; readonly primary: PrimaryRemotePrimaryOutputs }
+    | { readonly model: "multi-primary"; readonly config: MultiPrimaryRemoteConfig; readonly primary: MultiPrimaryPrimaryOutputs };
+
 /** A remote joins its primary's mesh the way that mesh is built: the models must be the same. */
-export function checkModelAgainstPrimary(remote: RemoteConfig, primary: PrimaryOutputs): void {
+export function joinOf(remote: RemoteConfig, primary: PrimaryOutputs): Join {
     if (remote.meshModel !== primary.meshModel) {
         throw new ConfigError("meshModel", remote.meshModel, `differs from the primary's (${primary.meshModel}); ` +
             "a remote joins its primary's mesh the way that mesh is built",
             `set it to ${primary.meshModel} (\`pulumi config set meshModel ${primary.meshModel}\`), or point primaryStack at a ${remote.meshModel} primary`);
     }
+    return { model: remote.meshModel, config: remote, primary } as Join;
 }
 
 /**
@@ -172,8 +157,8 @@ export function checkModelAgainstPrimary(remote: RemoteConfig, primary: PrimaryO
  * meshID, a cluster name of its own, and the primary's network unless both have east-west
  * gateways. Returns the remote's mesh identity.
  */
-export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: IstiodPrimaryOutputs): MeshIdentity {
-    const mine = remote.mesh ?? {};
+export function checkMeshAgainstPrimary(remote: IstiodRemoteConfig, primary: IstiodPrimaryOutputs): MeshIdentity {
+    const mine = remote.mesh;
     if (mine.meshID !== undefined && mine.meshID !== primary.meshID) {
         throw new ConfigError("meshID", mine.meshID, `differs from the primary's (${primary.meshID}); every cluster of a mesh has its meshID`,
             `set it to ${primary.meshID}, or remove it to inherit the primary's`);
@@ -190,23 +175,23 @@ export function checkMeshAgainstPrimary(remote: RemoteConfig, primary: IstiodPri
         throw new ConfigError("clusterName", remote.clusterName, "is the primary's cluster name; every cluster of a mesh needs its own",
             "set another name, e.g. `pulumi config set clusterName remote-a`");
     }
-    if (remote.caBundle && primary.meshModel === "primary-remote") {
-        throw new ConfigError("cacerts", "[cacerts]", "a primary-remote remote runs no istiod of its own: the primary's " +
-            "istiod signs its workloads' certificates, so a CA here would never be used", "remove it with `pulumi config rm cacerts`");
-    }
-    if (primary.meshModel === "multi-primary") {
-        requireSharedRoot(remote, primary.rootCertFingerprint, "istiod");
+    if (remote.meshModel === "multi-primary") {
+        requireSharedRoot(remote, primary.rootCertFingerprint);
     }
     checkRanges(remote, primary);
     return { meshID: primary.meshID, network, clusterName: remote.clusterName };
 }
 
 /**
- * Checks a remote's config against the primary it joins: ranges must not overlap, the
- * security switches must agree, and a CA bundle must share the primary's root.
+ * Checks an Istio 1.0 remote's config against the primary it joins (named `primaryName`): a name
+ * of its own, ranges that do not overlap, the same security switches, and a CA bundle must share the primary's root.
  * Returns the security settings the remote's chart gets: the primary's.
  */
-export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: SeedPrimaryOutputs): SecuritySettings {
+export function checkRemoteAgainstPrimary(remote: Istio10RemoteConfig, primary: Istio10PrimaryOutputs, primaryName: string): SecuritySettings {
+    if (remote.clusterName === primaryName) {
+        throw new ConfigError("clusterName", remote.clusterName, "is the primary's name (its stack's); every cluster of a mesh needs its own",
+            "set another name, e.g. `pulumi config set clusterName remote-a`");
+    }
     checkRanges(remote, primary);
     const settings: SecuritySettings = {
         controlPlaneSecurityEnabled: primary.controlPlaneSecurityEnabled,
@@ -232,7 +217,8 @@ export function checkRemoteAgainstPrimary(remote: RemoteConfig, primary: SeedPri
             "(`pulumi config set --path cacerts.dir ./certs/<cluster>`)");
     }
     if (!settings.selfSignedCa) {
-        requireSharedRoot(remote, primary.rootCertFingerprint, "Citadel");
+        requireCaBundle(remote.caBundle);
+        requireSharedRoot({ caBundle: remote.caBundle }, primary.rootCertFingerprint);
     }
     return settings;
 }
@@ -251,9 +237,8 @@ function checkRanges(remote: RemoteConfig, primary: { podCidr?: string; serviceC
     }
 }
 
-/** The remote must plug in a CA, and it must chain to the primary's root. */
-function requireSharedRoot(remote: RemoteConfig, primaryRoot: string | undefined, signer: string): void {
-    requireCaBundle(remote.caBundle, signer);
+/** The remote's CA must chain to the primary's root. */
+function requireSharedRoot(remote: Pick<MultiPrimaryRemoteConfig, "caBundle">, primaryRoot: string | undefined): void {
     const mine = certificateFingerprint(remote.caBundle.rootCert);
     if (primaryRoot && mine !== primaryRoot) {
         throw new ConfigError("cacerts", "[root-cert.pem]", `its root (SHA-256 ${mine}) is not the primary's ` +

@@ -3,16 +3,6 @@ import { ConfigError } from "./errors";
 /** Helm values: a tree of plain JSON. */
 export type Values = { [key: string]: unknown };
 
-/** One chart of an installation. */
-export interface ChartInstall {
-    /** The chart's name: its release name, and its name in a chart repository. */
-    readonly name: string;
-    /** Its directory under chartDir. */
-    readonly dir: string;
-    /** Its values, derived values already merged in. */
-    readonly values: Values;
-}
-
 /** The control-plane endpoints and switches the primary stack exports. */
 export interface PrimaryEndpoints {
     /** Pilot's address (pod IP, load balancer or gateway address). */

@@ -228,7 +228,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             const chart = eastWestGatewayChart({ global: { hub: "docker.io/istio", tag: "1.31-dev" } }, "network2");
             const valuesFile = path.join(workDir, "eastwest-values.json");
             fs.writeFileSync(valuesFile, JSON.stringify(chart.values));
-            const r = await runCommand(HELM, ["template", chart.name, path.join(CHARTS, chart.dir), "-n", NS, "-f", valuesFile], workDir, env, 120);
+            const r = await runCommand(HELM, ["template", chart.release, path.join(CHARTS, chart.chart.dir), "-n", NS, "-f", valuesFile], workDir, env, 120);
             assert.strictEqual(r.code, 0, r.stderr);
             const docs = yaml.loadAll(r.stdout).filter((d: any) => d?.kind) as any[];
             const service = docs.find((d) => d.kind === "Service");

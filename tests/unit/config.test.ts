@@ -1,8 +1,9 @@
 import * as assert from "assert";
-import { CONFIG_KEYS, PrimaryConfig, RemoteConfig } from "../../lib/config";
+import { Istio10PrimaryConfig, Istio10RemoteConfig } from "../../lib/config";
+import { CONFIG_KEYS } from "../../lib/configKeys";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, tiedTo } from "../../lib/errors";
-import { redactingSecrets } from "../../lib/stack";
+import { redactingSecrets } from "../../lib/redaction";
 import { parseConfig as parse, ROLE_CONFIG, ROOT, setStackConfig } from "./harness";
 
 function rejects(config: Record<string, unknown>, key: string, message: RegExp, secretKeys: string[] = []): void {
@@ -17,7 +18,7 @@ function rejects(config: Record<string, unknown>, key: string, message: RegExp, 
 
 describe("stack config", () => {
     describe("defaults", () => {
-        const primary = parse({ role: "primary", kubeContext: "primary", chartDir: "tests/fixtures/charts" }) as PrimaryConfig;
+        const primary = parse({ role: "primary", kubeContext: "primary", chartDir: "tests/fixtures/charts" }) as Istio10PrimaryConfig;
 
         it("installs into istio-system with the template route", () => {
             assert.strictEqual(primary.istioNamespace, "istio-system");
@@ -33,26 +34,54 @@ describe("stack config", () => {
             assert.strictEqual(primary.envoyStatsd, true);
         });
         it("names a remote after its stack", () => {
-            const remote = parse({ ...ROLE_CONFIG.remote }, [], "remote-b") as RemoteConfig;
+            const remote = parse({ ...ROLE_CONFIG.remote }, [], "remote-b") as Istio10RemoteConfig;
             assert.strictEqual(remote.clusterName, "remote-b");
         });
         it("leaves a remote's security switches to the primary when unset", () => {
             const { controlPlaneSecurityEnabled: _a, mtls: _b, selfSignedCa: _c, ...rest } = ROLE_CONFIG.remote;
-            const remote = parse(rest) as RemoteConfig;
+            const remote = parse(rest) as Istio10RemoteConfig;
             assert.deepStrictEqual(remote.security, { controlPlaneSecurityEnabled: undefined, mtlsEnabled: undefined, selfSignedCa: undefined });
         });
     });
 
     describe("the seed's secure example (Pulumi.primary.yaml, Pulumi.remote-a.yaml)", () => {
         it("reads the cacerts directory and checks it", () => {
-            const primary = parse(ROLE_CONFIG.primary) as PrimaryConfig;
+            const primary = parse(ROLE_CONFIG.primary) as Istio10PrimaryConfig;
             assert.match(primary.caBundle!.caKey, /PRIVATE KEY/);
         });
         it("reads the remote's mirror lists as namespace/name pairs", () => {
-            const remote = parse({ ...ROLE_CONFIG.remote, mirrorServices: { fromPrimary: ["default/reviews"], toPrimary: ["bookinfo/ratings"] } }) as RemoteConfig;
+            const remote = parse({ ...ROLE_CONFIG.remote, mirrorServices: { fromPrimary: ["default/reviews"], toPrimary: ["bookinfo/ratings"] } }) as Istio10RemoteConfig;
             assert.deepStrictEqual(remote.mirrorServices, {
                 fromPrimary: [{ namespace: "default", name: "reviews" }], toPrimary: [{ namespace: "bookinfo", name: "ratings" }],
             });
+        });
+    });
+
+    describe("a key where its model and role have no use for it is refused, not ignored", () => {
+        const PR_PRIMARY = { role: "primary", meshModel: "primary-remote", kubeContext: "primary", chartDir: "tests/fixtures/istiod-charts",
+            discoveryAddress: "istiod.mesh.example" };
+        const PR_REMOTE = { role: "remote", meshModel: "primary-remote", kubeContext: "remote-a", chartDir: "tests/fixtures/istiod-charts",
+            primaryStack: "organization/istio-multicluster/primary", primaryKubeContext: "primary" };
+        const MP_REMOTE = { ...PR_REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" } };
+        it("apiServerAddress and sameHostControlPlanes on a primary-remote primary, which no other cluster reads", () => {
+            rejects({ ...PR_PRIMARY, apiServerAddress: "192.0.2.2:6443" }, "apiServerAddress",
+                /belongs to the remote stack of the primary-remote model, and this stack's role is primary \(no other cluster's control plane reads this one's API server\)/);
+            rejects({ ...PR_PRIMARY, sameHostControlPlanes: "true" }, "sameHostControlPlanes", /belongs to the remote stack of the primary-remote model/);
+        });
+        it("mirrorServices on an istiod model's remote", () => {
+            rejects({ ...PR_REMOTE, mirrorServices: { fromPrimary: ["default/a"] } }, "mirrorServices",
+                /applies to the istio-1\.0 model, and this stack's meshModel is primary-remote \(today's Istio resolves remote services itself\)/);
+        });
+        it("selfSignedCa on a multi-primary cluster or a primary-remote remote", () => {
+            rejects({ ...MP_REMOTE, selfSignedCa: "false" }, "selfSignedCa", /applies to the istio-1\.0 and primary-remote models/);
+            rejects({ ...PR_REMOTE, selfSignedCa: "true" }, "selfSignedCa", /belongs to the primary stack of the primary-remote model/);
+        });
+        it("gives an istiod primary no Istio 1.0 fields, and each model only its own", () => {
+            const primary = parse(PR_PRIMARY);
+            assert.deepStrictEqual(Object.keys(primary).filter((k) => ["security", "endpointExposure", "envoyStatsd", "apiServerAddress", "peers"].includes(k)), []);
+            const peer = parse(MP_REMOTE);
+            assert.ok(peer.meshModel === "multi-primary" && peer.role === "remote");
+            assert.deepStrictEqual([Array.isArray(peer.peers), "mirrorServices" in peer, "security" in peer], [true, false, false]);
         });
     });
 
@@ -89,7 +118,7 @@ describe("stack config", () => {
         });
         it("accepts API server addresses with scheme, port or IPv6 brackets", () => {
             for (const address of ["10.0.0.3", "10.0.0.3:6443", "https://api.example.com", "https://[fd00::3]:6443"]) {
-                assert.strictEqual((parse({ ...ROLE_CONFIG.remote, apiServerAddress: address }) as RemoteConfig).apiServerAddress, address);
+                assert.strictEqual((parse({ ...ROLE_CONFIG.remote, apiServerAddress: address }) as Istio10RemoteConfig).apiServerAddress, address);
             }
         });
         it("rejects a malformed CIDR", () => {
@@ -128,7 +157,7 @@ describe("stack config", () => {
         it("accepts CA material given inline as a secret, and checks it like a directory", () => {
             const read = (f: string) => require("fs").readFileSync(`${ROOT}/tests/fixtures/certs/mesh/remote-a/${f}`, "utf8");
             const inline = { caCert: read("ca-cert.pem"), caKey: read("ca-key.pem"), rootCert: read("root-cert.pem"), certChain: read("cert-chain.pem") };
-            const cfg = parse({ ...ROLE_CONFIG.primary, cacerts: inline }, ["cacerts"]) as PrimaryConfig;
+            const cfg = parse({ ...ROLE_CONFIG.primary, cacerts: inline }, ["cacerts"]) as Istio10PrimaryConfig;
             assert.strictEqual(cfg.caBundle!.caKey, inline.caKey);
             rejects({ ...ROLE_CONFIG.primary, cacerts: { ...inline, caKey: read("ca-cert.pem") } }, "cacerts", /ca-key\.pem is not a PEM private key/, ["cacerts"]);
         });
@@ -152,7 +181,7 @@ describe("stack config", () => {
 
     describe("explicit values", () => {
         it("count as set even when they equal the default (a remote's mtls: false stays false)", () => {
-            const remote = parse({ ...ROLE_CONFIG.remote, mtls: "false", selfSignedCa: "true" }) as RemoteConfig;
+            const remote = parse({ ...ROLE_CONFIG.remote, mtls: "false", selfSignedCa: "true" }) as Istio10RemoteConfig;
             assert.deepStrictEqual([remote.security.mtlsEnabled, remote.security.selfSignedCa], [false, true]);
         });
         it("of another role are refused even when they equal the default", () => {

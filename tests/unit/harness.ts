@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 import * as fs from "fs";
 import * as path from "path";
-import { parseStackConfig, StackConfig } from "../../lib/config";
+import { StackConfig } from "../../lib/config";
+import { parseStackConfig } from "../../lib/parseConfig";
 
 // Hermetic: the program under test reads no kubeconfig of the machine it runs on (and so never
 // dials a real cluster); a test that needs one passes it in config.
@@ -208,8 +209,8 @@ export function ofType(resources: Registered[], type: string): Registered[] {
 /** The Services a rendered chart awaits: the ones its post-renderer leaves without pulumi.com/skipAwait. */
 export function awaitedServices(chart: Registered): string[] {
     const renderer = chart.inputs.postRenderer;
-    assert.ok(renderer && /bin\/chart-awaits$/.test(renderer.args[0]), `${chart.name} has no chart-awaits post-renderer`);
-    return renderer.args.slice(1);
+    assert.ok(renderer?.command === "./bin/chart-awaits", `${chart.name} has no chart-awaits post-renderer`);
+    return renderer.args ?? [];
 }
 
 /**

@@ -3,8 +3,10 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { renderKubeconfig, serverOfContext } from "../../lib/kubeconfig";
-import { checkContextsExist } from "../../lib/stack";
+import * as http from "http";
+import * as net from "net";
+import { kubeConfigOf, loadKubeconfig, renderKubeconfig, resolveContext } from "../../lib/kubeconfig";
+import { answers, apiServerFor, checkClustersAnswer, checkContextsExist, proxyFor } from "../../lib/preflight";
 import { parseConfig, ROLE_CONFIG } from "./harness";
 
 const OPERATOR_KUBECONFIG = `
@@ -47,6 +49,12 @@ describe("the istio-multi kubeconfig", () => {
     });
 });
 
+/** The server a kubeconfig's context points at, or why there is none. */
+function serverOfContext(text: string, context?: string): { server?: string; problem?: string } {
+    const resolved = resolveContext(loadKubeconfig({ kubeconfig: text })!.config, context);
+    return "problem" in resolved ? resolved : { server: resolved.cluster.server };
+}
+
 describe("reading the API server from the operator's kubeconfig", () => {
     it("takes the named context's cluster server", () => {
         assert.deepStrictEqual(serverOfContext(OPERATOR_KUBECONFIG, "primary"), { server: "https://127.0.0.2:6443" });
@@ -58,10 +66,143 @@ describe("reading the API server from the operator's kubeconfig", () => {
         assert.deepStrictEqual(serverOfContext(OPERATOR_KUBECONFIG, "remote-z"), { problem: 'the kubeconfig has no context "remote-z"' });
     });
     it("explains a cluster without a server", () => {
-        assert.match(serverOfContext(OPERATOR_KUBECONFIG, "broken").problem!, /names cluster "broken", which has no server/);
+        assert.match(serverOfContext(OPERATOR_KUBECONFIG, "broken").problem!, /names cluster "broken", which the kubeconfig lacks or gives no server/);
     });
-    it("explains text that is not YAML", () => {
-        assert.match(serverOfContext("a: [unclosed").problem!, /not valid YAML/);
+    it("refuses text that is not YAML", () => {
+        assert.throws(() => loadKubeconfig({ kubeconfig: "a: [unclosed" }));
+    });
+});
+
+describe("a KUBECONFIG of several files, read as kubectl and the provider read it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeconfigs-"));
+    const first = path.join(dir, "a.yaml");
+    const second = path.join(dir, "team", "b.yaml");
+    fs.mkdirSync(path.dirname(second));
+    fs.writeFileSync(first, OPERATOR_KUBECONFIG);
+    // The second file: a context of its own, a cluster whose CA is a path relative to the file, and
+    // a cluster and a context whose names the first file already has.
+    fs.writeFileSync(second, `
+apiVersion: v1
+kind: Config
+current-context: eks-prod
+clusters:
+  - name: eks
+    cluster: { server: "https://10.99.0.1:443", certificate-authority: certs/eks-ca.pem }
+  - name: local-primary
+    cluster: { server: "https://192.0.2.99:6443" }
+contexts:
+  - name: eks-prod
+    context: { cluster: eks, user: eks-admin }
+  - name: primary
+    context: { cluster: eks, user: eks-admin }
+users:
+  - name: eks-admin
+    user: { token: eks-token }
+`);
+    const env = { KUBECONFIG: [first, path.join(dir, "missing.yaml"), second].join(path.delimiter) };
+
+    it("finds a context of the second file", () => {
+        const remote = parseConfig({ ...ROLE_CONFIG.remote, kubeContext: "eks-prod" });
+        checkContextsExist(remote, env);
+        const loaded = loadKubeconfig({}, env)!;
+        assert.deepStrictEqual(serverOfResolved(loaded, "eks-prod"), "https://10.99.0.1:443");
+    });
+    it("takes the API server other clusters dial from the second file", () => {
+        assert.strictEqual(apiServerFor({ cluster: { kubeContext: "eks-prod" }, sameHostControlPlanes: false }, loadKubeconfig({}, env)), "https://10.99.0.1:443");
+    });
+    it("lets the first file win a name both have, and its current context", () => {
+        const loaded = loadKubeconfig({}, env)!;
+        assert.strictEqual(serverOfResolved(loaded, "primary"), "https://127.0.0.2:6443");
+        assert.strictEqual(loaded.config.getCurrentContext(), "remote-a");
+    });
+    it("resolves a relative path in a file against that file's directory", () => {
+        const resolved = resolveContext(loadKubeconfig({}, env)!.config, "eks-prod");
+        assert.ok(!("problem" in resolved));
+        assert.strictEqual(resolved.cluster.caFile, path.join(dir, "team", "certs", "eks-ca.pem"));
+    });
+    it("names every file it read when a context is in none", () => {
+        const remote = parseConfig({ ...ROLE_CONFIG.remote, kubeContext: "gke-dev" });
+        assert.throws(() => checkContextsExist(remote, env), (err: Error) =>
+            err.message.includes(`is not a context of $KUBECONFIG (${first}${path.delimiter}${second}); it has remote-a, primary, broken, eks-prod.`));
+    });
+    it("gives the client the context asked for, from either file", () => {
+        const previous = process.env.KUBECONFIG;
+        process.env.KUBECONFIG = env.KUBECONFIG;
+        try {
+            assert.strictEqual(kubeConfigOf({ kubeContext: "eks-prod" })!.getCurrentCluster()!.server, "https://10.99.0.1:443");
+        } finally {
+            process.env.KUBECONFIG = previous;
+        }
+    });
+});
+
+function serverOfResolved(loaded: ReturnType<typeof loadKubeconfig>, context: string): string | undefined {
+    const resolved = resolveContext(loaded!.config, context);
+    return "problem" in resolved ? undefined : resolved.cluster.server;
+}
+
+describe("the API server check through a proxy (the kubeconfig's proxy-url, or HTTPS_PROXY)", () => {
+    // A forward proxy on loopback that accepts CONNECT to one address, as a corporate proxy reaches a
+    // private endpoint this machine cannot; it opens no connection itself.
+    const reachable = "127.0.0.1:1";
+    const connects: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on("connect", (req: http.IncomingMessage, socket: net.Socket) => {
+        connects.push(req.url!);
+        socket.end(req.url === reachable ? "HTTP/1.1 200 Connection established\r\n\r\n" : "HTTP/1.1 502 Bad Gateway\r\n\r\n");
+    });
+    let proxyUrl: string;
+    const server = `https://${reachable}`; // port 1: nothing listens there, so only the proxy reaches it
+    const kubeconfigVia = (proxied: string | undefined) => "apiVersion: v1\nkind: Config\ncurrent-context: r\n" +
+        `contexts: [{name: r, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: '${server}'` +
+        `${proxied ? `, proxy-url: '${proxied}'` : ""}}}]\n`;
+    const remoteWith = (kubeconfig: string) => {
+        const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
+        return parseConfig({ ...rest, kubeconfig, primaryKubeconfig: kubeconfig, primaryKubeContext: undefined }, ["kubeconfig", "primaryKubeconfig"]);
+    };
+    const withEnv = async (vars: Record<string, string>, run: () => Promise<void>) => {
+        const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+        Object.assign(process.env, vars);
+        try {
+            await run();
+        } finally {
+            for (const [k, v] of Object.entries(saved)) {
+                if (v === undefined) {
+                    delete process.env[k];
+                } else {
+                    process.env[k] = v;
+                }
+            }
+        }
+    };
+    before((done) => {
+        proxy.listen(0, "127.0.0.1", () => {
+            proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+            done();
+        });
+    });
+    after((done) => {
+        proxy.close(() => done());
+    });
+
+    it("goes through the kubeconfig's proxy-url, and the API server behind it answers", async () => {
+        connects.length = 0;
+        await checkClustersAnswer(remoteWith(kubeconfigVia(proxyUrl)));
+        assert.deepStrictEqual(connects, [reachable, reachable], "both clusters were checked through the proxy");
+    });
+    it("goes through HTTPS_PROXY when the kubeconfig names no proxy", () => withEnv({ HTTPS_PROXY: proxyUrl, NO_PROXY: "" }, async () => {
+        connects.length = 0;
+        await checkClustersAnswer(remoteWith(kubeconfigVia(undefined)));
+        assert.deepStrictEqual(connects, [reachable, reachable]);
+    }));
+    it("dials directly a host NO_PROXY exempts, and names it when it does not answer", () =>
+        withEnv({ HTTPS_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" }, async () => {
+            assert.strictEqual(proxyFor(server, undefined), undefined);
+            await assert.rejects(checkClustersAnswer(remoteWith(kubeconfigVia(undefined))),
+                /istio-multicluster:kubeContext = "\[secret\]": its cluster's API server https:\/\/127\.0\.0\.1:1 does not answer \(connect ECONNREFUSED/);
+        }));
+    it("names the proxy and its answer when the proxy cannot reach the API server", async () => {
+        await assert.rejects(answers("https://127.0.0.1:2", proxyUrl), /proxy 127\.0\.0\.1:\d+ answered CONNECT with 502 Bad Gateway/);
     });
 });
 

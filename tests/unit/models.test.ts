@@ -201,6 +201,15 @@ describe("multi-primary", () => {
                 config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
                     peers: [{ stack: "organization/istio-multicluster/remote-b", kubeContext: "remote-b" }] } },
             /istio-multicluster:peers = "organization\/istio-multicluster\/remote-b": it is in mesh "other", this cluster in mesh1/));
+        it("reads a peer named by its short stack name from this organization and project", async () => {
+            const peer = { meshModel: "multi-primary", meshID: "mesh1", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "k" };
+            const r = await runProgram({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
+                stackOutputs: { "organization/istio-multicluster/remote-b": peer },
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+                    peers: [{ stack: "remote-b", kubeContext: "remote-b" }] } });
+            assert.ifError(r.error);
+            assert.ok(secretNamed(r.resources, "istio-remote-secret-remote-b"), "the peer is registered here");
+        });
         it("refuses two peers of one cluster name, naming the second", () => {
             const peer = { meshModel: "multi-primary", meshID: "mesh1", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "k" };
             return failsBeforeRegistering({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
@@ -293,7 +302,7 @@ describe("EastWestGateway (clusters on different networks)", () => {
 
 describe("bad input for the mesh models fails before anything is registered", () => {
     it("a remote whose meshModel is not its primary's, naming both", () =>
-        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshModel: "multi-primary" } },
+        failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" } } },
             /istio-multicluster:meshModel = "multi-primary": differs from the primary's \(primary-remote\)/));
     it("a remote of the istio-1.0 model under a primary-remote primary", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, meshModel: "istio-1.0", chartDir: "tests/fixtures/charts" } },
@@ -310,7 +319,7 @@ describe("bad input for the mesh models fails before anything is registered", ()
     it("a CA on a primary-remote remote, which runs no istiod", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS,
             config: { ...REMOTE, cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" } } },
-        /istio-multicluster:cacerts = "\[cacerts\]": a primary-remote remote runs no istiod of its own/));
+        /istio-multicluster:cacerts = .*: belongs to the primary stack of the primary-remote model, and this stack's role is remote \(a primary-remote remote runs no istiod of its own/));
     it("a loopback discovery address", () =>
         failsBeforeRegistering({ stack: "primary", config: { ...PRIMARY_REMOTE, discoveryAddress: "127.0.0.9" } },
             /istio-multicluster:discoveryAddress = "127\.0\.0\.9": is a loopback address/));

@@ -117,6 +117,13 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.ok(guard.dependsOn.includes("kubernetes:helm.sh/v4:Chart::istio"), "and the chart, with everything it rendered");
     });
 
+    it("stores chart inputs that are the same from any checkout: the chart and its post-renderer relative to the project", () => {
+        const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
+        assert.strictEqual(chart.inputs.chart, "tests/fixtures/charts/istio");
+        assert.strictEqual(chart.inputs.postRenderer.command, "./bin/chart-awaits");
+        assert.ok(!JSON.stringify(chart.inputs).includes(ROOT), `the checkout's path is in the chart's inputs: ${JSON.stringify(chart.inputs)}`);
+    });
+
     it("keeps a kubeconfig given in config secret in the guard's state", async () => {
         const { kubeContext: _, ...rest } = ROLE_CONFIG.primary;
         const kubeconfig = "apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: guard-token}}]\n";

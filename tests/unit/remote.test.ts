@@ -206,6 +206,33 @@ describe("IstioRemote (a remote stack)", () => {
         });
     });
 
+    describe("names that fit every backend", () => {
+        it("qualifies a short primaryStack with this stack's organization and project", async () => {
+            const r = await runProgram({ stack: "remote-a", stackOutputs: { "organization/istio-multicluster/primary": PRIMARY_OUTPUTS },
+                config: { ...ROLE_CONFIG.remote, primaryStack: "primary" } });
+            assert.ifError(r.error);
+            const refs = ofType(r.resources, "pulumi:pulumi:StackReference").map((s) => s.inputs.name);
+            assert.ok(refs.includes("organization/istio-multicluster/primary"), refs.join(", "));
+        });
+        it("names the primary's provider after the primary, and refuses a remote of the primary's name", async () => {
+            const r = await runProgram({ stack: "remote-a", stackOutputs: { "organization/istio-multicluster/eu-control": PRIMARY_OUTPUTS },
+                config: { ...ROLE_CONFIG.remote, primaryStack: "eu-control" } });
+            assert.ifError(r.error);
+            const providers = ofType(r.resources, "pulumi:providers:kubernetes").map((p) => p.name).sort();
+            assert.deepStrictEqual(providers, ["eu-control", "remote-a"]);
+            const clash = await runProgram({ stack: "remote-a", stackOutputs: { "organization/istio-multicluster/eu-control": PRIMARY_OUTPUTS },
+                config: { ...ROLE_CONFIG.remote, primaryStack: "eu-control", clusterName: "eu-control" } });
+            assert.match(clash.error?.message ?? "", /istio-multicluster:clusterName = "eu-control": is the primary's name/);
+            assert.ok(!clash.resources.some((x) => x.type.startsWith("pulumi:providers:")), "nothing registered");
+        });
+        it("lets a remote be called primary when its primary is called otherwise", async () => {
+            const r = await runProgram({ stack: "primary", stackOutputs: { "organization/istio-multicluster/eu-control": PRIMARY_OUTPUTS },
+                config: { ...ROLE_CONFIG.remote, primaryStack: "eu-control" } });
+            assert.ifError(r.error);
+            assert.deepStrictEqual(ofType(r.resources, "pulumi:providers:kubernetes").map((p) => p.name).sort(), ["eu-control", "primary"]);
+        });
+    });
+
     describe("the registration in the primary", () => {
         const registration = () => ofType(run.resources, "kubernetes:core/v1:Secret").find((s) => s.name === "remote-a-registration")!;
 
@@ -263,6 +290,13 @@ describe("IstioRemote (a remote stack)", () => {
             assert.match(ratings.provider!, PRIMARY_PROVIDER);
             assert.strictEqual(ratings.inputs.spec.clusterIP, "None");
             assert.strictEqual(ratings.inputs.metadata.labels["istio-multicluster/mirrored-from"], "remote-a");
+        });
+        it("labels a copy of a primary service with the primary's name (its stack's), not a fixed word", async () => {
+            const r = await runProgram({ stack: "remote-a", stackOutputs: { "organization/istio-multicluster/eu-control": PRIMARY_OUTPUTS },
+                config: { ...ROLE_CONFIG.remote, primaryStack: "eu-control", mirrorServices: { fromPrimary: ["default/reviews"] } } });
+            assert.ifError(r.error);
+            const reviews = ofType(r.resources, "kubernetes:core/v1:Service").find((s) => !s.readId && s.inputs.metadata.name === "reviews")!;
+            assert.strictEqual(reviews.inputs.metadata.labels["istio-multicluster/mirrored-from"], "eu-control");
         });
         it("makes sure each copy's namespace exists in the target cluster", () => {
             const patches = ofType(mirrored.resources, "kubernetes:core/v1:NamespacePatch").filter((p) => p.name.includes("mirror"));

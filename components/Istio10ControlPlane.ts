@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS_OF, PrimaryConfig } from "../lib/config";
-import { definedOnly } from "../lib/outputs";
+import { CHARTS } from "../lib/charts";
+import { EndpointExposure, Istio10PrimaryConfig } from "../lib/config";
 import { tiedTo } from "../lib/errors";
+import { definedOnly, Exports, Istio10PrimaryOutputs } from "../lib/outputs";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
@@ -11,30 +12,32 @@ import { IstioInstallation } from "./IstioInstallation";
 /** The `istio` chart's ingress gateway, which fronts the control plane with endpointExposure gateway. */
 const INGRESS_GATEWAY = "istio-ingressgateway";
 
-/** Arguments of IstioControlPlane. */
-export interface IstioControlPlaneArgs {
+/** Arguments of Istio10ControlPlane. */
+export interface Istio10ControlPlaneArgs {
     /** The primary stack's validated config. */
-    readonly config: PrimaryConfig;
+    readonly config: Istio10PrimaryConfig;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
     /**
      * Whether the chart's objects can be read during this run. False in the preview of a first
      * install, when there is nothing to read yet: the addresses then show as unknown.
      */
-    readonly chartDeployed: boolean;
+    readonly readable: boolean;
 }
 
 /**
- * The Istio control plane on the primary cluster: namespace,
+ * Istio 1.0's control plane on the primary cluster: namespace,
  * `cacerts` when the CA is not self-signed, the `istio` chart, and the addresses the remotes dial,
  * discovered after the chart is ready so that a re-run after a pod restart picks up new pod IPs.
  */
-export class IstioControlPlane extends pulumi.ComponentResource {
+export class Istio10ControlPlane extends pulumi.ComponentResource {
     /** The primary stack's contract outputs. */
-    public readonly outputs: Record<string, pulumi.Output<unknown> | string | boolean | undefined>;
+    public readonly outputs: Exports<Istio10PrimaryOutputs>;
 
-    constructor(name: string, args: IstioControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-multicluster:index:IstioControlPlane", name, {}, opts);
+    constructor(name: string, args: Istio10ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Named IstioControlPlane before the models had names: the alias keeps existing stacks' objects.
+        super("istio-multicluster:index:Istio10ControlPlane", name, {},
+            { ...opts, aliases: [{ type: "istio-multicluster:index:IstioControlPlane" }, ...(opts?.aliases ?? [])] });
         const cfg = args.config;
 
         const services = CONTROL_PLANE_SERVICES.filter((s) => cfg.envoyStatsd || s.output !== "statsdAddress");
@@ -42,7 +45,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
-            charts: [{ ...CHARTS_OF["istio-1.0"][0], values: mergeValues(cfg.values, primaryChartValues(cfg.security)) }],
+            charts: [{ chart: CHARTS.istio, release: CHARTS.istio.name, values: mergeValues(cfg.values, primaryChartValues(cfg.security)) }],
             caBundle: cfg.security.selfSignedCa ? undefined : cfg.caBundle,
             injectionNamespaces: cfg.sidecarInjector ? cfg.injectionNamespaces : [],
             awaitedServices: awaitedControlPlaneServices(cfg.endpointExposure, services),
@@ -78,13 +81,13 @@ export class IstioControlPlane extends pulumi.ComponentResource {
 
     /** The address the remotes dial for one control-plane service: its pod IP, or a load balancer's. */
     private serviceAddress(
-        name: string, svc: ControlPlaneService, cfg: PrimaryConfig, chart: IstioInstallation, args: IstioControlPlaneArgs,
+        name: string, svc: ControlPlaneService, cfg: Istio10PrimaryConfig, chart: IstioInstallation, args: Istio10ControlPlaneArgs,
     ): pulumi.Output<string> {
         const ns = cfg.istioNamespace;
         const provider = args.provider;
         if (cfg.endpointExposure === "podIP") {
             const endpoints = k8s.core.v1.Endpoints.get(`${name}-${svc.service}`,
-                chart.idOnceReady(`${ns}/${svc.service}`, args.chartDeployed), { parent: this, provider });
+                chart.idOnceReady(`${ns}/${svc.service}`, args.readable), { parent: this, provider });
             return endpoints.subsets.apply((subsets) => tiedTo(endpoints, () => readyPodAddress({ subsets }, svc, ns)));
         }
         const lb = new k8s.core.v1.Service(`${name}-${svc.service}-lb`, {
@@ -95,9 +98,9 @@ export class IstioControlPlane extends pulumi.ComponentResource {
     }
 
     /** The ingress gateway's load balancer address. */
-    private gatewayAddress(name: string, ns: string, chart: IstioInstallation, args: IstioControlPlaneArgs): pulumi.Output<string> {
+    private gatewayAddress(name: string, ns: string, chart: IstioInstallation, args: Istio10ControlPlaneArgs): pulumi.Output<string> {
         const gateway = k8s.core.v1.Service.get(`${name}-ingressgateway`,
-            chart.idOnceReady(`${ns}/${INGRESS_GATEWAY}`, args.chartDeployed), { parent: this, provider: args.provider });
+            chart.idOnceReady(`${ns}/${INGRESS_GATEWAY}`, args.readable), { parent: this, provider: args.provider });
         return gateway.status.apply((status) => tiedTo(gateway, () => requireLoadBalancerAddress(status, `${ns}/${INGRESS_GATEWAY}`, "this endpointExposure")));
     }
 }
@@ -107,7 +110,7 @@ export class IstioControlPlane extends pulumi.ComponentResource {
  * endpoints (pod IPs), or the ingress gateway's load balancer; none when the program's own load
  * balancers front them.
  */
-function awaitedControlPlaneServices(exposure: PrimaryConfig["endpointExposure"], services: readonly ControlPlaneService[]): string[] {
+function awaitedControlPlaneServices(exposure: EndpointExposure, services: readonly ControlPlaneService[]): string[] {
     switch (exposure) {
         case "podIP": return services.map((s) => s.service);
         case "gateway": return [INGRESS_GATEWAY];

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS_OF, RemoteConfig } from "../lib/config";
-import { definedOnly } from "../lib/outputs";
-import { SeedPrimaryOutputs } from "../lib/primary";
+import { CHARTS } from "../lib/charts";
+import { Istio10RemoteConfig } from "../lib/config";
+import { definedOnly, Exports, Istio10PrimaryOutputs, Istio10RemoteOutputs } from "../lib/outputs";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
@@ -16,12 +16,14 @@ export const ISTIO_MULTI_ACCOUNT = "istio-multi";
 const INJECT_CONFIG_MAP = "istio-sidecar-injector";
 const MESH_CONFIG_MAP = "istio";
 
-/** Arguments of IstioRemote. */
-export interface IstioRemoteArgs {
+/** Arguments of Istio10Remote. */
+export interface Istio10RemoteArgs {
     /** The remote stack's validated config. */
-    readonly config: RemoteConfig;
+    readonly config: Istio10RemoteConfig;
     /** The primary stack's outputs, already checked against this config. */
-    readonly primary: SeedPrimaryOutputs;
+    readonly primary: Istio10PrimaryOutputs;
+    /** The primary's cluster name, recorded on the services mirrored from it (its stack's name). */
+    readonly primaryName: string;
     /** The security settings the mesh runs with (the primary's). */
     readonly security: SecuritySettings;
     /** The API server URL the primary's Pilot dials to read this cluster. */
@@ -33,17 +35,19 @@ export interface IstioRemoteArgs {
 }
 
 /**
- * One remote cluster joining the primary's control plane: its Istio
+ * One remote cluster joining an Istio 1.0 primary's control plane: its Istio
  * namespace, `cacerts` from the shared root, the `istio-remote` chart pointed at the primary's
  * endpoints, the injection labels, the istio-multi credentials, the registration secret in the
  * primary, and the services mirrored between the two clusters.
  */
-export class IstioRemote extends pulumi.ComponentResource {
+export class Istio10Remote extends pulumi.ComponentResource {
     /** The remote stack's contract outputs; absent ones are left out. */
-    public readonly outputs: Record<string, pulumi.Output<unknown> | string | string[] | Record<string, string> | undefined>;
+    public readonly outputs: Exports<Istio10RemoteOutputs>;
 
-    constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("istio-multicluster:index:IstioRemote", name, {}, opts);
+    constructor(name: string, args: Istio10RemoteArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Named IstioRemote before the models had names: the alias keeps existing stacks' objects.
+        super("istio-multicluster:index:Istio10Remote", name, {},
+            { ...opts, aliases: [{ type: "istio-multicluster:index:IstioRemote" }, ...(opts?.aliases ?? [])] });
         const cfg = args.config;
 
         const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
@@ -52,7 +56,7 @@ export class IstioRemote extends pulumi.ComponentResource {
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
             charts: [{
-                ...CHARTS_OF["istio-1.0"][1],
+                chart: CHARTS.istioRemote, release: CHARTS.istioRemote.name,
                 values: mergeValues(cfg.values, remoteChartValues({ ...args.primary, ...args.security }, cfg)),
             }],
             caBundle: args.security.selfSignedCa ? undefined : cfg.caBundle,
@@ -77,7 +81,7 @@ export class IstioRemote extends pulumi.ComponentResource {
         }, { parent: this });
 
         const mirrors = [
-            { direction: "from-primary", services: cfg.mirrorServices.fromPrimary, source: args.primaryProvider, target: args.provider, sourceCluster: "primary" },
+            { direction: "from-primary", services: cfg.mirrorServices.fromPrimary, source: args.primaryProvider, target: args.provider, sourceCluster: args.primaryName },
             { direction: "to-primary", services: cfg.mirrorServices.toPrimary, source: args.provider, target: args.primaryProvider, sourceCluster: cfg.clusterName },
         ];
         for (const m of mirrors.filter((m) => m.services.length > 0)) {
@@ -93,20 +97,20 @@ export class IstioRemote extends pulumi.ComponentResource {
             injectedNamespaces: injected,
             manualInjectCommand: cfg.sidecarInjector ? undefined : manualInjectCommand(cfg),
             // What this remote was rendered with, so that `mesh status` can tell when the primary's pods moved.
-            controlPlaneAddresses: definedOnly({
+            controlPlaneAddresses: {
                 pilotAddress: args.primary.pilotAddress,
                 policyAddress: args.primary.policyAddress,
                 telemetryAddress: args.primary.telemetryAddress,
                 zipkinAddress: args.primary.zipkinAddress,
-                statsdAddress: args.primary.statsdAddress,
-            }),
+                ...definedOnly({ statsdAddress: args.primary.statsdAddress }),
+            },
         });
         this.registerOutputs(this.outputs);
     }
 }
 
 /** The command that injects sidecars by hand when the webhook is off. */
-export function manualInjectCommand(cfg: Pick<RemoteConfig, "istioNamespace" | "cluster">): string {
+export function manualInjectCommand(cfg: Pick<Istio10RemoteConfig, "istioNamespace" | "cluster">): string {
     const context = cfg.cluster.kubeContext ? ` --context ${cfg.cluster.kubeContext}` : "";
     return `istioctl kube-inject${context} --istioNamespace ${cfg.istioNamespace} ` +
         `--injectConfigMapName ${INJECT_CONFIG_MAP} --meshConfigMapName ${MESH_CONFIG_MAP} -f <manifest.yaml> ` +

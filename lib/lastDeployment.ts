@@ -1,0 +1,23 @@
+// What this stack's own last deployment says about the run ahead, read through a reference to itself.
+import * as pulumi from "@pulumi/pulumi";
+
+/** What this stack's last deployment says about the run ahead. */
+export interface LastDeployment {
+    /** Whether it exported the output asked about (read from the stack's own last checkpoint). */
+    readonly exported: boolean;
+    /**
+     * Whether the objects it made can be read during this run: outside a preview the program reads
+     * after applying, so always; in a preview only when the stack was deployed before.
+     */
+    readonly readable: boolean;
+}
+
+/** Reads `output` of this stack's last deployment (once per run: the self reference has one name). */
+export async function lastDeployment(output: string): Promise<LastDeployment> {
+    const self = new pulumi.StackReference("self", {
+        name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
+    });
+    const details = await self.getOutputDetails(output);
+    const exported = details.value !== undefined || details.secretValue !== undefined;
+    return { exported, readable: exported || !pulumi.runtime.isDryRun() };
+}

@@ -1,0 +1,179 @@
+// Reads a stack's config through `pulumi.Config`, validates it, and returns it typed by model and
+// role. Every default lives here; the README's configuration reference documents them.
+import * as pulumi from "@pulumi/pulumi";
+import { chartsOf } from "./charts";
+import {
+    Istio10PrimaryConfig, Istio10RemoteConfig, MESH_MODELS, MeshModel, MultiPrimaryPrimaryConfig, MultiPrimaryRemoteConfig,
+    PrimaryConfig, PrimaryRemotePrimaryConfig, PrimaryRemoteRemoteConfig, RemoteConfig, StackConfig,
+} from "./config";
+import { checkKeysBelong, keysSet, secretKeysSet } from "./configKeys";
+import { hostOf, RawConfig, suggestLabel } from "./configReader";
+import { ConfigError } from "./errors";
+import { checkOverlap, requireCaBundle } from "./meshRules";
+import { CONFIG_NAMESPACE } from "./namespace";
+import { isDns1123Label, isHostAddress } from "./net";
+import { CaBundle } from "./pki";
+
+/** The meshID and network of an istiod primary that sets none. */
+const DEFAULT_MESH_ID = "mesh1";
+const DEFAULT_NETWORK = "network1";
+
+/**
+ * Reads this stack's config through Pulumi's own `pulumi.Config`, validates it and returns it
+ * typed. Only what the stack sets counts as set (the project declares no defaults; they are here),
+ * so an explicit value is never mistaken for an absent one. Throws a ConfigError naming the key,
+ * the value and the fix for the first problem found; reads nothing but the files the config names.
+ *
+ * @param stackName the stack's name (the default cluster name)
+ * @param projectDir where relative paths (chartDir, cacerts.dir) are resolved from
+ */
+export function parseStackConfig(stackName: string, projectDir: string): StackConfig {
+    const setKeys = keysSet();
+    const secretKeys = secretKeysSet(setKeys);
+    const r = new RawConfig(new pulumi.Config(CONFIG_NAMESPACE), projectDir);
+    const role = r.oneOf("role", ["primary", "remote"] as const, undefined,
+        "set it with `pulumi config set role primary` (or `remote`)");
+    const meshModel = r.oneOf("meshModel", MESH_MODELS, MESH_MODELS[0]);
+    checkKeysBelong(setKeys, secretKeys, meshModel, role, (key) => r.shown(key, secretKeys));
+
+    const eastWestGateway = meshModel !== "istio-1.0" && r.boolean("eastWestGateway", false);
+    const base = {
+        cluster: r.clusterAccess("kubeContext", "kubeconfig"),
+        istioNamespace: r.dnsLabel("istioNamespace", "istio-system"),
+        chart: r.chartSource(chartsOf(meshModel, role, eastWestGateway), meshModel === "istio-1.0"),
+        installMethod: r.oneOf("installMethod", ["template", "release"] as const, "template"),
+        caBundle: r.caBundle(secretKeys.has("cacerts")),
+        injectionNamespaces: r.dnsLabelList("injectionNamespaces", ["default"]),
+        sidecarInjector: r.boolean("sidecarInjector", true),
+        podCidr: r.cidr("podCidr"),
+        serviceCidr: r.cidr("serviceCidr"),
+        values: r.object("values", {}),
+    };
+    if (base.podCidr && base.serviceCidr) {
+        checkOverlap("serviceCidr", base.serviceCidr, "this stack's podCidr", base.podCidr);
+    }
+    const parse = role === "primary" ? primaryConfig : remoteConfig;
+    return parse({ r, meshModel, base, eastWestGateway, stackName });
+}
+
+/** What both roles' parsers start from. */
+interface Parsed {
+    readonly r: RawConfig;
+    readonly meshModel: MeshModel;
+    readonly base: Omit<Istio10PrimaryConfig, "role" | "meshModel" | "security" | "endpointExposure" | "envoyStatsd">;
+    readonly eastWestGateway: boolean;
+    readonly stackName: string;
+}
+
+function primaryConfig({ r, meshModel, base, eastWestGateway, stackName }: Parsed): PrimaryConfig {
+    const role = "primary" as const;
+    if (meshModel === "istio-1.0") {
+        const security = {
+            controlPlaneSecurityEnabled: r.boolean("controlPlaneSecurityEnabled", false),
+            mtlsEnabled: r.boolean("mtls", false),
+            selfSignedCa: r.boolean("selfSignedCa", true),
+        };
+        if (!security.selfSignedCa) {
+            requireCaBundle(base.caBundle);
+        }
+        const config: Istio10PrimaryConfig = {
+            role, meshModel, ...base, security,
+            endpointExposure: r.oneOf("endpointExposure", ["podIP", "loadBalancer", "gateway"] as const, "podIP"),
+            envoyStatsd: r.boolean("envoyStatsd", true),
+        };
+        return config;
+    }
+    const mesh = {
+        meshID: r.meshName("meshID") ?? DEFAULT_MESH_ID,
+        clusterName: clusterName(r, stackName),
+        network: r.meshName("network") ?? DEFAULT_NETWORK,
+    };
+    if (meshModel === "primary-remote") {
+        if (r.optionalBoolean("selfSignedCa") === false) {
+            requireCaBundle(base.caBundle, "istiod");
+        }
+        const config: PrimaryRemotePrimaryConfig = {
+            role, meshModel, ...base, eastWestGateway, mesh,
+            discoveryAddress: r.discoveryAddress(eastWestGateway),
+            injectionAddress: r.hostPort("injectionAddress"),
+        };
+        return config;
+    }
+    const config: MultiPrimaryPrimaryConfig = {
+        role, meshModel, ...base, eastWestGateway, mesh, caBundle: multiPrimaryCa(base.caBundle),
+        apiServerAddress: apiServerAddress(r),
+        sameHostControlPlanes: r.boolean("sameHostControlPlanes", false),
+    };
+    return config;
+}
+
+function remoteConfig({ r, meshModel, base, eastWestGateway, stackName }: Parsed): RemoteConfig {
+    const primaryStack = r.string("primaryStack");
+    if (!primaryStack) {
+        throw new ConfigError("primaryStack", undefined, "a remote must know its primary stack",
+            "set it, e.g. `pulumi config set primaryStack primary`");
+    }
+    const remote = {
+        role: "remote" as const, ...base,
+        clusterName: clusterName(r, stackName),
+        apiServerAddress: apiServerAddress(r),
+        sameHostControlPlanes: r.boolean("sameHostControlPlanes", false),
+        primaryStack: r.stackName("primaryStack", primaryStack),
+        primaryCluster: r.clusterAccess("primaryKubeContext", "primaryKubeconfig"),
+    };
+    if (meshModel === "istio-1.0") {
+        const config: Istio10RemoteConfig = {
+            ...remote, meshModel,
+            security: {
+                controlPlaneSecurityEnabled: r.optionalBoolean("controlPlaneSecurityEnabled"),
+                mtlsEnabled: r.optionalBoolean("mtls"),
+                selfSignedCa: r.optionalBoolean("selfSignedCa"),
+            },
+            remotePilotCreateSvcEndpoint: r.boolean("remotePilotCreateSvcEndpoint", false),
+            mirrorServices: r.mirrorServices(),
+        };
+        return config;
+    }
+    const mesh = { meshID: r.meshName("meshID"), network: r.meshName("network") };
+    if (meshModel === "primary-remote") {
+        const { caBundle: _none, ...withoutCa } = remote; // the key is refused on this model's remotes
+        const config: PrimaryRemoteRemoteConfig = { ...withoutCa, meshModel, eastWestGateway, mesh };
+        return config;
+    }
+    const config: MultiPrimaryRemoteConfig = {
+        ...remote, meshModel, eastWestGateway, mesh, caBundle: multiPrimaryCa(remote.caBundle), peers: r.peers(),
+    };
+    return config;
+}
+
+/** A cluster's name in the mesh (default: the stack's name): a Secret's name and data key, so a DNS-1123 label. */
+function clusterName(r: RawConfig, stackName: string): string {
+    const name = r.string("clusterName") ?? stackName;
+    if (!isDns1123Label(name)) {
+        throw new ConfigError("clusterName", name,
+            "is used as a Secret data key and name in the primary, which must be a DNS-1123 label " +
+            "(lower-case letters, digits and '-', starting and ending with a letter or digit, at most 63 characters)",
+            `set a valid name, e.g. \`pulumi config set clusterName ${suggestLabel(name)}\``);
+    }
+    return name;
+}
+
+/** apiServerAddress: https://HOST[:PORT] or HOST[:PORT]. */
+function apiServerAddress(r: RawConfig): string | undefined {
+    const value = r.string("apiServerAddress");
+    if (value !== undefined && !isHostAddress(hostOf(value))) {
+        throw new ConfigError("apiServerAddress", value, "is neither an IP address nor a DNS name",
+            "give the API server as https://HOST[:PORT] or HOST[:PORT], where HOST is an IP address or a DNS name");
+    }
+    return value;
+}
+
+/** Every cluster of a multi-primary mesh signs with an intermediate CA of one shared root. */
+function multiPrimaryCa(bundle: CaBundle | undefined): CaBundle {
+    if (bundle === undefined) {
+        throw new ConfigError("cacerts", undefined, "every cluster of a multi-primary mesh runs its own istiod, and " +
+            "self-signed istiods each mint their own root, so workloads of different clusters would not trust each other",
+            "give each cluster an intermediate CA of one shared root: `pulumi config set --path cacerts.dir ./certs/<cluster>`");
+    }
+    return bundle;
+}
