@@ -1,21 +1,27 @@
 // `mesh add-remote`: a new remote's stack file, from remote-a's shared settings, and its stack.
 import * as fs from "fs";
 import * as path from "path";
-import { newRemoteStackFile, UsageError } from "./fleet";
+import { kubeConfigOf } from "../lib/kubeconfig";
+import { isLoopback } from "../lib/net";
+import { NewRemoteSettings, newRemoteStackFile, UsageError } from "./fleet";
 import { automation, projectDir, say, workspaceOptions } from "./stackRuns";
 
 /** What add-remote is told about the new cluster. */
-export interface NewRemote {
+export interface NewRemote extends Omit<NewRemoteSettings, "sameHost"> {
     /** The cluster's short name: its stack is remote-NAME. */
     readonly name: string;
     /** Its kubeconfig context. */
     readonly context: string;
-    /** Its pod range. */
-    readonly podCidr?: string;
-    /** Its service range. */
-    readonly serviceCidr?: string;
-    /** Its intermediate CA's directory. */
-    readonly cacertsDir?: string;
+}
+
+/** Whether the context's API server is on this host (a loopback address); false when it cannot be read. */
+function onThisHost(context: string): boolean {
+    try {
+        const server = kubeConfigOf({ kubeContext: context })?.getCurrentCluster()?.server;
+        return server !== undefined && isLoopback(new URL(server).hostname.replace(/^\[(.*)\]$/, "$1"));
+    } catch {
+        return false;
+    }
 }
 
 export async function addRemote(remote: NewRemote): Promise<number> {
@@ -23,8 +29,8 @@ export async function addRemote(remote: NewRemote): Promise<number> {
     if (!fs.existsSync(template)) {
         throw new UsageError(`no ${template} to copy from`);
     }
-    const { stack, text } = newRemoteStackFile(fs.readFileSync(template, "utf8"), remote.name, remote.context,
-        { podCidr: remote.podCidr, serviceCidr: remote.serviceCidr, cacertsDir: remote.cacertsDir });
+    const { name, context, ...own } = remote;
+    const { stack, text } = newRemoteStackFile(fs.readFileSync(template, "utf8"), name, context, { ...own, sameHost: onThisHost(context) });
     const target = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (fs.existsSync(target)) {
         throw new UsageError(`${path.basename(target)} already exists`);

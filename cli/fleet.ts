@@ -22,9 +22,29 @@ export interface Fleet {
     readonly remotes: FleetStack[];
 }
 
-/** Keys that belong to one cluster and are never copied from another's stack file. */
+/**
+ * Keys that belong to one cluster and are never copied from another's stack file
+ * (sameHostControlPlanes is true only of a cluster whose API server is on this host).
+ */
 const CLUSTER_OWN_KEYS = ["clusterName", "kubeContext", "kubeconfig", "podCidr", "serviceCidr", "apiServerAddress",
-    "mirrorServices", "cacerts", "network", "peers"];
+    "mirrorServices", "cacerts", "network", "peers", "sameHostControlPlanes"];
+
+/** The repository's own test charts: a stack file that points at them was written for its tests, not for a user's clusters. */
+const FIXTURE_CHARTS = /^(\.\/)?tests\/fixtures\//;
+
+/** What `mesh add-remote` is told about the new cluster, beside its name and context. */
+export interface NewRemoteSettings {
+    /** Its pod range. */
+    readonly podCidr?: string;
+    /** Its service range. */
+    readonly serviceCidr?: string;
+    /** Its intermediate CA's directory. */
+    readonly cacertsDir?: string;
+    /** Where its Istio charts are, when not remote-a's. */
+    readonly chartDir?: string;
+    /** Its API server is on this host, as every local cluster's is (sameHostControlPlanes). */
+    readonly sameHost?: boolean;
+}
 
 /** Reads every Pulumi.<stack>.yaml of the project; the one with role primary is the primary. */
 export function readFleet(projectDir: string): Fleet {
@@ -105,10 +125,12 @@ export class UsageError extends Error {}
 /**
  * The text of Pulumi.remote-NAME.yaml for a new remote, from a template remote's file: the same
  * settings, with its own cluster name and context (and ranges, when given; the template's are
- * dropped otherwise, since two clusters' ranges must differ).
+ * dropped otherwise, since two clusters' ranges must differ). What the repository's tests set for
+ * its local clusters is not carried into a user's cluster: the fixture charts, and
+ * sameHostControlPlanes unless the new cluster's API server is on this host too.
  */
 export function newRemoteStackFile(templateText: string, name: string, context: string,
-    own: { podCidr?: string; serviceCidr?: string; cacertsDir?: string } = {}): { stack: string; text: string } {
+    own: NewRemoteSettings = {}): { stack: string; text: string } {
     const stack = `remote-${name}`;
     if (!isDns1123Label(stack)) {
         throw new UsageError(`cluster name "${stack}" is not a DNS-1123 label (lower-case letters, digits and '-')`);
@@ -131,6 +153,14 @@ export function newRemoteStackFile(templateText: string, name: string, context: 
     // A mesh that plugs in a CA needs this cluster's intermediate: until it is given, preview fails naming it.
     if (own.cacertsDir || doc.config[key("cacerts")] !== undefined) {
         config[key("cacerts")] = { dir: own.cacertsDir ?? `TODO-${stack}-intermediate-ca (mesh add-remote --cacerts-dir DIR)` };
+    }
+    // Likewise the charts, when the template's are the repository's test fixtures.
+    const templateCharts = doc.config[key("chartDir")];
+    if (own.chartDir || (typeof templateCharts === "string" && FIXTURE_CHARTS.test(templateCharts))) {
+        config[key("chartDir")] = own.chartDir ?? "TODO-your-istio-release-charts (mesh add-remote --chart-dir DIR)";
+    }
+    if (own.sameHost) {
+        config[key("sameHostControlPlanes")] = true;
     }
     return { stack, text: `# Written by \`mesh add-remote ${name}\`.\n${yaml.dump({ config })}` };
 }

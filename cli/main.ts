@@ -88,8 +88,9 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
         .option("--pod-cidr <range>", "the cluster's pod range")
         .option("--service-cidr <range>", "the cluster's service range")
         .option("--cacerts-dir <dir>", "the cluster's intermediate CA (ca-cert.pem, ca-key.pem, cert-chain.pem, root-cert.pem)")
+        .option("--chart-dir <dir>", "the cluster's Istio charts, when remote-a's are the repository's test fixtures")
         .action((name: string, o) => done(verbs.addRemote({
-            name, context: o.context, podCidr: o.podCidr, serviceCidr: o.serviceCidr, cacertsDir: o.cacertsDir,
+            name, context: o.context, podCidr: o.podCidr, serviceCidr: o.serviceCidr, cacertsDir: o.cacertsDir, chartDir: o.chartDir,
         })));
     return program;
 }

@@ -2,9 +2,10 @@
 # `npm start [-- MODEL]`: the demo. Builds (or reuses) the toolchain; when the kubeconfig has no
 # `primary` and `remote-a` contexts, starts two local clusters for them; then `mesh up` (the
 # primary, then the remotes) and `mesh status`, and prints the stacks' outputs.
-#   MODEL istio-1.0 (default): the repository's own stack files, Istio 1.0's flow on fixture charts.
-#   MODEL primary-remote or multi-primary: examples/MODEL's stack files on Istio's own charts, with a
-#   real istiod per control-plane cluster on the local clusters; `mesh status` shows istiod's view.
+#   MODEL primary-remote (default) or multi-primary: examples/MODEL's stack files on Istio's own
+#   charts, with a real istiod per control-plane cluster on the local clusters; `mesh status` shows
+#   istiod's view.
+#   MODEL istio-1.0: the repository's own stack files, Istio 1.0's flow on fixture charts.
 # Run it again to converge; `npm run demo:down [-- MODEL]` runs `mesh down` and stops the local clusters.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ export ISTIO_MC_CLUSTERS=$demo/clusters
 
 action=up
 [ "${1:-}" = down ] && { action=down; shift; }
-model=${1:-istio-1.0}
+model=${1:-primary-remote}
 case $model in
     istio-1.0) state=$demo ;;
     primary-remote | multi-primary)
@@ -30,7 +31,7 @@ case $model in
         ln -s "$root/node_modules" "$MESH_PROJECT_DIR/node_modules"
         cp "examples/$model"/Pulumi.*.yaml "$MESH_PROJECT_DIR/"
         ;;
-    *) echo "usage: npm start [-- istio-1.0|primary-remote|multi-primary]" >&2; exit 2 ;;
+    *) echo "usage: npm start [-- primary-remote|multi-primary|istio-1.0]" >&2; exit 2 ;;
 esac
 
 has_contexts() {

@@ -80,12 +80,14 @@ describe("end to end: mesh, the fleet command", function () {
 
     it("adds remotes b and c from remote-a's stack file", () => timer.time("add-remote x2", async () => {
         await meshOk("add-remote", "b", "--context", "remote-b", "--pod-cidr", "10.30.0.0/16", "--service-cidr", "10.130.0.0/16",
-            "--cacerts-dir", "tests/fixtures/certs/mesh/remote-b");
+            "--cacerts-dir", "tests/fixtures/certs/mesh/remote-b", "--chart-dir", "tests/fixtures/charts");
         await meshOk("add-remote", "c", "--context", "remote-c", "--pod-cidr", "10.40.0.0/16", "--service-cidr", "10.140.0.0/16",
-            "--cacerts-dir", "tests/fixtures/certs/mesh/remote-c");
+            "--cacerts-dir", "tests/fixtures/certs/mesh/remote-c", "--chart-dir", "tests/fixtures/charts");
         const text = fs.readFileSync(path.join(workDir, "Pulumi.remote-b.yaml"), "utf8");
         assert.match(text, /istio-multicluster:clusterName: remote-b/);
         assert.match(text, /istio-multicluster:kubeContext: remote-b/);
+        // The local clusters' API servers are on this host: the new stack says so because its context's server is loopback.
+        assert.match(text, /istio-multicluster:sameHostControlPlanes: true/);
         assert.match(text, /istio-multicluster:primaryStack: organization\/istio-multicluster\/primary/);
         const again = await mesh("add-remote", "b", "--context", "remote-b");
         assert.match(again.stderr, /Pulumi\.remote-b\.yaml already exists/);

@@ -65,6 +65,17 @@ describe("end to end: shared state in PostgreSQL, two operators", function () {
         }
     }));
 
+    it("the other operator, in another directory, previews no change: the state holds nothing of the first one's checkout", () =>
+        timer.time("preview from a second checkout", async () => {
+            assert.notStrictEqual(copies[0], copies[1]);
+            for (const stack of ["primary", "remote-a"]) {
+                const r = await runCommand("pulumi", ["preview", "--expect-no-changes", "--non-interactive", "-s", stack], copies[1],
+                    { ...env, PULUMI_BACKEND_URL: backend });
+                assert.strictEqual(r.code, 0, `pulumi preview -s ${stack} in ${copies[1]} shows changes:\n${r.stdout}\n${r.stderr}`);
+                assert.doesNotMatch(r.stdout, new RegExp(copies[0].replace(/[.*+?^${}()|[\]\\]/g, "\\$&")), "the first checkout's path");
+            }
+        }));
+
     it("two operators' `mesh up` at once: one runs, the other is refused naming the holder; the state stays whole", () => timer.time("two mesh up (postgres)", async () => {
         const [a, b] = await Promise.all([mesh(copies[0], "up", "--remotes", "remote-a"), mesh(copies[1], "up", "--remotes", "remote-a")]);
         assert.deepStrictEqual([a.code, b.code].sort(), [0, 1], `${a.stdout}\n${a.stderr}\n${b.stdout}\n${b.stderr}`);

@@ -54,7 +54,7 @@ describe("mesh", () => {
             assert.deepStrictEqual((await parse(["status", "--json"])).calls, [["status", true, undefined]]);
             assert.deepStrictEqual((await parse(["status", "--istiod", "http://127.0.0.2:15014"])).calls, [["status", false, "http://127.0.0.2:15014"]]);
             assert.deepStrictEqual((await parse(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"])).calls,
-                [["addRemote", { name: "b", context: "ctx-b", podCidr: "10.30.0.0/16", serviceCidr: undefined, cacertsDir: undefined }]]);
+                [["addRemote", { name: "b", context: "ctx-b", podCidr: "10.30.0.0/16", serviceCidr: undefined, cacertsDir: undefined, chartDir: undefined }]]);
         });
         it("takes --backend on every verb, for every Pulumi command it runs", async () => {
             const url = "postgres://pulumi:pw@db.example.com:5432/pulumi?sslmode=require";
@@ -153,6 +153,17 @@ describe("mesh", () => {
             assert.strictEqual(fleetRangeOverlap(fleet),
                 "remote-a's podCidr 10.20.0.0/16 overlaps remote-b's podCidr 10.20.128.0/17; every cluster's pod and service ranges must be its own");
             assert.strictEqual(fleetRangeOverlap({ ...fleet, remotes: fleet.remotes.slice(0, 1) }), undefined);
+        });
+        it("carries none of the repository's test settings into a user's cluster: fixture charts, a same-host control plane", () => {
+            const config = (yaml.load(newRemoteStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.remote-a.yaml"), "utf8"), "b", "ctx-b").text) as any).config;
+            assert.strictEqual(config["istio-multicluster:sameHostControlPlanes"], undefined);
+            assert.match(config["istio-multicluster:chartDir"], /^TODO-your-istio-release-charts \(mesh add-remote --chart-dir DIR\)$/);
+        });
+        it("sets them when they are the new cluster's: its charts given, its API server on this host", () => {
+            const config = (yaml.load(newRemoteStackFile(fs.readFileSync(path.join(ROOT, "Pulumi.remote-a.yaml"), "utf8"), "b", "ctx-b",
+                { chartDir: "tests/fixtures/charts", sameHost: true }).text) as any).config;
+            assert.strictEqual(config["istio-multicluster:sameHostControlPlanes"], true);
+            assert.strictEqual(config["istio-multicluster:chartDir"], "tests/fixtures/charts");
         });
         it("refuses a name that does not make a DNS-1123 cluster name", () => {
             assert.throws(() => newRemoteStackFile("config: {}", "B_1", "x"), /cluster name "remote-B_1" is not a DNS-1123 label/);
