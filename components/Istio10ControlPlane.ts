@@ -4,6 +4,7 @@ import { CHARTS } from "../lib/charts";
 import { EndpointExposure, Istio10PrimaryConfig } from "../lib/config";
 import { tiedTo } from "../lib/errors";
 import { definedOnly, Exports, Istio10PrimaryOutputs } from "../lib/outputs";
+import { formerly } from "../lib/renamed";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
 import { certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
@@ -35,9 +36,8 @@ export class Istio10ControlPlane extends pulumi.ComponentResource {
     public readonly outputs: Exports<Istio10PrimaryOutputs>;
 
     constructor(name: string, args: Istio10ControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Named IstioControlPlane before the models had names: the alias keeps existing stacks' objects.
-        super("istio-multicluster:index:Istio10ControlPlane", name, {},
-            { ...opts, aliases: [{ type: "istio-multicluster:index:IstioControlPlane" }, ...(opts?.aliases ?? [])] });
+        // Named IstioControlPlane before the models had names.
+        super("istio-multicluster:index:Istio10ControlPlane", name, {}, formerly("IstioControlPlane", opts));
         const cfg = args.config;
 
         const services = CONTROL_PLANE_SERVICES.filter((s) => cfg.envoyStatsd || s.output !== "statsdAddress");

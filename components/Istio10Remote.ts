@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../lib/charts";
 import { Istio10RemoteConfig } from "../lib/config";
 import { definedOnly, Exports, Istio10PrimaryOutputs, Istio10RemoteOutputs } from "../lib/outputs";
+import { formerly } from "../lib/renamed";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
@@ -45,9 +46,8 @@ export class Istio10Remote extends pulumi.ComponentResource {
     public readonly outputs: Exports<Istio10RemoteOutputs>;
 
     constructor(name: string, args: Istio10RemoteArgs, opts?: pulumi.ComponentResourceOptions) {
-        // Named IstioRemote before the models had names: the alias keeps existing stacks' objects.
-        super("istio-multicluster:index:Istio10Remote", name, {},
-            { ...opts, aliases: [{ type: "istio-multicluster:index:IstioRemote" }, ...(opts?.aliases ?? [])] });
+        // Named IstioRemote before the models had names.
+        super("istio-multicluster:index:Istio10Remote", name, {}, formerly("IstioRemote", opts));
         const cfg = args.config;
 
         const injected = cfg.sidecarInjector ? cfg.injectionNamespaces : [];

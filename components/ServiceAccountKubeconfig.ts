@@ -4,6 +4,7 @@ import { ClusterAccess } from "../lib/config";
 import { kubeConfigOf, waitForSecretKeys } from "../lib/kube";
 import { withoutStack } from "../lib/errors";
 import { renderKubeconfig } from "../lib/kubeconfig";
+import { formerly } from "../lib/renamed";
 
 /** How long the token controller may take to fill a token secret: it normally takes a moment. */
 const TOKEN_WAIT_SECONDS = 120;
@@ -41,8 +42,7 @@ export class ServiceAccountKubeconfig extends pulumi.ComponentResource {
 
     constructor(name: string, args: ServiceAccountKubeconfigArgs, opts?: pulumi.ComponentResourceOptions) {
         // Named IstioMultiAccount before it served the reader account of today's Istio too.
-        super("istio-multicluster:index:ServiceAccountKubeconfig", name, {},
-            { ...opts, aliases: [{ type: "istio-multicluster:index:IstioMultiAccount" }, ...(opts?.aliases ?? [])] });
+        super("istio-multicluster:index:ServiceAccountKubeconfig", name, {}, formerly("IstioMultiAccount", opts));
         const tokenSecret = new k8s.core.v1.Secret(name, {
             metadata: {
                 name: args.tokenSecretName,

@@ -45,6 +45,9 @@ function describeValue(value: unknown): string {
 /** What counts as a piece of a secret worth hiding on its own: shorter lines (`}`, `---`) say nothing. */
 const MIN_FRAGMENT = 6;
 
+/** A line of YAML that only opens a map (`cluster:`, `- context:`): structure, no secret, and common in messages. */
+const BARE_YAML_KEY = /^(- )?[A-Za-z][\w.-]*:$/;
+
 /** The shortest word of a secret hidden on its own: shorter ones (`v1`, `istio-system`) are not credentials. */
 const MIN_WORD = 16;
 
@@ -61,7 +64,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
         // `token: …`), which a message may quote alone, without the rest of its line.
         const words = secret.split(/[\s"':,{}[\]]+/).filter((w) => w.length >= MIN_WORD && /\d/.test(w));
         for (const piece of [secret, ...secret.split(/\r?\n/).map((line) => line.trim()), ...words]) {
-            if (piece.length >= MIN_FRAGMENT) {
+            if (piece.length >= MIN_FRAGMENT && !BARE_YAML_KEY.test(piece)) {
                 fragments.add(piece);
                 fragments.add(JSON.stringify(piece).slice(1, -1));
             }

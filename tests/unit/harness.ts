@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
 import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as net from "net";
 import * as path from "path";
 import { StackConfig } from "../../lib/config";
 import { parseStackConfig } from "../../lib/parseConfig";
@@ -30,6 +32,32 @@ export function setStackConfig(config: Record<string, unknown>, secretKeys: read
 export function parseConfig(config: Record<string, unknown>, secretKeys: readonly string[] = [], stack = "remote-a"): StackConfig {
     setStackConfig(config, secretKeys);
     return parseStackConfig(stack, ROOT);
+}
+
+/**
+ * Serves `server` on a free loopback port for the enclosing `describe` block; returns the getter of
+ * its URL (`SCHEME://127.0.0.1:PORT`), known once the block's tests run.
+ */
+export function listenOnLoopback(server: net.Server, scheme: string): () => string {
+    let url = "";
+    before((done) => {
+        server.listen(0, "127.0.0.1", () => {
+            url = `${scheme}://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+            done();
+        });
+    });
+    after((done) => {
+        server.close(() => done());
+    });
+    return () => url;
+}
+
+/** A kubeconfig with one context, `r`, on one cluster with the given fields (`server`, `proxy-url`, …). */
+export function oneContextKubeconfig(cluster: Record<string, unknown>): string {
+    return yaml.dump({
+        apiVersion: "v1", kind: "Config", "current-context": "r",
+        contexts: [{ name: "r", context: { cluster: "c" } }], clusters: [{ name: "c", cluster }],
+    });
 }
 
 /** One registration (or read) the program asked the engine for. */

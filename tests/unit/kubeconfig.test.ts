@@ -7,7 +7,7 @@ import * as http from "http";
 import * as net from "net";
 import { kubeConfigOf, loadKubeconfig, renderKubeconfig, resolveContext } from "../../lib/kubeconfig";
 import { answers, apiServerFor, checkClustersAnswer, checkContextsExist, proxyFor } from "../../lib/preflight";
-import { parseConfig, ROLE_CONFIG } from "./harness";
+import { listenOnLoopback, oneContextKubeconfig, parseConfig, ROLE_CONFIG } from "./harness";
 
 const OPERATOR_KUBECONFIG = `
 apiVersion: v1
@@ -151,11 +151,9 @@ describe("the API server check through a proxy (the kubeconfig's proxy-url, or H
         connects.push(req.url!);
         socket.end(req.url === reachable ? "HTTP/1.1 200 Connection established\r\n\r\n" : "HTTP/1.1 502 Bad Gateway\r\n\r\n");
     });
-    let proxyUrl: string;
+    const proxyUrl = listenOnLoopback(proxy, "http");
     const server = `https://${reachable}`; // port 1: nothing listens there, so only the proxy reaches it
-    const kubeconfigVia = (proxied: string | undefined) => "apiVersion: v1\nkind: Config\ncurrent-context: r\n" +
-        `contexts: [{name: r, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: '${server}'` +
-        `${proxied ? `, proxy-url: '${proxied}'` : ""}}}]\n`;
+    const kubeconfigVia = (proxied: string | undefined) => oneContextKubeconfig({ server, ...(proxied ? { "proxy-url": proxied } : {}) });
     const remoteWith = (kubeconfig: string) => {
         const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
         return parseConfig({ ...rest, kubeconfig, primaryKubeconfig: kubeconfig, primaryKubeContext: undefined }, ["kubeconfig", "primaryKubeconfig"]);
@@ -175,34 +173,24 @@ describe("the API server check through a proxy (the kubeconfig's proxy-url, or H
             }
         }
     };
-    before((done) => {
-        proxy.listen(0, "127.0.0.1", () => {
-            proxyUrl = `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
-            done();
-        });
-    });
-    after((done) => {
-        proxy.close(() => done());
-    });
-
     it("goes through the kubeconfig's proxy-url, and the API server behind it answers", async () => {
         connects.length = 0;
-        await checkClustersAnswer(remoteWith(kubeconfigVia(proxyUrl)));
+        await checkClustersAnswer(remoteWith(kubeconfigVia(proxyUrl())));
         assert.deepStrictEqual(connects, [reachable, reachable], "both clusters were checked through the proxy");
     });
-    it("goes through HTTPS_PROXY when the kubeconfig names no proxy", () => withEnv({ HTTPS_PROXY: proxyUrl, NO_PROXY: "" }, async () => {
+    it("goes through HTTPS_PROXY when the kubeconfig names no proxy", () => withEnv({ HTTPS_PROXY: proxyUrl(), NO_PROXY: "" }, async () => {
         connects.length = 0;
         await checkClustersAnswer(remoteWith(kubeconfigVia(undefined)));
         assert.deepStrictEqual(connects, [reachable, reachable]);
     }));
     it("dials directly a host NO_PROXY exempts, and names it when it does not answer", () =>
-        withEnv({ HTTPS_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" }, async () => {
+        withEnv({ HTTPS_PROXY: proxyUrl(), NO_PROXY: "127.0.0.1" }, async () => {
             assert.strictEqual(proxyFor(server, undefined), undefined);
             await assert.rejects(checkClustersAnswer(remoteWith(kubeconfigVia(undefined))),
                 /istio-multicluster:kubeContext = "\[secret\]": its cluster's API server https:\/\/127\.0\.0\.1:1 does not answer \(connect ECONNREFUSED/);
         }));
     it("names the proxy and its answer when the proxy cannot reach the API server", async () => {
-        await assert.rejects(answers("https://127.0.0.1:2", proxyUrl), /proxy 127\.0\.0\.1:\d+ answered CONNECT with 502 Bad Gateway/);
+        await assert.rejects(answers("https://127.0.0.1:2", proxyUrl()), /proxy 127\.0\.0\.1:\d+ answered CONNECT with 502 Bad Gateway/);
     });
 });
 

@@ -3,7 +3,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as http from "http";
 import * as net from "net";
 import * as yaml from "js-yaml";
-import { awaitedServices, CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, ofType, plain, PRIMARY_OUTPUTS, Registered, ROLE_CONFIG, runProgram } from "./harness";
+import {
+    awaitedServices, CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, listenOnLoopback, ofType, oneContextKubeconfig, plain, PRIMARY_OUTPUTS,
+    Registered, ROLE_CONFIG, runProgram,
+} from "./harness";
 
 const REMOTE_PROVIDER = /pulumi:providers:kubernetes::remote-a::/;
 const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
@@ -130,21 +133,11 @@ describe("IstioRemote (a remote stack)", () => {
                 res.end(JSON.stringify({ apiVersion: "v1", kind: "Secret", metadata: { name: "istio-multi-token", namespace: "istio-system" },
                     data: filled ? { token: Buffer.from(token).toString("base64"), "ca.crt": CLUSTER_CA_DATA } : {} }));
             });
-            let server: string;
-            before((done) => {
-                apiServer.listen(0, "127.0.0.1", () => {
-                    server = `http://127.0.0.1:${(apiServer.address() as net.AddressInfo).port}`;
-                    done();
-                });
-            });
-            after((done) => {
-                apiServer.close(() => done());
-            });
+            const server = listenOnLoopback(apiServer, "http");
             it("builds the kubeconfig from the token once it is there", async () => {
                 const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
-                const kubeconfig = "apiVersion: v1\nkind: Config\ncurrent-context: r\n" +
-                    // Plain HTTP: client-node allows it only with TLS verification off.
-                    `contexts: [{name: r, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: '${server}', insecure-skip-tls-verify: true}}]\n`;
+                // Plain HTTP: client-node allows it only with TLS verification off.
+                const kubeconfig = oneContextKubeconfig({ server: server(), "insecure-skip-tls-verify": true });
                 const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig }, secretKeys: ["kubeconfig"], tokensUnfilled: true });
                 assert.ifError(r.error);
                 assert.strictEqual(reads, FILLED_AT_READ, "it read the secret until it was filled, and no more");
@@ -165,28 +158,18 @@ describe("IstioRemote (a remote stack)", () => {
         });
         describe("with a kubeconfig in config, whose API server answers (a local listener)", () => {
             const listener = net.createServer((socket) => socket.destroy());
-            let server: string;
-            const kubeconfigOf = (url: string) => "apiVersion: v1\nkind: Config\ncurrent-context: r\n" +
-                `contexts: [{name: r, context: {cluster: c}}]\nclusters: [{name: c, cluster: {server: '${url}'}}]\n`;
-            before((done) => {
-                listener.listen(0, "127.0.0.1", () => {
-                    server = `https://127.0.0.1:${(listener.address() as net.AddressInfo).port}`;
-                    done();
-                });
-            });
-            after((done) => {
-                listener.close(() => done());
-            });
+            const server = listenOnLoopback(listener, "https");
+            const kubeconfigOf = (url: string) => oneContextKubeconfig({ server: url });
 
             it("takes the server from the remote's kubeconfig when apiServerAddress is not set", async () => {
                 const { kubeContext: _, apiServerAddress: _a, ...rest } = ROLE_CONFIG.remote;
-                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(server) }, secretKeys: ["kubeconfig"] });
+                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(server()) }, secretKeys: ["kubeconfig"] });
                 assert.ifError(r.error);
-                assert.strictEqual((yaml.load(String(r.outputs!.kubeconfig)) as any).clusters[0].cluster.server, server);
+                assert.strictEqual((yaml.load(String(r.outputs!.kubeconfig)) as any).clusters[0].cluster.server, server());
             });
             it("hands a kubeconfig given in config to the provider as a secret", async () => {
                 const { kubeContext: _, ...rest } = ROLE_CONFIG.remote;
-                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(server) }, secretKeys: ["kubeconfig"] });
+                const r = await runProgram({ stack: "remote-a", config: { ...rest, kubeconfig: kubeconfigOf(server()) }, secretKeys: ["kubeconfig"] });
                 const provider = ofType(r.resources, "pulumi:providers:kubernetes").find((p) => p.name === "remote-a")!;
                 assert.ok(isSecretInput(provider.inputs.kubeconfig));
             });

@@ -46,6 +46,11 @@ describe("redactSecrets", () => {
         assert.strictEqual(redactSecrets(`bad token "${TOKEN}" for context a`, [kubeconfig]), `bad token "[secret]" for context a`);
         assert.strictEqual(redactSecrets("namespace istio-system, user a", [kubeconfig]), "namespace istio-system, user a");
     });
+    it("leaves the bare keys of a secret YAML document alone (`cluster:` is in every config key's name)", () => {
+        const kubeconfig = `clusters:\n- name: c\n  cluster:\n    server: https://10.0.0.1\nusers:\n- name: u\n  user:\n    token: ${TOKEN}\n`;
+        assert.strictEqual(redactSecrets(`istio-multicluster:kubeContext: bad token ${TOKEN}`, [kubeconfig]),
+            "istio-multicluster:kubeContext: bad token [secret]");
+    });
     it("leaves short lines and other text alone", () => {
         assert.strictEqual(redactSecrets("a } b", ["x\n}\n"]), "a } b");
         assert.strictEqual(redactSecrets("nothing secret", [TOKEN]), "nothing secret");
