@@ -75,7 +75,7 @@ async function remoteStack(config: RemoteConfig) {
     const mesh = checkMeshAgainstPrimary(join.config, join.primary);
     const last = await lastDeployment("remoteSecretName");
     await checkClusterNameFree(config.primaryCluster, join.primary.istioNamespace, config.clusterName,
-        remoteSecretName(config.clusterName), last.exported);
+        remoteSecretName(config.clusterName), last.deployedBefore);
     if (join.model === "primary-remote") {
         return new PrimaryRemoteMember(config.clusterName, {
             config: join.config, primary: join.primary, mesh, apiServer, readable: last.readable, ...providers(),

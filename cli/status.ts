@@ -61,7 +61,7 @@ async function istiodClusters(debugUrl: string | undefined): Promise<Record<stri
 }
 
 /** Who a remote's exported kubeconfig authenticates as, and which writes it may make. */
-async function tokenFacts(kubeconfig: string, seed: boolean): Promise<Pick<RemoteFacts, "tokenIdentity" | "allowedWrites">> {
+async function tokenFacts(kubeconfig: string, istio10: boolean): Promise<Pick<RemoteFacts, "tokenIdentity" | "allowedWrites">> {
     const { AuthenticationV1Api, AuthorizationV1Api } = kubeClientLibrary();
     const token = kubeConfigAt(kubeconfig);
     let username: string;
@@ -81,7 +81,7 @@ async function tokenFacts(kubeconfig: string, seed: boolean): Promise<Pick<Remot
     // Today's reader account reads secrets by design (istiod resolves gateway credentials through it).
     const authz = token.makeApiClient(AuthorizationV1Api);
     const allowedWrites: string[] = [];
-    for (const w of WRITES_TO_REFUSE.filter((w) => seed || w.verb !== "get")) {
+    for (const w of WRITES_TO_REFUSE.filter((w) => istio10 || w.verb !== "get")) {
         const review = await authz.createSelfSubjectAccessReview({
             body: { spec: { resourceAttributes: { verb: w.verb, resource: w.resource, group: w.group ?? "" } } },
         });
@@ -101,15 +101,15 @@ async function remoteFacts(
         throw new UsageError(`stack "${remote.name}" has not been deployed; run \`mesh up\` first`);
     }
     // Istio 1.0's remotes register istio-multi under the cluster's name; today's, the reader account as istioctl does.
-    const seed = outputs.meshModel === undefined;
+    const istio10 = outputs.meshModel === undefined;
     const secretName = (outputs.remoteSecretName as string | undefined) ?? clusterName;
-    const account = seed ? "istio-multi" : "istio-reader-service-account";
+    const account = istio10 ? "istio-multi" : "istio-reader-service-account";
     const secret = await unlessNotFound(coreApi(primary).readNamespacedSecret({ name: secretName, namespace: istioNamespace }));
     const registration = secret ? { labels: secret.metadata?.labels ?? {}, keys: Object.keys(secret.data ?? {}) } : undefined;
-    const renderedWith = seed ? outputs.controlPlaneAddresses ?? {} : outputs.discoveryAddress ? { discoveryAddress: outputs.discoveryAddress } : {};
+    const renderedWith = istio10 ? outputs.controlPlaneAddresses ?? {} : outputs.discoveryAddress ? { discoveryAddress: outputs.discoveryAddress } : {};
     return {
         stack: remote.name, clusterName, secretName, account, registration, renderedWith,
-        ...await tokenFacts(outputs.kubeconfig, seed),
+        ...await tokenFacts(outputs.kubeconfig, istio10),
         accountNamespace: (remote.config.istioNamespace as string | undefined) ?? "istio-system",
         istiodView: istiod === undefined ? undefined : istiod[clusterName] ?? "absent",
     };

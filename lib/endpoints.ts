@@ -4,7 +4,7 @@ export interface ControlPlaneService {
     readonly output: "pilotAddress" | "policyAddress" | "telemetryAddress" | "statsdAddress" | "zipkinAddress";
     /** The Service of the `istio` chart in front of it. */
     readonly service: string;
-    /** The pod label the seed selects it by. */
+    /** The pod label Istio 1.0's setup selects it by. */
     readonly selector: Readonly<Record<string, string>>;
     /** The ports the remotes use, for the load balancer that `endpointExposure: loadBalancer` creates. */
     readonly ports: ReadonlyArray<{ readonly name: string; readonly port: number; readonly protocol?: "TCP" | "UDP" }>;

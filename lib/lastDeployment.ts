@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 /** What this stack's last deployment says about the run ahead. */
 export interface LastDeployment {
-    /** Whether it exported the output asked about (read from the stack's own last checkpoint). */
-    readonly exported: boolean;
+    /** Whether it was deployed before: it exported the output asked about (read from its own last checkpoint). */
+    readonly deployedBefore: boolean;
     /**
      * Whether the objects it made can be read during this run: outside a preview the program reads
      * after applying, so always; in a preview only when the stack was deployed before.
@@ -18,6 +18,6 @@ export async function lastDeployment(output: string): Promise<LastDeployment> {
         name: `${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`,
     });
     const details = await self.getOutputDetails(output);
-    const exported = details.value !== undefined || details.secretValue !== undefined;
-    return { exported, readable: exported || !pulumi.runtime.isDryRun() };
+    const deployedBefore = details.value !== undefined || details.secretValue !== undefined;
+    return { deployedBefore, readable: deployedBefore || !pulumi.runtime.isDryRun() };
 }

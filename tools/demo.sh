@@ -20,7 +20,7 @@ model=${1:-primary-remote}
 case $model in
     istio-1.0) state=$demo ;;
     primary-remote | multi-primary)
-        # A copy of the project with the model's stack files, so that the repository's stay the seed's.
+        # A copy of the project with the model's stack files, so that the repository's stay Istio 1.0's.
         state=$demo/$model
         export MESH_PROJECT_DIR=$state/project
         rm -rf "$MESH_PROJECT_DIR"

@@ -11,7 +11,7 @@ import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 const ROOT = path.resolve(__dirname, "..", "..");
 const NS = "istio-system";
 
-/** The seed's five pods: contract output → pod label selector. */
+/** Istio 1.0's five control-plane pods: contract output → pod label selector. */
 const CONTROL_PLANE_PODS: Record<string, string> = {
     pilotAddress: "istio=pilot",
     policyAddress: "istio-mixer-type=policy",

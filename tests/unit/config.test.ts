@@ -44,7 +44,7 @@ describe("stack config", () => {
         });
     });
 
-    describe("the seed's secure example (Pulumi.primary.yaml, Pulumi.remote-a.yaml)", () => {
+    describe("Istio 1.0's secure example (Pulumi.primary.yaml, Pulumi.remote-a.yaml)", () => {
         it("reads the cacerts directory and checks it", () => {
             const primary = parse(ROLE_CONFIG.primary) as Istio10PrimaryConfig;
             assert.match(primary.caBundle!.caKey, /PRIVATE KEY/);

@@ -3,7 +3,9 @@ import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/registration";
 import { remoteIstiodValues, withPort } from "../../lib/istiod";
-import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROOT, runProgram } from "./harness";
+import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
+import { chartsOf } from "../../lib/charts";
+import { MeshModel, Role } from "../../lib/config";
 import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
 import * as path from "path";
 
@@ -298,6 +300,31 @@ describe("EastWestGateway (clusters on different networks)", () => {
     it("refuses another network when the primary has no gateway, naming it", () =>
         failsBeforeRegistering({ stack: "remote-a", primaryOutputs: PRIMARY_REMOTE_OUTPUTS, config: { ...REMOTE, network: "network2", eastWestGateway: "true" } },
             /istio-multicluster:network = "network2": differs from the primary's \(network1\).* the primary's has none\. Fix: set eastWestGateway to true on the primary's/));
+});
+
+describe("the charts a stack installs are the ones its config check looked for", () => {
+    const MP = { cacerts: { dir: "tests/fixtures/certs/mesh/primary" }, apiServerAddress: "192.0.2.2:6443" };
+    const { discoveryAddress: _, ...viaGateway } = PRIMARY_REMOTE;
+    const cases: Array<[MeshModel, Role, boolean, Parameters<typeof runProgram>[0]]> = [
+        ["istio-1.0", "primary", false, { stack: "primary", config: ROLE_CONFIG.primary }],
+        ["istio-1.0", "remote", false, { stack: "remote-a", config: ROLE_CONFIG.remote }],
+        ["primary-remote", "primary", false, { stack: "primary", config: PRIMARY_REMOTE }],
+        ["primary-remote", "primary", true, { stack: "primary", config: { ...viaGateway, eastWestGateway: "true" } }],
+        ["primary-remote", "remote", false, { stack: "remote-a", config: REMOTE, primaryOutputs: PRIMARY_REMOTE_OUTPUTS }],
+        ["multi-primary", "primary", true, { stack: "primary", config: { ...PRIMARY_REMOTE, ...MP, meshModel: "multi-primary",
+            discoveryAddress: undefined, injectionAddress: undefined, eastWestGateway: "true" } }],
+        ["multi-primary", "remote", false, { stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
+            config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" } } }],
+    ];
+    for (const [model, role, gateway, run] of cases) {
+        it(`${model}, ${role}${gateway ? ", with an east-west gateway" : ""}`, async () => {
+            const r = await runProgram(run);
+            assert.ifError(r.error);
+            const chartDir = String(run.config.chartDir);
+            assert.deepStrictEqual(ofType(r.resources, "kubernetes:helm.sh/v4:Chart").map((c) => c.inputs.chart),
+                chartsOf(model, role, gateway).map((c) => path.join(chartDir, c.dir)));
+        });
+    }
 });
 
 describe("bad input for the mesh models fails before anything is registered", () => {

@@ -10,7 +10,7 @@ describe("DNS-1123 labels", () => {
         assert.ok(isDns1123Label("remote-a"));
         assert.ok(isDns1123Label("c1"));
     });
-    it("rejects underscores, the seed's warning case", () => {
+    it("rejects underscores, Istio 1.0's warning case", () => {
         assert.strictEqual(isDns1123Label("remote_a"), false);
     });
     it("rejects upper case, leading or trailing dashes, dots and empty names", () => {

@@ -15,7 +15,7 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.ifError(run.error);
     });
 
-    it("installs the istio chart into the Istio namespace with the seed's security values", () => {
+    it("installs the istio chart into the Istio namespace with Istio 1.0's secure install's values", () => {
         const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
         assert.match(chart.inputs.chart, /tests\/fixtures\/charts\/istio$/);
         assert.strictEqual(chart.inputs.namespace, "istio-system");

@@ -38,7 +38,7 @@ describe("istio-remote chart values", () => {
 });
 
 describe("istio chart values", () => {
-    it("sets the three security switches of the seed's secure install", () => {
+    it("sets the three security switches of Istio 1.0's secure install", () => {
         assert.deepStrictEqual(primaryChartValues({ controlPlaneSecurityEnabled: true, mtlsEnabled: true, selfSignedCa: false }), {
             global: { controlPlaneSecurityEnabled: true, mtls: { enabled: true } },
             security: { selfSigned: false },
