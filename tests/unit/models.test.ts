@@ -257,6 +257,14 @@ describe("EastWestGateway (clusters on different networks)", () => {
         assert.deepStrictEqual(Object.keys(charts(primary.resources)), ["base", "istio-discovery", "gateway"]);
         assert.ok(gateway.dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${charts(primary.resources)["istio-discovery"].name}`));
     });
+    it("asks a chart repository for Istio's charts by their published names: base, istiod, gateway", async () => {
+        const { chartDir: _c, ...fromRepo } = withoutAddress;
+        const r = await runProgram({ stack: "primary", config: { ...fromRepo, eastWestGateway: "true",
+            chartRepo: "https://istio-release.storage.googleapis.com/charts", chartVersion: "1.24.2", installMethod: "release" } });
+        assert.ifError(r.error);
+        const releases = ofType(r.resources, "kubernetes:helm.sh/v3:Release").map((x) => [x.inputs.name, x.inputs.chart, x.inputs.version]);
+        assert.deepStrictEqual(releases, [["base", "base", "1.24.2"], ["istiod", "istiod", "1.24.2"], ["istio-eastwestgateway", "gateway", "1.24.2"]]);
+    });
     it("gives the gateway chart the user's images (global.hub and global.tag)", async () => {
         const images = { hub: "registry.example.com/istio", tag: "1.31.0" };
         const r = await runProgram({ stack: "primary", config: { ...withoutAddress, eastWestGateway: "true", values: { global: images } } });
