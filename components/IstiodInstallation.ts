@@ -50,7 +50,8 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         const cfg = args.config;
         this.injectedNamespaces = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         this.installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, args.istiod, cfg.eastWestGateway ? args.mesh.network : undefined),
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, args.istiod,
+                cfg.eastWestGateway ? { network: args.mesh.network, values: cfg.eastWestGatewayValues } : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,

@@ -109,6 +109,8 @@ interface RemoteBase extends StackBase {
 interface IstiodBase {
     /** Install Istio's east-west gateway for this cluster's network. */
     readonly eastWestGateway: boolean;
+    /** Values for the east-west gateway's chart alone (its Service's annotations, say). */
+    readonly eastWestGatewayValues: Values;
 }
 
 /** An Istio 1.0 primary: Pilot, Mixer and Citadel from the `istio` chart. */

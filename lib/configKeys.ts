@@ -29,6 +29,7 @@ const KEYS: Record<string, { readonly in: Where; readonly elsewhere?: string; re
     meshID: { in: istiod() },
     network: { in: istiod() },
     eastWestGateway: { in: istiod() },
+    eastWestGatewayValues: { in: istiod() },
     discoveryAddress: { in: { "primary-remote": PRIMARY } },
     injectionAddress: { in: { "primary-remote": PRIMARY } },
     kubeContext: { in: everyModel() },

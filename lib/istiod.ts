@@ -1,6 +1,7 @@
 // Chart values and names for the istiod models (primary-remote, multi-primary), on Istio's own
 // `base` and `istiod` charts. Pure functions: every value a cluster gets is derived here from its
 // config and its primary's outputs.
+import * as net from "net";
 import { ChartInstall, CHARTS } from "./charts";
 import { IstiodPrimaryConfig, MeshIdentity } from "./config";
 import { Exports, IstiodPrimaryOutputs } from "./outputs";
@@ -59,12 +60,16 @@ export interface DiscoveryEndpoints {
 /**
  * Values of the `istiod` chart with the `remote` profile: no istiod in this cluster, an `istiod`
  * Service pointing at the primary's, and the injection webhook asking the primary's istiod to
- * inject for this cluster and network.
+ * inject for this cluster and network: through that Service when the discovery address is an IP,
+ * else (and whenever an injection address is given) at an explicit URL.
  */
 export function remoteIstiodValues(namespace: string, mesh: MeshIdentity, primary: DiscoveryEndpoints): Values {
     const injectionPath = `/inject/cluster/${mesh.clusterName}/net/${mesh.network}`;
-    const injectionUrl = primary.injectionAddress === undefined ? undefined
-        : `https://${withPort(primary.injectionAddress, WEBHOOK_PORT)}${injectionPath}`;
+    // A host name becomes an ExternalName Service `istiod`, which maps no port: the webhook would
+    // call <host>:443, where neither istiod nor the east-west gateway listens. It calls 15017 there.
+    const injectionAddress = primary.injectionAddress ?? (net.isIP(primary.discoveryAddress) ? undefined : primary.discoveryAddress);
+    const injectionUrl = injectionAddress === undefined ? undefined
+        : `https://${withPort(injectionAddress, WEBHOOK_PORT)}${injectionPath}`;
     return {
         profile: "remote",
         global: {
@@ -92,12 +97,20 @@ export function withPort(hostPort: string, port: number): string {
  * `istiod` is istiodValues() or remoteIstiodValues(); the latter's `remote` profile also gives
  * `base` the remote profile.
  */
-export function istiodCharts(user: Values, namespace: string, istiod: Values, eastWestNetwork?: string): ChartInstall[] {
+export function istiodCharts(user: Values, namespace: string, istiod: Values, eastWest?: EastWestGatewaySettings): ChartInstall[] {
     return [
         { chart: CHARTS.base, release: "base", values: mergeValues(user, baseValues(namespace, istiod.profile === "remote")) },
         { chart: CHARTS.istiod, release: "istiod", values: mergeValues(user, istiod) },
-        ...(eastWestNetwork === undefined ? [] : [eastWestGatewayChart(user, eastWestNetwork)]),
+        ...(eastWest === undefined ? [] : [eastWestGatewayChart(user, eastWest)]),
     ];
+}
+
+/** A network's east-west gateway: the network, and the user's values for its chart alone. */
+export interface EastWestGatewaySettings {
+    /** The network it serves. */
+    readonly network: string;
+    /** Values for the `gateway` chart (e.g. `service.annotations` for an internal or NLB load balancer). */
+    readonly values: Values;
 }
 
 /** The east-west gateway's release, Service and Deployment name, and its pods' `istio` label. */
@@ -107,13 +120,16 @@ const EAST_WEST_SELECTOR = { istio: "eastwestgateway" };
 /**
  * Istio's `gateway` chart as this network's east-west gateway: `networkGateway` labels its
  * Service with the network (which is how every istiod of the mesh finds it) and opens the
- * cross-network ports 15443, 15012 and 15017. The user's `global` values (hub, tag) apply to it.
+ * cross-network ports 15443, 15012 and 15017. The user's values for the gateway apply to it, and
+ * the `global` ones (hub, tag) of every chart beneath them.
  */
-export function eastWestGatewayChart(user: Values, network: string): ChartInstall {
-    const global = user.global === undefined ? {} : { global: user.global };
+export function eastWestGatewayChart(user: Values, eastWest: EastWestGatewaySettings): ChartInstall {
+    const global = { ...(user.global as Values | undefined), ...(eastWest.values.global as Values | undefined) };
+    const mine = Object.keys(global).length === 0 ? eastWest.values : { ...eastWest.values, global };
     return {
         chart: CHARTS.gateway, release: EAST_WEST_GATEWAY,
-        values: mergeValues(global, { name: EAST_WEST_GATEWAY, networkGateway: network, labels: { ...EAST_WEST_SELECTOR } }),
+        values: mergeValues(mine, { name: EAST_WEST_GATEWAY, networkGateway: eastWest.network, labels: { ...EAST_WEST_SELECTOR } },
+            "eastWestGatewayValues"),
     };
 }
 

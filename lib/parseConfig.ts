@@ -13,6 +13,7 @@ import { checkOverlap, requireCaBundle } from "./meshRules";
 import { CONFIG_NAMESPACE } from "./namespace";
 import { isDns1123Label, isHostAddress } from "./net";
 import { CaBundle } from "./pki";
+import { Values } from "./values";
 
 /** The meshID and network of an istiod primary that sets none. */
 const DEFAULT_MESH_ID = "mesh1";
@@ -36,7 +37,8 @@ export function parseStackConfig(stackName: string, projectDir: string): StackCo
     const meshModel = r.oneOf("meshModel", MESH_MODELS, MESH_MODELS[0]);
     checkKeysBelong(setKeys, secretKeys, meshModel, role, (key) => r.shown(key, secretKeys));
 
-    const eastWestGateway = meshModel !== "istio-1.0" && r.boolean("eastWestGateway", false);
+    const gateway = eastWestGatewaySettings(r, meshModel);
+    const { eastWestGateway } = gateway;
     const base = {
         cluster: r.clusterAccess("kubeContext", "kubeconfig"),
         istioNamespace: r.dnsLabel("istioNamespace", "istio-system"),
@@ -53,7 +55,7 @@ export function parseStackConfig(stackName: string, projectDir: string): StackCo
         checkOverlap("serviceCidr", base.serviceCidr, "this stack's podCidr", base.podCidr);
     }
     const parse = role === "primary" ? primaryConfig : remoteConfig;
-    return parse({ r, meshModel, base, eastWestGateway, stackName });
+    return parse({ r, meshModel, base, gateway, stackName });
 }
 
 /** What both roles' parsers start from. */
@@ -61,11 +63,11 @@ interface Parsed {
     readonly r: RawConfig;
     readonly meshModel: MeshModel;
     readonly base: Omit<Istio10PrimaryConfig, "role" | "meshModel" | "security" | "endpointExposure" | "envoyStatsd">;
-    readonly eastWestGateway: boolean;
+    readonly gateway: { readonly eastWestGateway: boolean; readonly eastWestGatewayValues: Values };
     readonly stackName: string;
 }
 
-function primaryConfig({ r, meshModel, base, eastWestGateway, stackName }: Parsed): PrimaryConfig {
+function primaryConfig({ r, meshModel, base, gateway, stackName }: Parsed): PrimaryConfig {
     const role = "primary" as const;
     if (meshModel === "istio-1.0") {
         const security = {
@@ -93,21 +95,21 @@ function primaryConfig({ r, meshModel, base, eastWestGateway, stackName }: Parse
             requireCaBundle(base.caBundle, "istiod");
         }
         const config: PrimaryRemotePrimaryConfig = {
-            role, meshModel, ...base, eastWestGateway, mesh,
-            discoveryAddress: r.discoveryAddress(eastWestGateway),
+            role, meshModel, ...base, ...gateway, mesh,
+            discoveryAddress: r.discoveryAddress(gateway.eastWestGateway),
             injectionAddress: r.hostPort("injectionAddress"),
         };
         return config;
     }
     const config: MultiPrimaryPrimaryConfig = {
-        role, meshModel, ...base, eastWestGateway, mesh, caBundle: multiPrimaryCa(base.caBundle),
+        role, meshModel, ...base, ...gateway, mesh, caBundle: multiPrimaryCa(base.caBundle),
         apiServerAddress: apiServerAddress(r),
         sameHostControlPlanes: r.boolean("sameHostControlPlanes", false),
     };
     return config;
 }
 
-function remoteConfig({ r, meshModel, base, eastWestGateway, stackName }: Parsed): RemoteConfig {
+function remoteConfig({ r, meshModel, base, gateway, stackName }: Parsed): RemoteConfig {
     const primaryStack = r.string("primaryStack");
     if (!primaryStack) {
         throw new ConfigError("primaryStack", undefined, "a remote must know its primary stack",
@@ -137,13 +139,24 @@ function remoteConfig({ r, meshModel, base, eastWestGateway, stackName }: Parsed
     const mesh = { meshID: r.meshName("meshID"), network: r.meshName("network") };
     if (meshModel === "primary-remote") {
         const { caBundle: _none, ...withoutCa } = remote; // the key is refused on this model's remotes
-        const config: PrimaryRemoteRemoteConfig = { ...withoutCa, meshModel, eastWestGateway, mesh };
+        const config: PrimaryRemoteRemoteConfig = { ...withoutCa, meshModel, ...gateway, mesh };
         return config;
     }
     const config: MultiPrimaryRemoteConfig = {
-        ...remote, meshModel, eastWestGateway, mesh, caBundle: multiPrimaryCa(remote.caBundle), peers: r.peers(),
+        ...remote, meshModel, ...gateway, mesh, caBundle: multiPrimaryCa(remote.caBundle), peers: r.peers(),
     };
     return config;
+}
+
+/** eastWestGateway, and the values of its chart: set only with the gateway (they would do nothing without). */
+function eastWestGatewaySettings(r: RawConfig, meshModel: MeshModel): { eastWestGateway: boolean; eastWestGatewayValues: Values } {
+    const eastWestGateway = meshModel !== "istio-1.0" && r.boolean("eastWestGateway", false);
+    const eastWestGatewayValues = r.object("eastWestGatewayValues", {});
+    if (!eastWestGateway && Object.keys(eastWestGatewayValues).length > 0) {
+        throw new ConfigError("eastWestGatewayValues", eastWestGatewayValues, "is set, but this cluster has no east-west gateway",
+            "set eastWestGateway to true, or remove it with `pulumi config rm eastWestGatewayValues`");
+    }
+    return { eastWestGateway, eastWestGatewayValues };
 }
 
 /** A cluster's name in the mesh (default: the stack's name): a Secret's name and data key, so a DNS-1123 label. */

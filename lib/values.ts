@@ -84,10 +84,10 @@ function securityValues(s: SecuritySettings): Values {
  * something else is an error: those are the program's to decide, and a silent override is how a
  * remote ends up pointing at the wrong pilot.
  */
-export function mergeValues(user: Values, derived: Values, pathPrefix = ""): Values {
+export function mergeValues(user: Values, derived: Values, pathPrefix = "values"): Values {
     const merged: Values = { ...user };
     for (const [key, value] of Object.entries(derived)) {
-        const keyPath = pathPrefix ? `${pathPrefix}.${key}` : key;
+        const keyPath = `${pathPrefix}.${key}`;
         const mine = user[key];
         if (isTree(value)) {
             if (mine !== undefined && !isTree(mine)) {
@@ -105,7 +105,7 @@ export function mergeValues(user: Values, derived: Values, pathPrefix = ""): Val
 }
 
 function conflict(keyPath: string, value: unknown): ConfigError {
-    return new ConfigError(`values.${keyPath}`, value,
+    return new ConfigError(keyPath, value,
         "this chart value is derived by the program (from the stack's config and the primary's outputs)",
         `remove it from \`values\` and set the matching config key instead (see the README's config reference)`);
 }

@@ -274,6 +274,21 @@ describe("EastWestGateway (clusters on different networks)", () => {
             assert.deepStrictEqual([c[chart].inputs.values.global.hub, c[chart].inputs.values.global.tag], [images.hub, images.tag], chart);
         }
     });
+    it("gives the gateway chart the values set for it alone (an internal load balancer's annotation), and refuses them without a gateway", async () => {
+        const annotations = { "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal" };
+        const r = await runProgram({ stack: "primary", config: { ...withoutAddress, eastWestGateway: "true",
+            values: { global: { tag: "1.31.0" } }, eastWestGatewayValues: { service: { annotations } } } });
+        assert.ifError(r.error);
+        const c = charts(r.resources);
+        assert.deepStrictEqual(c.gateway.inputs.values.service, { annotations });
+        assert.strictEqual(c.gateway.inputs.values.global.tag, "1.31.0");
+        assert.strictEqual(c["istio-discovery"].inputs.values.service, undefined, "istiod's chart does not get them");
+        const derived = await runProgram({ stack: "primary", config: { ...withoutAddress, eastWestGateway: "true",
+            eastWestGatewayValues: { networkGateway: "other" } } });
+        assert.match(derived.error?.message ?? "", /^istio-multicluster:eastWestGatewayValues\.networkGateway = "other": this chart value is derived/);
+        const unused = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, eastWestGatewayValues: { service: { annotations } } } });
+        assert.match(unused.error?.message ?? "", /^istio-multicluster:eastWestGatewayValues = .*: is set, but this cluster has no east-west gateway/);
+    });
     it("opens 15443 to other networks and exposes istiod's 15012 and 15017 through it", () => {
         assert.deepStrictEqual(customResources(primary.resources), ["Gateway/cross-network-gateway", "Gateway/istiod-gateway", "VirtualService/istiod-vs"]);
         const [cross] = ofType(primary.resources, "kubernetes:networking.istio.io/v1:Gateway");
@@ -395,9 +410,14 @@ describe("foreignRegistration (a cluster name already registered in the primary)
 
 describe("remoteIstiodValues", () => {
     const mesh = { meshID: "m", clusterName: "c1", network: "n1" };
-    it("goes through the istiod Service when the primary gives no injection address", () => {
+    it("goes through the istiod Service when the primary's discovery address is an IP and it gives no injection address", () => {
         assert.deepStrictEqual(remoteIstiodValues("istio-system", mesh, { discoveryAddress: "10.0.0.5" }).istiodRemote,
             { injectionPath: "/inject/cluster/c1/net/n1" });
+    });
+    it("calls the webhook on 15017 of a host name (a load balancer's, as EKS reports it), which the ExternalName Service would send to 443", () => {
+        const host = "a1b2c3.elb.us-east-1.amazonaws.com";
+        assert.deepStrictEqual(remoteIstiodValues("istio-system", mesh, { discoveryAddress: host }).istiodRemote,
+            { injectionPath: "/inject/cluster/c1/net/n1", injectionURL: `https://${host}:15017/inject/cluster/c1/net/n1` });
     });
     it("keeps a port the injection address gives, and brackets IPv6", () => {
         assert.strictEqual(withPort("istiod.example:443", 15017), "istiod.example:443");
