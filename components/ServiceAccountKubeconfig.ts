@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterAccess } from "../lib/config";
-import { kubeConfigOf, waitForSecretKeys } from "../lib/kube";
+import { waitForSecretKeys } from "../lib/kube";
 import { withoutStack } from "../lib/errors";
-import { renderKubeconfig } from "../lib/kubeconfig";
+import { kubeConfigOf, renderKubeconfig } from "../lib/kubeconfig";
 import { formerly } from "../lib/renamed";
 
 /** How long the token controller may take to fill a token secret: it normally takes a moment. */

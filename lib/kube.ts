@@ -4,8 +4,6 @@
 import type { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { kubeClientLibrary } from "./kubeconfig";
 
-export { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "./kubeconfig";
-
 /** The core API of a cluster. */
 export function coreApi(kc: KubeConfig): CoreV1Api {
     return kc.makeApiClient(kubeClientLibrary().CoreV1Api);

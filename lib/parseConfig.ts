@@ -38,11 +38,10 @@ export function parseStackConfig(stackName: string, projectDir: string): StackCo
     checkKeysBelong(setKeys, secretKeys, meshModel, role, (key) => r.shown(key, secretKeys));
 
     const gateway = eastWestGatewaySettings(r, meshModel);
-    const { eastWestGateway } = gateway;
     const base = {
         cluster: r.clusterAccess("kubeContext", "kubeconfig"),
         istioNamespace: r.dnsLabel("istioNamespace", "istio-system"),
-        chart: r.chartSource(chartsOf(meshModel, role, eastWestGateway), meshModel === "istio-1.0"),
+        chart: r.chartSource(chartsOf(meshModel, role, gateway.eastWestGateway), meshModel === "istio-1.0"),
         installMethod: r.oneOf("installMethod", ["template", "release"] as const, "template"),
         caBundle: r.caBundle(secretKeys.has("cacerts")),
         injectionNamespaces: r.dnsLabelList("injectionNamespaces", ["default"]),

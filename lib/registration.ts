@@ -3,7 +3,8 @@
 import { ClusterAccess } from "./config";
 import { ConfigError } from "./errors";
 import { CLUSTER_ANNOTATION } from "./istiod";
-import { coreApi, kubeConfigOf, serverOf, statusOf } from "./kube";
+import { coreApi, serverOf, statusOf } from "./kube";
+import { kubeConfigOf } from "./kubeconfig";
 
 /** The parts of a registration secret that tell which cluster it registers. */
 export interface RegistrationSecret {

@@ -3,7 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
-import { coreApi, kubeClientLibrary, kubeConfigAt, unlessNotFound } from "../../lib/kube";
+import { coreApi, unlessNotFound } from "../../lib/kube";
+import { kubeClientLibrary, kubeConfigAt } from "../../lib/kubeconfig";
 
 const NS = "istio-system";
 

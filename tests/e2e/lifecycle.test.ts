@@ -4,7 +4,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { kubeClientLibrary, kubeConfigAt, serverOf, statusOf } from "../../lib/kube";
+import { serverOf, statusOf } from "../../lib/kube";
+import { kubeClientLibrary, kubeConfigAt } from "../../lib/kubeconfig";
 import { eventually, leftovers, localCluster, makeWorkDir, readyPodIp, requiredEnv, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 
