@@ -35,11 +35,13 @@ export function readCaDirectory(dir: string): Partial<CaBundle> {
 }
 
 /**
- * Checks a CA bundle the way Citadel will use it, and returns the problems found (empty when
- * good): each file present and PEM; the CA certificate is a CA, matches its key, and is the root
- * or is signed by it.
+ * Checks a CA bundle the way Citadel (or istiod) will use it, and returns the problems found
+ * (empty when good): each file present and PEM; the CA certificate is a CA and matches its key;
+ * cert-chain.pem starts with it and leads, certificate by certificate, each signed by the next, to
+ * the root (directly, or through intermediates as Vault or cert-manager issue them); none of them
+ * expired or not valid yet, at `now`.
  */
-export function caBundleProblems(bundle: Partial<CaBundle>): string[] {
+export function caBundleProblems(bundle: Partial<CaBundle>, now: Date = new Date()): string[] {
     const missing = CA_FILES.filter(([field]) => !bundle[field]).map(([, file]) => file);
     if (missing.length > 0) {
         return [`missing ${missing.join(", ")}`];
@@ -47,9 +49,9 @@ export function caBundleProblems(bundle: Partial<CaBundle>): string[] {
     const problems: string[] = [];
     const caCert = parseCertificate(bundle.caCert!, "ca-cert.pem", problems);
     const rootCert = parseCertificate(bundle.rootCert!, "root-cert.pem", problems);
-    parseCertificate(bundle.certChain!, "cert-chain.pem", problems);
+    const chain = parseChain(bundle.certChain!, problems);
     const caKey = parsePrivateKey(bundle.caKey!, problems);
-    if (!caCert || !rootCert) {
+    if (!caCert || !rootCert || !chain) {
         return problems;
     }
     if (!caCert.ca) {
@@ -61,11 +63,44 @@ export function caBundleProblems(bundle: Partial<CaBundle>): string[] {
     if (caKey && !caCert.checkPrivateKey(caKey)) {
         problems.push("ca-key.pem is not the private key of ca-cert.pem");
     }
-    if (!chainsTo(caCert, rootCert)) {
-        problems.push(`ca-cert.pem (issuer "${oneLine(caCert.issuer)}") does not chain to root-cert.pem ` +
-            `(subject "${oneLine(rootCert.subject)}")`);
+    problems.push(...chainProblems(caCert, chain, rootCert));
+    for (const [file, cert] of [["ca-cert.pem", caCert], ...chain.slice(1).map((c) => ["cert-chain.pem", c] as const), ["root-cert.pem", rootCert]] as const) {
+        if (Date.parse(cert.validTo) <= now.getTime()) {
+            problems.push(`${file} has a certificate ("${oneLine(cert.subject)}") that expired on ${cert.validTo}`);
+        } else if (Date.parse(cert.validFrom) > now.getTime()) {
+            problems.push(`${file} has a certificate ("${oneLine(cert.subject)}") that is not valid before ${cert.validFrom}`);
+        }
     }
     return problems;
+}
+
+/**
+ * How the CA certificate fails to lead to the root through cert-chain.pem (nothing when it does):
+ * the chain must start with the CA certificate, and each certificate be signed by the next one in
+ * the chain or by the root.
+ */
+function chainProblems(caCert: crypto.X509Certificate, chain: crypto.X509Certificate[], root: crypto.X509Certificate): string[] {
+    if (chain[0].fingerprint256 !== caCert.fingerprint256) {
+        return [`cert-chain.pem does not start with ca-cert.pem (it starts with "${oneLine(chain[0].subject)}")`];
+    }
+    for (const [i, cert] of chain.entries()) {
+        if (issuedBy(cert, root)) {
+            return [];
+        }
+        const next = chain[i + 1];
+        const unchained = `ca-cert.pem (issuer "${oneLine(caCert.issuer)}") does not chain to root-cert.pem (subject "${oneLine(root.subject)}")`;
+        if (i === 0 && (next === undefined || !issuedBy(cert, next))) {
+            return [unchained];
+        }
+        if (next === undefined) {
+            return [`${unchained}: cert-chain.pem ends at "${oneLine(cert.subject)}", which root-cert.pem did not sign`];
+        }
+        if (!issuedBy(cert, next)) {
+            return [`cert-chain.pem is broken at "${oneLine(cert.subject)}": neither the next certificate in it ` +
+                `("${oneLine(next.subject)}") nor root-cert.pem signed it`];
+        }
+    }
+    return [];
 }
 
 /** The SHA-256 fingerprint of a PEM certificate, as Node prints it (colon-separated hex). */
@@ -73,11 +108,23 @@ export function certificateFingerprint(pem: string): string {
     return new crypto.X509Certificate(pem).fingerprint256;
 }
 
-function chainsTo(cert: crypto.X509Certificate, root: crypto.X509Certificate): boolean {
-    if (cert.fingerprint256 === root.fingerprint256) {
+/** `cert` is `issuer` itself, or was signed by it (its issuer name is the other's subject, and the signature checks). */
+function issuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate): boolean {
+    if (cert.fingerprint256 === issuer.fingerprint256) {
         return true;
     }
-    return cert.checkIssued(root) && cert.verify(root.publicKey);
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+}
+
+/** The certificates of a PEM bundle, in order; undefined (with the problem noted) when one is unreadable. */
+function parseChain(pem: string, problems: string[]): crypto.X509Certificate[] | undefined {
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) {
+        problems.push("cert-chain.pem is not a PEM certificate");
+        return undefined;
+    }
+    const certs = blocks.map((block, i) => parseCertificate(block, `cert-chain.pem (certificate ${i + 1})`, problems));
+    return certs.every((c) => c !== undefined) ? certs as crypto.X509Certificate[] : undefined;
 }
 
 function parseCertificate(pem: string, file: string, problems: string[]): crypto.X509Certificate | undefined {

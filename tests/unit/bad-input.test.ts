@@ -77,6 +77,25 @@ describe("bad input fails at preview with one message and registers nothing", ()
             /istio-multicluster:cacerts\.dir = .*does not chain to root-cert\.pem/);
     });
 
+    it("a cacerts directory whose three-level chain is broken at the middle level, naming the certificate", async () => {
+        const { issuedCa, CA_EXTENSIONS, MESH_ROOT } = await import("./pki.test");
+        const fs = require("fs") as typeof import("fs");
+        const os = require("os") as typeof import("os");
+        const intermediate = issuedCa(MESH_ROOT, "/O=istio-multicluster demo/CN=mesh intermediate", CA_EXTENSIONS);
+        const impostor = issuedCa({ cert: path.join(ROOT, "tests/fixtures/certs/other/root/root-cert.pem"),
+            key: path.join(ROOT, "tests/fixtures/certs/other/root/root-key.pem") },
+        "/O=istio-multicluster demo/CN=mesh intermediate", CA_EXTENSIONS, { key: intermediate.key });
+        const cluster = issuedCa(intermediate, "/O=istio-multicluster demo/CN=cluster CA", CA_EXTENSIONS);
+        const root = fs.readFileSync(MESH_ROOT.cert, "utf8");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cacerts-"));
+        for (const [file, text] of [["ca-cert.pem", cluster.caCert], ["ca-key.pem", cluster.caKey], ["root-cert.pem", root],
+            ["cert-chain.pem", cluster.caCert + impostor.caCert + root]]) {
+            fs.writeFileSync(path.join(dir, file), text);
+        }
+        await failsBeforeRegistering({ stack: "primary", preview: true, config: { ...ROLE_CONFIG.primary, cacerts: { dir } } },
+            /^istio-multicluster:cacerts\.dir = ".*": cert-chain\.pem is broken at "O=istio-multicluster demo, CN=mesh intermediate": .*\. Fix: /);
+    });
+
     it("a remote CA from another root than the primary's", () =>
         failsBeforeRegistering({
             stack: "remote-a", preview: true,
