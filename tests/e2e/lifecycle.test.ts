@@ -59,7 +59,7 @@ describe("end to end: the real engine on two real clusters", function () {
     it("1. previews, then installs the primary; its outputs are the real pod IPs", () => timer.time("1 primary preview + up", async () => {
         const preview = await cliOk(["preview", "-s", "primary", "--diff"]);
         assert.match(preview.stdout, /kubernetes:helm\.sh\/v4:Chart/);
-        assert.match(preview.stdout, /istio-multicluster:index:IstioControlPlane/);
+        assert.match(preview.stdout, /istio-multicluster:index:Istio10ControlPlane/);
         assert.match(preview.stdout, /\+ .*create/);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "primary"]);
         primaryOutputs = await outputs("primary");
@@ -81,7 +81,7 @@ describe("end to end: the real engine on two real clusters", function () {
         await cliOk(["config", "set", "--path", "mirrorServices.toPrimary[0]", "bookinfo/ratings", "-s", "remote-a"]);
 
         const preview = await cliOk(["preview", "-s", "remote-a", "--diff"]);
-        assert.match(preview.stdout, /istio-multicluster:index:IstioRemote/);
+        assert.match(preview.stdout, /istio-multicluster:index:Istio10Remote/);
         assert.match(preview.stdout, /RemoteClusterRegistration/);
         await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
         const out = await outputs("remote-a");

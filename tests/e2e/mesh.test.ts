@@ -87,7 +87,7 @@ describe("end to end: mesh, the fleet command", function () {
         assert.match(text, /istio-multicluster:clusterName: remote-b/);
         assert.match(text, /istio-multicluster:kubeContext: remote-b/);
         // The local clusters' API servers are on this host: the new stack says so because its context's server is loopback.
-        assert.match(text, /istio-multicluster:sameHostControlPlanes: true/);
+        assert.match(text, /istio-multicluster:sameHostControlPlanes: "?true"?/); // Pulumi saves the file with the value quoted
         assert.match(text, /istio-multicluster:primaryStack: organization\/istio-multicluster\/primary/);
         const again = await mesh("add-remote", "b", "--context", "remote-b");
         assert.match(again.stderr, /Pulumi\.remote-b\.yaml already exists/);

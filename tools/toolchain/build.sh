@@ -184,7 +184,13 @@ for family in "${families[@]}"; do
         esac
     done
     [ -d "$out/stages" ] && ln -sfn "$out/stages" "$cache/toolchain/kwok-stages"
-    [ -d "$out/charts" ] && ln -sfn "$out/charts" "$cache/toolchain/istio-charts"
+    if [ -d "$out/charts" ]; then
+        # Istio's release builder stamps the charts with their release; the module's carry a
+        # placeholder (1.0.0). appVersion says which Istio they are (the program compares image
+        # tags with it); version stays, as Helm wants SemVer there. Idempotent, so a cached build is stamped too.
+        find "$out/charts" -name Chart.yaml -exec sed -i "s/^appVersion: .*/appVersion: $istio_version/" {} +
+        ln -sfn "$out/charts" "$cache/toolchain/istio-charts"
+    fi
     log "$family: done in $((SECONDS - start))s"
 done
 # Pulumi's dynamic providers (the program's RegistrationGuard) run in a Node.js process the engine
