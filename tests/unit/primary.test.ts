@@ -117,7 +117,7 @@ describe("IstioControlPlane (the primary stack)", () => {
         assert.ok(guard.dependsOn.includes("kubernetes:helm.sh/v4:Chart::istio"), "and the chart, with everything it rendered");
     });
 
-    it("stores chart inputs that are the same from any checkout: the chart and its post-renderer relative to the project", () => {
+    it("gives the chart inputs that are the same from any checkout: the chart and its post-renderer relative to the project", () => {
         const [chart] = ofType(run.resources, "kubernetes:helm.sh/v4:Chart");
         assert.strictEqual(chart.inputs.chart, "tests/fixtures/charts/istio");
         assert.strictEqual(chart.inputs.postRenderer.command, "./bin/chart-awaits");
