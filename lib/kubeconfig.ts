@@ -1,7 +1,9 @@
 // Kubeconfigs: the one the program renders for a service account, and the ones it reads the way
 // kubectl and the Kubernetes provider do (every file of $KUBECONFIG merged, the first file to name
-// a cluster, user or context winning; relative paths inside a file taken from that file's directory).
-import type { Cluster, ConfigOptions, Context, KubeConfig, User } from "@kubernetes/client-node";
+// a cluster, user or context winning; relative paths inside a file taken from that file's
+// directory). Read with js-yaml: @kubernetes/client-node, which takes about half a second to load,
+// is loaded only to talk to a cluster.
+import type { KubeConfig } from "@kubernetes/client-node";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
@@ -31,50 +33,69 @@ export function renderKubeconfig(k: ServiceAccountKubeconfig): string {
     }, { lineWidth: -1 });
 }
 
-/** The client library, loaded on first use: a run that reads no kubeconfig does not pay its load (~0.3 s). */
+/** The client library, loaded on first use: a run that makes no API call of its own does not pay its load (~0.3-0.6 s). */
 export function kubeClientLibrary(): typeof import("@kubernetes/client-node") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require("@kubernetes/client-node");
 }
 
+/** A kubeconfig's cluster entry, as written (`server`, `proxy-url`, `certificate-authority(-data)`, …). */
+export type ClusterEntry = Record<string, unknown> & { readonly server?: string; readonly "proxy-url"?: string };
+
+/** A kubeconfig document: the parts this program reads, the rest kept as written. */
+export interface KubeconfigDocument {
+    readonly clusters: ReadonlyArray<{ readonly name: string; readonly cluster?: ClusterEntry }>;
+    readonly users: ReadonlyArray<{ readonly name: string; readonly user?: Record<string, unknown> }>;
+    readonly contexts: ReadonlyArray<{ readonly name: string; readonly context?: { readonly cluster?: string; readonly user?: string } }>;
+    readonly "current-context"?: string;
+}
+
 /** A kubeconfig as loaded, and what it was read from, for messages. */
 export interface LoadedKubeconfig {
     /** Every cluster, user and context it has, its current context as it says. */
-    readonly config: KubeConfig;
+    readonly document: KubeconfigDocument;
     /** Where it came from: the files, or "the kubeconfig given in config". */
     readonly source: string;
 }
 
 /**
  * The kubeconfig a stack's access reads: the one given in config, else the files of $KUBECONFIG
- * that exist, merged, else ~/.kube/config; undefined when there is none.
+ * that exist, merged, else ~/.kube/config; undefined when there is none. Throws when one is not
+ * a kubeconfig.
  */
 export function loadKubeconfig(access: { readonly kubeconfig?: string }, env: NodeJS.ProcessEnv = process.env): LoadedKubeconfig | undefined {
-    const { KubeConfig } = kubeClientLibrary();
-    // An entry kubectl would not mind (a cluster without a server) leaves the others usable.
-    const options: Partial<ConfigOptions> = { onInvalidEntry: "filter" };
     if (access.kubeconfig !== undefined) {
-        const config = new KubeConfig();
-        config.loadFromString(access.kubeconfig, options);
-        return { config, source: "the kubeconfig given in config" };
+        const source = "the kubeconfig given in config";
+        return { document: parseKubeconfig(access.kubeconfig, source), source };
     }
     const files = kubeconfigFiles(env);
     if (files.length === 0) {
         return undefined;
     }
-    const loaded = files.map((file) => {
-        const one = new KubeConfig();
-        one.loadFromFile(file, options); // relative paths in it become absolute against its directory
-        return one;
-    });
-    const config = new KubeConfig();
-    config.loadFromOptions({
-        clusters: firstByName(loaded.flatMap((c) => c.clusters)),
-        users: firstByName(loaded.flatMap((c) => c.users)),
-        contexts: firstByName(loaded.flatMap((c) => c.contexts)),
-        currentContext: loaded.map((c) => c.currentContext).find((c) => !!c) ?? "",
-    });
-    return { config, source: files.length === 1 ? files[0] : `$KUBECONFIG (${files.join(path.delimiter)})` };
+    const documents = files.map((file) => withAbsolutePaths(parseKubeconfig(fs.readFileSync(file, "utf8"), file), path.dirname(file)));
+    return {
+        document: {
+            clusters: firstByName(documents.flatMap((d) => d.clusters)),
+            users: firstByName(documents.flatMap((d) => d.users)),
+            contexts: firstByName(documents.flatMap((d) => d.contexts)),
+            "current-context": documents.map((d) => d["current-context"]).find((c) => !!c),
+        },
+        source: files.length === 1 ? files[0] : `$KUBECONFIG (${files.join(path.delimiter)})`,
+    };
+}
+
+function parseKubeconfig(text: string, source: string): KubeconfigDocument {
+    let parsed: Partial<KubeconfigDocument> | null;
+    try {
+        parsed = yaml.load(text) as Partial<KubeconfigDocument> | null;
+    } catch (err) {
+        throw new Error(`${source} is not valid YAML (${(err as Error).message.split("\n")[0]})`);
+    }
+    const list = <T>(value: unknown): T[] => (Array.isArray(value) ? value.filter((e) => typeof e?.name === "string") : []);
+    return {
+        clusters: list(parsed?.clusters), users: list(parsed?.users), contexts: list(parsed?.contexts),
+        "current-context": parsed?.["current-context"] || undefined,
+    };
 }
 
 /** The files kubectl reads: those of $KUBECONFIG that exist, else ~/.kube/config when it exists. */
@@ -91,54 +112,82 @@ function firstByName<T extends { readonly name: string }>(entries: T[]): T[] {
     return entries.filter((e) => !seen.has(e.name) && seen.add(e.name));
 }
 
-/** One context of a kubeconfig, resolved to its cluster and its user. */
+/** The file paths a kubeconfig names, relative to its own directory as kubectl reads them, made absolute. */
+function withAbsolutePaths(document: KubeconfigDocument, dir: string): KubeconfigDocument {
+    const absolute = <T extends Record<string, unknown>>(entry: T | undefined, keys: readonly string[]): T | undefined => {
+        if (entry === undefined) {
+            return undefined;
+        }
+        const resolved: Record<string, unknown> = { ...entry };
+        for (const key of keys) {
+            const value = entry[key];
+            if (typeof value === "string" && value !== "" && !path.isAbsolute(value)) {
+                resolved[key] = path.resolve(dir, value);
+            }
+        }
+        return resolved as T;
+    };
+    return {
+        ...document,
+        clusters: document.clusters.map((c) => ({ ...c, cluster: absolute(c.cluster, ["certificate-authority"]) })),
+        users: document.users.map((u) => ({ ...u, user: absolute(u.user, ["client-certificate", "client-key", "tokenFile"]) })),
+    };
+}
+
+/** One context of a kubeconfig, resolved to its cluster (with a server) and its user. */
 export interface ResolvedContext {
     /** The context's name. */
     readonly name: string;
-    /** Its cluster: `server`, `proxyUrl`, CA. */
-    readonly cluster: Cluster;
-    /** Its user (undefined when the context names none). */
-    readonly user?: User;
+    /** Its cluster entry. */
+    readonly cluster: ClusterEntry & { readonly server: string };
+    /** Its user entry (undefined when the context names none). */
+    readonly user?: Record<string, unknown>;
 }
 
 /** Resolves `context` (or the current context) of a kubeconfig, or explains why it cannot. */
-export function resolveContext(config: KubeConfig, context?: string): ResolvedContext | { problem: string } {
-    const name = context ?? config.getCurrentContext();
+export function resolveContext(document: KubeconfigDocument, context?: string): ResolvedContext | { problem: string } {
+    const name = context ?? document["current-context"];
     if (!name) {
         return { problem: "the kubeconfig has no current-context" };
     }
-    const found: Context | null = config.getContextObject(name);
+    const found = document.contexts.find((c) => c.name === name)?.context;
     if (!found) {
         return { problem: `the kubeconfig has no context "${name}"` };
     }
-    const cluster = config.getCluster(found.cluster);
-    if (!cluster) {
+    const cluster = document.clusters.find((c) => c.name === found.cluster)?.cluster;
+    if (typeof cluster?.server !== "string" || cluster.server === "") {
         return { problem: `context "${name}" names cluster "${found.cluster}", which the kubeconfig lacks or gives no server` };
     }
-    return { name, cluster, user: found.user ? config.getUser(found.user) ?? undefined : undefined };
+    return {
+        name, cluster: cluster as ResolvedContext["cluster"],
+        user: found.user === undefined ? undefined : document.users.find((u) => u.name === found.user)?.user,
+    };
 }
 
 /** The context names of a kubeconfig. */
-export function contextNames(config: KubeConfig): string[] {
-    return config.getContexts().map((c) => c.name);
+export function contextNames(document: KubeconfigDocument): string[] {
+    return document.contexts.map((c) => c.name);
 }
 
 /** A kubeconfig given as text, at one of its contexts (default: its current one); throws naming what is missing. */
 export function kubeConfigAt(text: string, context?: string): KubeConfig {
-    return atContext(loadKubeconfig({ kubeconfig: text })!.config, context);
+    return clientAt(loadKubeconfig({ kubeconfig: text })!.document, context);
 }
 
 /** A stack's access to a cluster (its inline kubeconfig, else a context of the ambient one); undefined without any kubeconfig. */
 export function kubeConfigOf(access: { readonly kubeconfig?: string; readonly kubeContext?: string }): KubeConfig | undefined {
     const loaded = loadKubeconfig(access);
-    return loaded && atContext(loaded.config, access.kubeContext);
+    return loaded && clientAt(loaded.document, access.kubeContext);
 }
 
-function atContext(config: KubeConfig, context?: string): KubeConfig {
-    const resolved = resolveContext(config, context);
+/** A client-node configuration of the merged document, at one context. */
+function clientAt(document: KubeconfigDocument, context?: string): KubeConfig {
+    const resolved = resolveContext(document, context);
     if ("problem" in resolved) {
         throw new Error(resolved.problem);
     }
+    const config = new (kubeClientLibrary().KubeConfig)();
+    config.loadFromString(yaml.dump({ apiVersion: "v1", kind: "Config", ...document }), { onInvalidEntry: "filter" });
     config.setCurrentContext(resolved.name);
     return config;
 }

@@ -33,7 +33,7 @@ export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv =
         if (access.kubeContext === undefined || loaded === undefined) {
             continue;
         }
-        const contexts = contextNames(loaded.config);
+        const contexts = contextNames(loaded.document);
         if (!contexts.includes(access.kubeContext)) {
             const where = access.kubeconfig !== undefined ? `the kubeconfig in ${kubeconfigKey}` : loaded.source;
             throw new ConfigError(key, access.kubeContext, `is not a context of ${where}; ` +
@@ -117,11 +117,11 @@ export async function checkClusters(config: StackConfig): Promise<void> {
 export async function checkClustersAnswer(config: StackConfig, env: NodeJS.ProcessEnv = process.env): Promise<void> {
     await Promise.all(clustersOf(config).map(async ([key, access]) => {
         const loaded = loadKubeconfig(access, env);
-        const resolved = loaded && resolveContext(loaded.config, access.kubeContext);
+        const resolved = loaded && resolveContext(loaded.document, access.kubeContext);
         if (resolved === undefined || "problem" in resolved) {
             return; // no kubeconfig, or no server in it: the provider reports that
         }
-        const { server, proxyUrl } = resolved.cluster;
+        const { server, "proxy-url": proxyUrl } = resolved.cluster;
         await answers(server, proxyFor(server, proxyUrl)).catch((err: Error) => {
             throw new ConfigError(key, access.kubeContext ?? "[secret]", `its cluster's API server ${server} does not answer (${err.message})`,
                 "start that cluster, or correct its address (or its proxy) in the kubeconfig, and run again; nothing was changed");
@@ -144,7 +144,7 @@ export function apiServerFor(
     } else {
         const found = kubeconfig === undefined
             ? { problem: "no kubeconfig was found ($KUBECONFIG, ~/.kube/config)" }
-            : resolveContext(kubeconfig.config, config.cluster.kubeContext);
+            : resolveContext(kubeconfig.document, config.cluster.kubeContext);
         if ("problem" in found) {
             throw new ConfigError("apiServerAddress", undefined,
                 `this cluster's API server address could not be taken from its kubeconfig: ${found.problem}`,

@@ -51,7 +51,7 @@ describe("the istio-multi kubeconfig", () => {
 
 /** The server a kubeconfig's context points at, or why there is none. */
 function serverOfContext(text: string, context?: string): { server?: string; problem?: string } {
-    const resolved = resolveContext(loadKubeconfig({ kubeconfig: text })!.config, context);
+    const resolved = resolveContext(loadKubeconfig({ kubeconfig: text })!.document, context);
     return "problem" in resolved ? resolved : { server: resolved.cluster.server };
 }
 
@@ -113,12 +113,12 @@ users:
     it("lets the first file win a name both have, and its current context", () => {
         const loaded = loadKubeconfig({}, env)!;
         assert.strictEqual(serverOfResolved(loaded, "primary"), "https://127.0.0.2:6443");
-        assert.strictEqual(loaded.config.getCurrentContext(), "remote-a");
+        assert.strictEqual(loaded.document["current-context"], "remote-a");
     });
     it("resolves a relative path in a file against that file's directory", () => {
-        const resolved = resolveContext(loadKubeconfig({}, env)!.config, "eks-prod");
+        const resolved = resolveContext(loadKubeconfig({}, env)!.document, "eks-prod");
         assert.ok(!("problem" in resolved));
-        assert.strictEqual(resolved.cluster.caFile, path.join(dir, "team", "certs", "eks-ca.pem"));
+        assert.strictEqual(resolved.cluster["certificate-authority"], path.join(dir, "team", "certs", "eks-ca.pem"));
     });
     it("names every file it read when a context is in none", () => {
         const remote = parseConfig({ ...ROLE_CONFIG.remote, kubeContext: "gke-dev" });
@@ -129,7 +129,8 @@ users:
         const previous = process.env.KUBECONFIG;
         process.env.KUBECONFIG = env.KUBECONFIG;
         try {
-            assert.strictEqual(kubeConfigOf({ kubeContext: "eks-prod" })!.getCurrentCluster()!.server, "https://10.99.0.1:443");
+            const cluster = kubeConfigOf({ kubeContext: "eks-prod" })!.getCurrentCluster()!;
+            assert.deepStrictEqual([cluster.server, cluster.caFile], ["https://10.99.0.1:443", path.join(dir, "team", "certs", "eks-ca.pem")]);
         } finally {
             process.env.KUBECONFIG = previous;
         }
@@ -137,7 +138,7 @@ users:
 });
 
 function serverOfResolved(loaded: ReturnType<typeof loadKubeconfig>, context: string): string | undefined {
-    const resolved = resolveContext(loaded!.config, context);
+    const resolved = resolveContext(loaded!.document, context);
     return "problem" in resolved ? undefined : resolved.cluster.server;
 }
 
