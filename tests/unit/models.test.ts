@@ -212,6 +212,16 @@ describe("multi-primary", () => {
             assert.ifError(r.error);
             assert.ok(secretNamed(r.resources, "istio-remote-secret-remote-b"), "the peer is registered here");
         });
+        it("gives a peer called primary a provider of its own when the first primary is called otherwise", async () => {
+            const peer = { meshModel: "multi-primary", meshID: "mesh1", clusterName: "primary", istioNamespace: "istio-system", kubeconfig: "k" };
+            const r = await runProgram({ stack: "remote-a", primaryOutputs: { ...MULTI_PRIMARY_OUTPUTS, clusterName: "main" },
+                stackOutputs: { "organization/istio-multicluster/eu-primary": peer },
+                config: { ...REMOTE, meshModel: "multi-primary", cacerts: { dir: "tests/fixtures/certs/mesh/remote-a" },
+                    peers: [{ stack: "eu-primary", kubeContext: "eu" }] } });
+            assert.ifError(r.error);
+            const providers = ofType(r.resources, "pulumi:providers:kubernetes");
+            assert.deepStrictEqual(providers.map((p) => [p.name, p.inputs.context]).sort(), [["main", "primary"], ["primary", "eu"], ["remote-a", "remote-a"]]);
+        });
         it("refuses two peers of one cluster name, naming the second", () => {
             const peer = { meshModel: "multi-primary", meshID: "mesh1", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "k" };
             return failsBeforeRegistering({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
