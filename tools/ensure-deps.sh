@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what this project needs and a fresh machine may lack: Node.js 22 when the machine's is
-# older, the npm packages pinned in package-lock.json, and the few Debian tools the scripts call. Run by `npm start` and `npm test`
+# older, the npm packages pinned in package-lock.json, the few Debian tools the scripts call, and
+# the test and demo CA material (made on this machine). Run by `npm start` and `npm test`
 # before anything else; does nothing when all is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,12 @@ source tools/node.sh
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     echo "[deps] npm ci" >&2
     npm ci --no-audit --no-fund >&2
+fi
+
+# The demo's and tests' CA material, made here (it is never committed: no private key is in the repository).
+if ! bash tests/fixtures/certs/generate.sh; then
+    echo "[deps] could not make the test CA material (tests/fixtures/certs/generate.sh, openssl)" >&2
+    exit 1
 fi
 
 # The program and `mesh` compiled once, not at every run (bin/current-build.js runs the TypeScript

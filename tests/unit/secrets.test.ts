@@ -56,3 +56,32 @@ describe("redactSecrets", () => {
         assert.strictEqual(redactSecrets("nothing secret", [TOKEN]), "nothing secret");
     });
 });
+
+describe("the repository", () => {
+    it("commits no private key: the demo's and tests' CA material is made on each machine", () => {
+        const { execFileSync } = require("child_process") as typeof import("child_process");
+        const crypto = require("crypto") as typeof import("crypto");
+        const fs = require("fs") as typeof import("fs");
+        const path = require("path") as typeof import("path");
+        const root = path.resolve(__dirname, "..", "..");
+        const files = execFileSync("git", ["ls-files", "-z"], { cwd: root, encoding: "utf8" }).split("\0").filter((f) => f.length > 0);
+        assert.ok(files.length > 50, `git lists ${files.length} files`);
+        const keys = files.flatMap((file) => {
+            const full = path.join(root, file);
+            if (!fs.existsSync(full) || fs.statSync(full).size > 1_000_000) {
+                return [];
+            }
+            const blocks = fs.readFileSync(full, "utf8").match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [];
+            // A key that parses is a key; the truncated ones these tests quote as secrets do not.
+            return blocks.filter((block) => {
+                try {
+                    crypto.createPrivateKey(block);
+                    return true;
+                } catch {
+                    return false;
+                }
+            }).map(() => file);
+        });
+        assert.deepStrictEqual(keys, []);
+    });
+});
