@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { kubeConfigOf } from "../lib/kubeconfig";
+import { serverOfContext } from "../lib/kubeconfig";
 import { makeWorkDir } from "../tests/e2e/helpers";
 import { CliResult, runCommand } from "../tests/e2e/pulumi";
 import { HandJoin, joinByHand, leaveByHand } from "./handFlow";
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
 
     // A join, by Pulumi and by hand, alternating which goes first.
     await pulumi("stack", "init", "remote-a");
-    const server = kubeConfigOf({ kubeContext: "remote-a" })!.getCurrentCluster()!.server;
+    const server = serverOfContext({ kubeContext: "remote-a" })!;
     const hand: HandJoin = {
         remote: "remote-a", primary: "primary", apiServer: server, env,
         primaryOutputs: JSON.parse((await pulumi("stack", "output", "-s", "primary", "--json", "--show-secrets")).stdout),

@@ -1,8 +1,8 @@
 // `mesh add-remote`: a new remote's stack file, from remote-a's shared settings, and its stack.
 import * as fs from "fs";
 import * as path from "path";
-import { kubeConfigOf } from "../lib/kubeconfig";
-import { isLoopback } from "../lib/net";
+import { serverOfContext } from "../lib/kubeconfig";
+import { isLoopback, urlHost } from "../lib/net";
 import { NewRemoteSettings, newRemoteStackFile, UsageError } from "./fleet";
 import { automation, projectDir, say, workspaceOptions } from "./stackRuns";
 
@@ -17,8 +17,8 @@ export interface NewRemote extends Omit<NewRemoteSettings, "sameHost"> {
 /** Whether the context's API server is on this host (a loopback address); false when it cannot be read. */
 function onThisHost(context: string): boolean {
     try {
-        const server = kubeConfigOf({ kubeContext: context })?.getCurrentCluster()?.server;
-        return server !== undefined && isLoopback(new URL(server).hostname.replace(/^\[(.*)\]$/, "$1"));
+        const server = serverOfContext({ kubeContext: context });
+        return server !== undefined && isLoopback(urlHost(server));
     } catch {
         return false;
     }

@@ -164,6 +164,14 @@ export function resolveContext(document: KubeconfigDocument, context?: string): 
     };
 }
 
+/** The API server of a stack's access to a cluster (a context of the ambient kubeconfig, or a kubeconfig); undefined without one. */
+export function serverOfContext(access: { readonly kubeconfig?: string; readonly kubeContext?: string },
+    env: NodeJS.ProcessEnv = process.env): string | undefined {
+    const loaded = loadKubeconfig(access, env);
+    const resolved = loaded && resolveContext(loaded.document, access.kubeContext);
+    return resolved === undefined || "problem" in resolved ? undefined : resolved.cluster.server;
+}
+
 /** The context names of a kubeconfig. */
 export function contextNames(document: KubeconfigDocument): string[] {
     return document.contexts.map((c) => c.name);

@@ -83,6 +83,11 @@ function ipv6ToBigInt(address: string): bigint {
     return parts.reduce((acc, hextet) => (acc << 16n) | BigInt(parseInt(hextet, 16)), 0n);
 }
 
+/** The host of a URL as a resolver or a socket takes it (an IPv6 address without its brackets). */
+export function urlHost(url: string | URL): string {
+    return new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");
+}
+
 /** True for addresses on the loopback interface: 127.0.0.0/8, ::1, and the name localhost. */
 export function isLoopback(host: string): boolean {
     const family = net.isIP(host);

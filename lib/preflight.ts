@@ -8,7 +8,7 @@ import { getProxyForUrl } from "proxy-from-env";
 import { ClusterAccess, StackConfig } from "./config";
 import { ConfigError } from "./errors";
 import { contextNames, LoadedKubeconfig, loadKubeconfig, resolveContext } from "./kubeconfig";
-import { isLoopback } from "./net";
+import { isLoopback, urlHost } from "./net";
 
 /** The clusters a stack touches: the config key naming each, its access, and the key of its inline kubeconfig. */
 function clustersOf(config: StackConfig): Array<[string, ClusterAccess, string]> {
@@ -57,8 +57,8 @@ export function proxyFor(server: string, proxyUrl: string | undefined): string |
  * not checked here (the provider reaches through it, and reports what fails).
  */
 export function answers(url: string, proxy?: string, timeoutMs = 5000): Promise<void> {
-    const { hostname, port, protocol } = new URL(url);
-    const host = hostname.replace(/^\[(.*)\]$/, "$1");
+    const { port, protocol } = new URL(url);
+    const host = urlHost(url);
     const target = { host, port: Number(port || (protocol === "http:" ? 80 : 443)) };
     if (proxy?.startsWith("socks")) {
         return Promise.resolve();
@@ -83,7 +83,7 @@ function tunnels(target: { host: string; port: number }, proxy: string, timeoutM
     const authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
     return new Promise((resolve, reject) => {
         const request = (proxyUrl.protocol === "https:" ? https : http).request({
-            host: proxyUrl.hostname.replace(/^\[(.*)\]$/, "$1"),
+            host: urlHost(proxyUrl),
             port: Number(proxyUrl.port || (proxyUrl.protocol === "https:" ? 443 : 80)),
             method: "CONNECT",
             path: authority,
@@ -152,8 +152,7 @@ export function apiServerFor(
         }
         server = found.cluster.server;
     }
-    const host = new URL(server).hostname.replace(/^\[(.*)\]$/, "$1");
-    if (isLoopback(host) && !config.sameHostControlPlanes) {
+    if (isLoopback(urlHost(server)) && !config.sameHostControlPlanes) {
         throw new ConfigError("apiServerAddress", config.apiServerAddress ?? server, "is a loopback address, which the other " +
             "clusters' control planes, running elsewhere, could never reach this cluster's API server at",
             "set apiServerAddress to an address they reach; or, when every cluster runs on this one host (as the local " +

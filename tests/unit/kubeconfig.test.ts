@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import * as http from "http";
 import * as net from "net";
-import { kubeConfigOf, loadKubeconfig, renderKubeconfig, resolveContext } from "../../lib/kubeconfig";
+import { kubeConfigOf, loadKubeconfig, renderKubeconfig, resolveContext, serverOfContext } from "../../lib/kubeconfig";
 import { answers, apiServerFor, checkClustersAnswer, checkContextsExist, proxyFor } from "../../lib/preflight";
 import { listenOnLoopback, oneContextKubeconfig, parseConfig, ROLE_CONFIG } from "./harness";
 
@@ -50,23 +50,23 @@ describe("the istio-multi kubeconfig", () => {
 });
 
 /** The server a kubeconfig's context points at, or why there is none. */
-function serverOfContext(text: string, context?: string): { server?: string; problem?: string } {
+function serverOrProblem(text: string, context?: string): { server?: string; problem?: string } {
     const resolved = resolveContext(loadKubeconfig({ kubeconfig: text })!.document, context);
     return "problem" in resolved ? resolved : { server: resolved.cluster.server };
 }
 
 describe("reading the API server from the operator's kubeconfig", () => {
     it("takes the named context's cluster server", () => {
-        assert.deepStrictEqual(serverOfContext(OPERATOR_KUBECONFIG, "primary"), { server: "https://127.0.0.2:6443" });
+        assert.deepStrictEqual(serverOrProblem(OPERATOR_KUBECONFIG, "primary"), { server: "https://127.0.0.2:6443" });
     });
     it("falls back to the current context", () => {
-        assert.deepStrictEqual(serverOfContext(OPERATOR_KUBECONFIG), { server: "https://127.0.0.3:6443" });
+        assert.deepStrictEqual(serverOrProblem(OPERATOR_KUBECONFIG), { server: "https://127.0.0.3:6443" });
     });
     it("explains a missing context", () => {
-        assert.deepStrictEqual(serverOfContext(OPERATOR_KUBECONFIG, "remote-z"), { problem: 'the kubeconfig has no context "remote-z"' });
+        assert.deepStrictEqual(serverOrProblem(OPERATOR_KUBECONFIG, "remote-z"), { problem: 'the kubeconfig has no context "remote-z"' });
     });
     it("explains a cluster without a server", () => {
-        assert.match(serverOfContext(OPERATOR_KUBECONFIG, "broken").problem!, /names cluster "broken", which the kubeconfig lacks or gives no server/);
+        assert.match(serverOrProblem(OPERATOR_KUBECONFIG, "broken").problem!, /names cluster "broken", which the kubeconfig lacks or gives no server/);
     });
     it("refuses text that is not YAML", () => {
         assert.throws(() => loadKubeconfig({ kubeconfig: "a: [unclosed" }));
@@ -104,16 +104,14 @@ users:
     it("finds a context of the second file", () => {
         const remote = parseConfig({ ...ROLE_CONFIG.remote, kubeContext: "eks-prod" });
         checkContextsExist(remote, env);
-        const loaded = loadKubeconfig({}, env)!;
-        assert.deepStrictEqual(serverOfResolved(loaded, "eks-prod"), "https://10.99.0.1:443");
+        assert.strictEqual(serverOfContext({ kubeContext: "eks-prod" }, env), "https://10.99.0.1:443");
     });
     it("takes the API server other clusters dial from the second file", () => {
         assert.strictEqual(apiServerFor({ cluster: { kubeContext: "eks-prod" }, sameHostControlPlanes: false }, loadKubeconfig({}, env)), "https://10.99.0.1:443");
     });
     it("lets the first file win a name both have, and its current context", () => {
-        const loaded = loadKubeconfig({}, env)!;
-        assert.strictEqual(serverOfResolved(loaded, "primary"), "https://127.0.0.2:6443");
-        assert.strictEqual(loaded.document["current-context"], "remote-a");
+        assert.strictEqual(serverOfContext({ kubeContext: "primary" }, env), "https://127.0.0.2:6443");
+        assert.strictEqual(loadKubeconfig({}, env)!.document["current-context"], "remote-a");
     });
     it("resolves a relative path in a file against that file's directory", () => {
         const resolved = resolveContext(loadKubeconfig({}, env)!.document, "eks-prod");
@@ -136,11 +134,6 @@ users:
         }
     });
 });
-
-function serverOfResolved(loaded: ReturnType<typeof loadKubeconfig>, context: string): string | undefined {
-    const resolved = resolveContext(loaded!.document, context);
-    return "problem" in resolved ? undefined : resolved.cluster.server;
-}
 
 describe("the API server check through a proxy (the kubeconfig's proxy-url, or HTTPS_PROXY)", () => {
     // A forward proxy on loopback that accepts CONNECT to one address, as a corporate proxy reaches a
