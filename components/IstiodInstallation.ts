@@ -57,7 +57,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
             namespace: cfg.istioNamespace,
             namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
             namespaceAnnotations: args.namespaceAnnotations,
-            caBundle: args.pluginCa && "caBundle" in cfg ? cfg.caBundle : undefined,
+            caBundle: args.pluginCa ? cfg.caBundle : undefined,
             injectionNamespaces: this.injectedNamespaces,
             // The east-west gateway's load balancer address is read; nothing reads istiod's Services.
             awaitedServices: cfg.eastWestGateway ? [EAST_WEST_GATEWAY] : [],
