@@ -72,7 +72,7 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
     verb("preview", "Every stack's diff, grouped per stack; \"no changes\" when there are none.")
         .addOption(remotesOption())
         .action((o) => done(verbs.preview(o.remotes)));
-    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and with --istiod istiod's own view. Exit 1 on any problem.")
+    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and with --istiod istiod's own view; then each cluster's CA expiry, warning under 30 days. Exit 1 on any problem or an expired CA.")
         .option("--json", "the rows as JSON")
         .option("--istiod <url>", "the primary istiod's debug port (e.g. http://10.0.0.5:15014), to show its view of each cluster")
         .action((o) => done(verbs.status(o.json === true, o.istiod)));

@@ -8,7 +8,7 @@ import { coreApi, statusOf, unlessNotFound } from "../lib/kube";
 import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "../lib/kubeconfig";
 import { Fleet, FleetStack, UsageError } from "./fleet";
 import { loadFleet, openStack, outputValues, say } from "./stackRuns";
-import { RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
+import { caRows, caTable, RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
 
 /** A cluster's kubeconfig from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
 async function clusterConfig(stack: Stack, fleetStack: FleetStack, contextKey: string, kubeconfigKey: string): Promise<KubeConfig> {
@@ -113,6 +113,7 @@ async function remoteFacts(
         ...await tokenFacts(outputs.kubeconfig, istio10),
         accountNamespace: (remote.config.istioNamespace as string | undefined) ?? "istio-system",
         istiodView: istiod === undefined ? undefined : istiod[clusterName] ?? "absent",
+        caCertExpiry: outputs.caCertExpiry,
     };
 }
 
@@ -127,21 +128,26 @@ export async function status(json: boolean, istiodDebug: string | undefined): Pr
     const current = outputs.meshModel ? outputs : await currentPrimaryAddresses(fleet, outputs, primary);
     const istiod = await istiodClusters(istiodDebug);
     // Every remote at once: each row is a few reads of outputs and API calls, no CPU-bound run.
+    const expiryOf = new Map<string, string | undefined>();
     const rows: StatusRow[] = await Promise.all(fleet.remotes.map(async (remote): Promise<StatusRow> => {
         try {
-            return statusRow(await remoteFacts(remote, primary, outputs.istioNamespace, istiod), current, outputs.istioNamespace);
+            const facts = await remoteFacts(remote, primary, outputs.istioNamespace, istiod);
+            expiryOf.set(remote.name, facts.caCertExpiry);
+            return statusRow(facts, current, outputs.istioNamespace);
         } catch (err) {
             return { remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
                 istiod: "-", problems: [(err as Error).message] };
         }
     }));
     const primaryView = outputs.meshModel ? { meshModel: outputs.meshModel, discoveryAddress: outputs.discoveryAddress } : { addresses: current };
-    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows }, null, 2) : statusTable(rows));
+    const cas = caRows([fleet.primary, ...fleet.remotes].map((s) => ({ stack: s.name, caCertExpiry: s === fleet.primary ? outputs.caCertExpiry : expiryOf.get(s.name) })));
+    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows, ca: cas }, null, 2)
+        : statusTable(rows) + (cas.length > 0 ? `\n\n${caTable(cas)}` : ""));
     const broken = rows.filter((r) => r.problems.length > 0);
     if (!json && broken.length > 0) {
         const drifted = broken.filter((r) => !r.addressesCurrent).map((r) => r.remote);
         const other = broken.filter((r) => !r.registered || !r.tokenValid || !r.readOnly).map((r) => r.remote);
         say(`\nto fix:${drifted.length ? " `mesh heal` (drift);" : ""}${other.length ? ` \`mesh up --remotes ${other.join(",")}\`` : ""}`);
     }
-    return broken.length === 0 ? 0 : 1;
+    return broken.length === 0 && cas.every((c) => c.state !== "EXPIRED") ? 0 : 1;
 }

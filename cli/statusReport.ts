@@ -20,6 +20,8 @@ export interface RemoteFacts {
     readonly tokenIdentity: { readonly username?: string; readonly problem?: string };
     /** The writes (or secret reads) the token is allowed, which must be none. */
     readonly allowedWrites: string[];
+    /** When the CA its istiod signs with expires, when it has one of its own (a multi-primary peer). */
+    readonly caCertExpiry?: string;
 }
 
 /** One row of `mesh status`. */
@@ -102,6 +104,41 @@ export function statusTable(rows: StatusRow[]): string {
     for (const r of rows) {
         lines.push(`${r.remote.padEnd(width)}  ${mark(r.registered).padEnd(10)}  ${(r.addressesCurrent ? "current" : "DRIFT").padEnd(9)}  ` +
             `${mark(r.tokenValid).padEnd(7)}  ${mark(r.readOnly).padEnd(9)}  ${r.istiod.padEnd(7)}  ${r.problems.join("; ") || "-"}`);
+    }
+    return lines.join("\n");
+}
+
+/** Below this many days left, `mesh status` warns of a cluster's CA. */
+export const CA_WARNING_DAYS = 30;
+
+/** One cluster's CA in `mesh status`: when the CA its istiod signs with expires. */
+export interface CaRow {
+    /** The cluster's stack. */
+    readonly stack: string;
+    /** When its CA expires (ISO 8601). */
+    readonly expires: string;
+    /** Whole days left (negative once expired). */
+    readonly daysLeft: number;
+    /** `ok`, `WARNING` (under CA_WARNING_DAYS left) or `EXPIRED`. */
+    readonly state: "ok" | "WARNING" | "EXPIRED";
+}
+
+/** The CA rows of the clusters that export `caCertExpiry` (those whose istiod signs with a plugged-in CA). */
+export function caRows(clusters: ReadonlyArray<{ readonly stack: string; readonly caCertExpiry?: string }>, now: Date = new Date()): CaRow[] {
+    return clusters.filter((c) => c.caCertExpiry !== undefined).map((c) => {
+        const daysLeft = Math.floor((Date.parse(c.caCertExpiry!) - now.getTime()) / (24 * 60 * 60 * 1000));
+        const expired = Date.parse(c.caCertExpiry!) <= now.getTime();
+        return { stack: c.stack, expires: c.caCertExpiry!, daysLeft, state: expired ? "EXPIRED" : daysLeft < CA_WARNING_DAYS ? "WARNING" : "ok" };
+    });
+}
+
+/** The CA table: each cluster's CA expiry, with what to do about one near or past it. */
+export function caTable(rows: CaRow[]): string {
+    const width = Math.max(7, ...rows.map((r) => r.stack.length));
+    const lines = [`${"cluster".padEnd(width)}  CA expires                days left  state`];
+    for (const r of rows) {
+        const advice = r.state === "ok" ? "" : "  renew it: raise ca.rotate.<cluster> on the primary (or give a new cacerts) and `mesh up`";
+        lines.push(`${r.stack.padEnd(width)}  ${r.expires.padEnd(24)}  ${String(r.daysLeft).padStart(9)}  ${r.state}${advice}`);
     }
     return lines.join("\n");
 }

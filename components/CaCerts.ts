@@ -2,12 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CA_FILES, CaBundle } from "../lib/pki";
 
+/** The four files of a `cacerts` secret, from config (checked) or made by the program (GeneratedCa). */
+export type CaMaterial = { readonly [field in keyof CaBundle]: pulumi.Input<string> };
+
 /** Arguments of CaCerts. */
 export interface CaCertsArgs {
     /** The Istio namespace the secret goes in. */
     readonly namespace: pulumi.Input<string>;
-    /** The CA material, already checked (see lib/pki.ts). */
-    readonly bundle: CaBundle;
+    /** The CA material: checked (see lib/pki.ts) when it came from config. */
+    readonly bundle: CaMaterial;
     /** The cluster's provider. */
     readonly provider: k8s.Provider;
 }

@@ -3,9 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ChartInstall } from "../lib/charts";
 import { ChartSource, InstallMethod } from "../lib/config";
-import { CaBundle } from "../lib/pki";
 import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
-import { CaCerts } from "./CaCerts";
+import { CaCerts, CaMaterial } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
 
 /**
@@ -31,7 +30,7 @@ export interface IstioInstallationArgs {
     /** Annotations of the Istio namespace (e.g. topology.istio.io/controlPlaneClusters). */
     readonly namespaceAnnotations?: Record<string, string>;
     /** The CA for Citadel's `cacerts` secret; absent with a self-signed CA. */
-    readonly caBundle?: CaBundle;
+    readonly caBundle?: CaMaterial;
     /**
      * The charts' Services whose readiness the program reads (their endpoints or load balancer
      * address): only these are awaited, the others are marked to skip the provider's await.

@@ -1,8 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IstiodPrimaryConfig, IstiodRemoteConfig, MeshIdentity } from "../lib/config";
-import { EAST_WEST_GATEWAY, istiodCharts, NETWORK_LABEL, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
-import { Values } from "../lib/values";
+import { EAST_WEST_GATEWAY, istiodCharts, NETWORK_LABEL, PLUGIN_CA_VALUES, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
+import { mergeValues, Values } from "../lib/values";
+import { CaMaterial } from "./CaCerts";
 import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
@@ -17,8 +18,8 @@ export interface IstiodInstallationArgs {
     readonly istiod: Values;
     /** Annotations of the Istio namespace (a remote's names its control plane clusters). */
     readonly namespaceAnnotations?: Record<string, string>;
-    /** Plug in the configured CA (`cacerts`); false on a cluster whose proxies another istiod signs for. */
-    readonly pluginCa: boolean;
+    /** The CA istiod signs with (`cacerts`); absent where another istiod signs (or istiod mints its own root). */
+    readonly ca?: CaMaterial;
     /** Route istiod's ports through the east-west gateway, when there is one. */
     readonly exposeIstiod: boolean;
     /** This cluster's API server URL as other istiods dial it: when given, the reader account's kubeconfig is made. */
@@ -50,14 +51,14 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         const cfg = args.config;
         this.injectedNamespaces = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         this.installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, args.istiod,
+            charts: istiodCharts(cfg.values, cfg.istioNamespace, args.ca ? mergeValues(args.istiod, PLUGIN_CA_VALUES) : args.istiod,
                 cfg.eastWestGateway ? { network: args.mesh.network, values: cfg.eastWestGatewayValues } : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
             namespaceLabels: { [NETWORK_LABEL]: args.mesh.network },
             namespaceAnnotations: args.namespaceAnnotations,
-            caBundle: args.pluginCa ? cfg.caBundle : undefined,
+            caBundle: args.ca,
             injectionNamespaces: this.injectedNamespaces,
             // The east-west gateway's load balancer address is read; nothing reads istiod's Services.
             awaitedServices: cfg.eastWestGateway ? [EAST_WEST_GATEWAY] : [],

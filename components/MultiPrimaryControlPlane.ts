@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MultiPrimaryPrimaryConfig } from "../lib/config";
 import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
 import { definedOnly, Exports, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
+import { primaryCa } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 
 /** Arguments of MultiPrimaryControlPlane. */
@@ -19,7 +20,8 @@ export interface MultiPrimaryControlPlaneArgs {
 
 /**
  * The first cluster of a multi-primary mesh: its istiod with this cluster's mesh identity and
- * its intermediate CA, and the reader account's kubeconfig, which the other primaries register in
+ * its intermediate CA (with `ca.generate`, made here with the mesh's root, as are the
+ * intermediates of the other primaries in `ca.peers`, exported to them as a secret), and the reader account's kubeconfig, which the other primaries register in
  * their own clusters (exported as a secret).
  */
 export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
@@ -29,13 +31,15 @@ export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
     constructor(name: string, args: MultiPrimaryControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:MultiPrimaryControlPlane", name, {}, opts);
         const cfg = args.config;
+        const { material, ...caOutputs } = primaryCa(name, cfg, this);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, false),
-            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
+            ca: material, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         this.outputs = definedOnly({
             ...primaryMeshOutputs(cfg),
+            ...caOutputs,
             eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             readerKubeconfig: istiod.readerKubeconfig,
         });

@@ -4,6 +4,8 @@ import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config";
 import { istiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
 import { PeerOutputs } from "../lib/primary";
+import { certificateExpiry } from "../lib/pki";
+import { issuedTo } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 
@@ -29,7 +31,7 @@ export interface MultiPrimaryPeerArgs {
 
 /**
  * Another primary of a multi-primary mesh: its own istiod (`base` and `istiod`, its own
- * intermediate CA of the mesh's root), registered in the first primary and in each of its `peers`,
+ * intermediate CA of the mesh's root: its `cacerts`, or the one the first primary issued for it), registered in the first primary and in each of its `peers`,
  * and each of them registered here, so that every istiod reads every cluster. Leaving removes
  * every registration, here and there.
  */
@@ -40,9 +42,11 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
     constructor(name: string, args: MultiPrimaryPeerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:MultiPrimaryPeer", name, {}, opts);
         const cfg = args.config;
+        // Its own cacerts, or the intermediate the first primary's CA issued for it (checked to exist).
+        const ca = cfg.caBundle ?? issuedTo(args.primary.peerCas!, cfg.clusterName);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, false),
-            pluginCa: true, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
+            ca, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         // Every other primary reads this cluster, and this one reads each of them.
@@ -74,6 +78,8 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
             remoteSecretName: ownSecret,
             kubeconfig: istiod.readerKubeconfig,
             injectedNamespaces: istiod.injectedNamespaces,
+            // A certificate's expiry is no secret, though the issued material as a whole is one.
+            caCertExpiry: pulumi.unsecret(pulumi.output(ca.caCert).apply(certificateExpiry)),
         });
         this.registerOutputs(this.outputs);
     }

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PrimaryRemotePrimaryConfig } from "../lib/config";
 import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
 import { definedOnly, Exports, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
+import { primaryCa } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 
 /** Arguments of PrimaryRemoteControlPlane. */
@@ -18,7 +19,7 @@ export interface PrimaryRemoteControlPlaneArgs {
 /**
  * The primary of a primary-remote mesh: istiod marked as serving other clusters
  * (`global.externalIstiod`), with the plug-in CA when configured, and optionally the east-west
- * gateway that exposes it. Exports what its remotes are rendered with.
+ * gateway that exposes it. With `ca.generate` it makes the mesh's CA. Exports what its remotes are rendered with.
  */
 export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the remotes. */
@@ -27,13 +28,15 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     constructor(name: string, args: PrimaryRemoteControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:PrimaryRemoteControlPlane", name, {}, opts);
         const cfg = args.config;
+        const { material, ...caOutputs } = primaryCa(name, cfg, this);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, true),
-            pluginCa: true, exposeIstiod: true, readable: args.readable, provider: args.provider,
+            ca: material, exposeIstiod: true, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         this.outputs = definedOnly({
             ...primaryMeshOutputs(cfg),
+            ...caOutputs,
             eastWestGatewayAddress: istiod.eastWestGatewayAddress,
             // Where the remotes reach istiod: the configured address, else the east-west gateway's.
             discoveryAddress: cfg.discoveryAddress ?? istiod.eastWestGatewayAddress,

@@ -41,7 +41,7 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
             config: cfg, mesh: args.mesh, istiod: remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
             namespaceAnnotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: args.primary.clusterName },
             // The primary's istiod signs this cluster's workloads' certificates.
-            pluginCa: false, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
+            exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
         }, { parent: this });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {

@@ -65,6 +65,20 @@ export interface PeerRef {
     readonly kubeContext: string;
 }
 
+/** A CA the program makes (`ca.generate`): a root, and an intermediate per cluster signed by it. */
+export interface CaGeneration {
+    /** The other primaries of a multi-primary mesh this stack issues an intermediate for, by cluster name. */
+    readonly peers: string[];
+    /** Per cluster name, a number to raise to have its intermediate made anew (0 when absent). */
+    readonly rotations: Record<string, number>;
+    /** Days the root is valid for. */
+    readonly rootValidityDays: number;
+    /** Days each intermediate is valid for. */
+    readonly intermediateValidityDays: number;
+    /** An intermediate is made anew at the first run this many days before it expires. */
+    readonly renewBeforeDays: number;
+}
+
 /** What every stack configures, whatever its model and role. */
 interface StackBase {
     /** The cluster this stack deploys to. */
@@ -151,6 +165,8 @@ export interface PrimaryRemotePrimaryConfig extends StackBase, IstiodBase {
     readonly discoveryAddress?: string;
     /** HOST[:PORT] at which the remotes' API servers reach istiod's injection webhook directly. */
     readonly injectionAddress?: string;
+    /** The CA the program makes, instead of `cacerts`. */
+    readonly generatedCa?: CaGeneration;
 }
 
 /** The first primary of a multi-primary mesh. */
@@ -161,8 +177,8 @@ export interface MultiPrimaryPrimaryConfig extends StackBase, IstiodBase {
     readonly meshModel: "multi-primary";
     /** This cluster's mesh identity. */
     readonly mesh: MeshIdentity;
-    /** Its intermediate CA of the mesh's root: every istiod of the mesh signs with one of the same root. */
-    readonly caBundle: CaBundle;
+    /** The CA the program makes, instead of `cacerts`: every istiod of the mesh then signs with an intermediate of its root. */
+    readonly generatedCa?: CaGeneration;
     /** The API server address the other primaries dial to read this cluster. */
     readonly apiServerAddress?: string;
     /** Every cluster's control plane runs on this one host, so a loopback API server address is reachable. */
@@ -191,8 +207,6 @@ export interface MultiPrimaryRemoteConfig extends RemoteBase, IstiodBase {
     readonly meshModel: "multi-primary";
     /** meshID and network as configured here. */
     readonly mesh: RemoteMeshSettings;
-    /** Its intermediate CA, of the first primary's root. */
-    readonly caBundle: CaBundle;
     /** The other primaries besides the first, each registered here and this one there. */
     readonly peers: PeerRef[];
 }

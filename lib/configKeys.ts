@@ -50,6 +50,11 @@ const KEYS: Record<string, { readonly in: Where; readonly elsewhere?: string; re
         elsewhere: "a primary-remote remote runs no istiod of its own: the primary's istiod signs its workloads' certificates, " +
             "so a CA here would never be used",
     },
+    ca: {
+        in: istiod(PRIMARY),
+        elsewhere: "the primary makes the mesh's CA: a primary-remote remote signs nothing, and a multi-primary peer gets its " +
+            "intermediate from the primary (list it in the primary's ca.peers); Istio 1.0's Citadel takes `cacerts`",
+    },
     injectionNamespaces: { in: everyModel() },
     sidecarInjector: { in: everyModel() },
     podCidr: { in: everyModel() },

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ChartRef } from "./charts";
-import { ChartSource, ClusterAccess, PeerRef, ServiceRef } from "./config";
+import { CaGeneration, ChartSource, ClusterAccess, PeerRef, ServiceRef } from "./config";
 import { ConfigError } from "./errors";
 import { isDns1123Label, isHostAddress, isLoopback, parseCidr } from "./net";
 import { CA_FILES, CaBundle, caBundleProblems, readCaDirectory } from "./pki";
@@ -19,6 +19,12 @@ export function hostOf(address: string): string {
         return bracketed[1];
     }
     return withoutScheme.replace(/:\d+$/, "");
+}
+
+/** A whole number 0 or more, given as a number or (as `pulumi config set --path` stores it) digits; else undefined. */
+function wholeNumber(value: unknown): number | undefined {
+    const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value;
+    return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** A DNS-1123 label made from `name`, for a fix to suggest. */
@@ -230,6 +236,77 @@ export class RawConfig {
                 "provide a CA certificate and key signed by the mesh's shared root, with its chain, as Istio's samples/certs shows");
         }
         return bundle as CaBundle;
+    }
+
+    /**
+     * `ca`: the CA the program makes, `{generate: true}` with optional peers (cluster names it
+     * issues intermediates for), rotations (cluster name → number) and validities in days.
+     */
+    caGeneration(): CaGeneration | undefined {
+        const value = this.json<unknown>("ca", undefined);
+        if (value === undefined) {
+            return undefined;
+        }
+        const example = "e.g. `pulumi config set --path ca.generate true`";
+        if (typeof value !== "object" || value === null || Array.isArray(value)) {
+            throw new ConfigError("ca", value, "must be a map with generate: true", example);
+        }
+        const ca = value as Record<string, unknown>;
+        const known = ["generate", "peers", "rotate", "rootValidityDays", "intermediateValidityDays", "renewBeforeDays"];
+        const unknownKey = Object.keys(ca).find((k) => !known.includes(k));
+        if (unknownKey !== undefined) {
+            throw new ConfigError(`ca.${unknownKey}`, ca[unknownKey], "is not a setting of ca", `use only ${known.join(", ")}`);
+        }
+        if (ca.generate !== true && ca.generate !== "true") {
+            throw new ConfigError("ca.generate", ca.generate, "must be true: the program makes the mesh's CA only when asked",
+                `${example}, or remove ca and give cacerts`);
+        }
+        const peers = ca.peers ?? [];
+        if (!Array.isArray(peers) || !peers.every((p) => typeof p === "string" && isDns1123Label(p))) {
+            throw new ConfigError("ca.peers", peers, "must be a list of cluster names (DNS-1123 labels)",
+                "list the other primaries' clusterNames, e.g. `pulumi config set --path 'ca.peers[0]' remote-a`");
+        }
+        const rotate = ca.rotate ?? {};
+        if (typeof rotate !== "object" || rotate === null || Array.isArray(rotate)) {
+            throw new ConfigError("ca.rotate", rotate, "must be a map of cluster name to a number",
+                "e.g. `pulumi config set --path ca.rotate.remote-a 1`");
+        }
+        const rotations: Record<string, number> = {};
+        for (const [cluster, n] of Object.entries(rotate as Record<string, unknown>)) {
+            const count = wholeNumber(n);
+            if (count === undefined) {
+                throw new ConfigError(`ca.rotate.${cluster}`, n, "must be a whole number, 0 or more",
+                    `raise it by one to have ${cluster}'s intermediate made anew, e.g. \`pulumi config set --path ca.rotate.${cluster} 1\``);
+            }
+            rotations[cluster] = count;
+        }
+        const days = (key: string, fallback: number): number => {
+            const raw = ca[key] ?? fallback;
+            const n = wholeNumber(raw);
+            if (n === undefined || n < 1) {
+                throw new ConfigError(`ca.${key}`, raw, "must be a whole number of days, 1 or more",
+                    `e.g. \`pulumi config set --path ca.${key} ${fallback}\``);
+            }
+            return n;
+        };
+        const generation: CaGeneration = {
+            peers: peers as string[],
+            rotations,
+            rootValidityDays: days("rootValidityDays", 3650),
+            intermediateValidityDays: days("intermediateValidityDays", 365),
+            renewBeforeDays: days("renewBeforeDays", 30),
+        };
+        if (generation.renewBeforeDays >= generation.intermediateValidityDays) {
+            throw new ConfigError("ca.renewBeforeDays", generation.renewBeforeDays,
+                `is not less than ca.intermediateValidityDays (${generation.intermediateValidityDays}), so every run would make the intermediates anew`,
+                "set it lower, e.g. a tenth of the intermediates' validity");
+        }
+        if (generation.intermediateValidityDays > generation.rootValidityDays) {
+            throw new ConfigError("ca.intermediateValidityDays", generation.intermediateValidityDays,
+                `outlasts the root (ca.rootValidityDays ${generation.rootValidityDays}), which would stop vouching for it first`,
+                "set it lower than the root's validity");
+        }
+        return generation;
     }
 
     /**

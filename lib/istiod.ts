@@ -5,7 +5,6 @@ import * as net from "net";
 import { ChartInstall, CHARTS } from "./charts";
 import { IstiodPrimaryConfig, MeshIdentity } from "./config";
 import { Exports, IstiodPrimaryOutputs } from "./outputs";
-import { certificateFingerprint } from "./pki";
 import { mergeValues, Values } from "./values";
 
 /** The service account `base` creates for other clusters' istiods to read this one. */
@@ -48,6 +47,12 @@ export function istiodValues(namespace: string, mesh: MeshIdentity, externalIsti
         },
     };
 }
+
+/**
+ * The `istiod` chart's values where istiod signs with a plugged-in CA: it reloads the `cacerts`
+ * secret when it changes, so that a new intermediate is used without a restart.
+ */
+export const PLUGIN_CA_VALUES: Values = { env: { AUTO_RELOAD_PLUGIN_CERTS: "true" } };
 
 /** What the primary of a primary-remote mesh tells its remotes. */
 export interface DiscoveryEndpoints {
@@ -177,7 +182,7 @@ export function istiodExposure(namespace: string): IstioResource[] {
     ];
 }
 
-/** What every istiod primary exports, whatever its model: its model and mesh identity, namespace, ranges and CA root. */
+/** What every istiod primary exports, whatever its model: its model and mesh identity, namespace and ranges. */
 export function primaryMeshOutputs<C extends IstiodPrimaryConfig>(cfg: C): Exports<Omit<IstiodPrimaryOutputs, "meshModel">> & { meshModel: C["meshModel"] } {
     return {
         meshModel: cfg.meshModel,
@@ -185,6 +190,5 @@ export function primaryMeshOutputs<C extends IstiodPrimaryConfig>(cfg: C): Expor
         istioNamespace: cfg.istioNamespace,
         podCidr: cfg.podCidr,
         serviceCidr: cfg.serviceCidr,
-        rootCertFingerprint: cfg.caBundle ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
     };
 }

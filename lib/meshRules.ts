@@ -23,3 +23,12 @@ export function checkOverlap(key: string, range: string, otherName: string, othe
             `give this cluster ranges that do not overlap ${otherRange}`);
     }
 }
+
+/**
+ * The refusal of a multi-primary cluster without a CA: self-signed istiods each mint their own
+ * root, so workloads of different clusters would not trust each other.
+ */
+export function noMultiPrimaryCa(why: string, fix: string): ConfigError {
+    return new ConfigError("cacerts", undefined, `${why}, and self-signed istiods each mint their own root, ` +
+        "so workloads of different clusters would not trust each other", fix);
+}

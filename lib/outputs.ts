@@ -2,6 +2,7 @@
 // components export these types, and the remotes read the primary's through them.
 import type * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity } from "./config";
+import { CaBundle } from "./pki";
 import { PrimaryEndpoints } from "./values";
 
 /** An Istio 1.0 primary's outputs: its control plane's endpoints and switches, and its CA root's fingerprint. */
@@ -24,6 +25,8 @@ interface IstiodPrimaryBaseOutputs extends MeshIdentity {
     readonly serviceCidr?: string;
     /** SHA-256 of the mesh root, when the primary plugs in a CA. */
     readonly rootCertFingerprint?: string;
+    /** When the CA istiod signs with here expires (ISO 8601), when it plugs one in. */
+    readonly caCertExpiry?: string;
 }
 
 /** A primary-remote primary's outputs. */
@@ -42,6 +45,10 @@ export interface MultiPrimaryPrimaryOutputs extends IstiodPrimaryBaseOutputs {
     readonly meshModel: "multi-primary";
     /** The kubeconfig of the primary's reader account, for the other primaries (a secret). */
     readonly readerKubeconfig: pulumi.Output<string>;
+    /** The other primaries this stack's CA issued an intermediate for (`ca.peers`). */
+    readonly caIssuedFor?: string[];
+    /** Their `cacerts` material, by cluster name (a secret). */
+    readonly peerCas?: pulumi.Output<Record<string, CaBundle>>;
 }
 
 /** An istiod primary's outputs. */
@@ -83,6 +90,8 @@ export interface IstiodRemoteOutputs extends RemoteBaseOutputs, MeshIdentity {
     readonly eastWestGatewayAddress?: string;
     /** primary-remote: where its proxies reach istiod. */
     readonly discoveryAddress?: string;
+    /** multi-primary: when the CA its istiod signs with expires (ISO 8601). */
+    readonly caCertExpiry?: string;
 }
 
 /** What a component exports of a contract type: each value as an input, absent ones left out. */

@@ -3,13 +3,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import { chartsOf } from "./charts";
 import {
-    Istio10PrimaryConfig, Istio10RemoteConfig, MESH_MODELS, MeshModel, MultiPrimaryPrimaryConfig, MultiPrimaryRemoteConfig,
+    CaGeneration, Istio10PrimaryConfig, Istio10RemoteConfig, MESH_MODELS, MeshModel, MultiPrimaryPrimaryConfig, MultiPrimaryRemoteConfig,
     PrimaryConfig, PrimaryRemotePrimaryConfig, PrimaryRemoteRemoteConfig, RemoteConfig, StackConfig,
 } from "./config";
 import { checkKeysBelong, keysSet, secretKeysSet } from "./configKeys";
 import { hostOf, RawConfig, suggestLabel } from "./configReader";
 import { ConfigError } from "./errors";
-import { checkOverlap, requireCaBundle } from "./meshRules";
+import { checkOverlap, noMultiPrimaryCa, requireCaBundle } from "./meshRules";
 import { CONFIG_NAMESPACE } from "./namespace";
 import { isDns1123Label, isHostAddress } from "./net";
 import { CaBundle } from "./pki";
@@ -89,19 +89,30 @@ function primaryConfig({ r, meshModel, base, gateway, stackName }: Parsed): Prim
         clusterName: clusterName(r, stackName),
         network: r.meshName("network") ?? DEFAULT_NETWORK,
     };
+    const generatedCa = caGeneration(r, meshModel, mesh.clusterName, base.caBundle);
     if (meshModel === "primary-remote") {
-        if (r.optionalBoolean("selfSignedCa") === false) {
+        const selfSigned = r.optionalBoolean("selfSignedCa");
+        if (selfSigned === false && generatedCa === undefined) {
             requireCaBundle(base.caBundle, "istiod");
         }
+        if (selfSigned === true && generatedCa !== undefined) {
+            throw new ConfigError("selfSignedCa", true, "is set together with ca.generate, which gives istiod a CA of the program's making",
+                "remove selfSignedCa (`pulumi config rm selfSignedCa`), or remove ca to let istiod sign with a root of its own");
+        }
         const config: PrimaryRemotePrimaryConfig = {
-            role, meshModel, ...base, ...gateway, mesh,
+            role, meshModel, ...base, ...gateway, mesh, generatedCa,
             discoveryAddress: r.discoveryAddress(gateway.eastWestGateway),
             injectionAddress: r.hostPort("injectionAddress"),
         };
         return config;
     }
+    if (base.caBundle === undefined && generatedCa === undefined) {
+        throw noMultiPrimaryCa("every cluster of a multi-primary mesh runs its own istiod",
+            "`pulumi config set --path ca.generate true` to have this stack make the mesh's root and each cluster's intermediate, " +
+            "or give each cluster an intermediate CA of one shared root: `pulumi config set --path cacerts.dir ./certs/<cluster>`");
+    }
     const config: MultiPrimaryPrimaryConfig = {
-        role, meshModel, ...base, ...gateway, mesh, caBundle: multiPrimaryCa(base.caBundle),
+        role, meshModel, ...base, ...gateway, mesh, generatedCa,
         apiServerAddress: apiServerAddress(r),
         sameHostControlPlanes: r.boolean("sameHostControlPlanes", false),
     };
@@ -141,9 +152,7 @@ function remoteConfig({ r, meshModel, base, gateway, stackName }: Parsed): Remot
         const config: PrimaryRemoteRemoteConfig = { ...withoutCa, meshModel, ...gateway, mesh };
         return config;
     }
-    const config: MultiPrimaryRemoteConfig = {
-        ...remote, meshModel, ...gateway, mesh, caBundle: multiPrimaryCa(remote.caBundle), peers: r.peers(),
-    };
+    const config: MultiPrimaryRemoteConfig = { ...remote, meshModel, ...gateway, mesh, peers: r.peers() };
     return config;
 }
 
@@ -180,12 +189,32 @@ function apiServerAddress(r: RawConfig): string | undefined {
     return value;
 }
 
-/** Every cluster of a multi-primary mesh signs with an intermediate CA of one shared root. */
-function multiPrimaryCa(bundle: CaBundle | undefined): CaBundle {
-    if (bundle === undefined) {
-        throw new ConfigError("cacerts", undefined, "every cluster of a multi-primary mesh runs its own istiod, and " +
-            "self-signed istiods each mint their own root, so workloads of different clusters would not trust each other",
-            "give each cluster an intermediate CA of one shared root: `pulumi config set --path cacerts.dir ./certs/<cluster>`");
+/**
+ * `ca`, checked against the rest of an istiod primary's config: not with `cacerts`, peers only in
+ * a multi-primary mesh, and rotations only of the clusters it issues for.
+ */
+function caGeneration(r: RawConfig, meshModel: MeshModel, clusterName: string, caBundle: CaBundle | undefined): CaGeneration | undefined {
+    const generation = r.caGeneration();
+    if (generation === undefined) {
+        return undefined;
     }
-    return bundle;
+    if (caBundle !== undefined) {
+        throw new ConfigError("ca", "{generate: true}", "is set together with cacerts: the mesh's CA is either made here or given",
+            "remove one: `pulumi config rm cacerts` to have the program make it, or `pulumi config rm ca` to use your own");
+    }
+    if (generation.peers.length > 0 && meshModel !== "multi-primary") {
+        throw new ConfigError("ca.peers", generation.peers, "names clusters to issue intermediates for, and a primary-remote " +
+            "mesh's remotes run no istiod: the primary's istiod signs their workloads' certificates", "remove ca.peers");
+    }
+    const clusters = [clusterName, ...generation.peers];
+    const twice = generation.peers.find((p, i) => clusters.indexOf(p) !== i + 1);
+    if (twice !== undefined) {
+        throw new ConfigError("ca.peers", generation.peers, `names ${twice} twice (or this cluster itself)`, "list each other primary once");
+    }
+    const unknown = Object.keys(generation.rotations).find((c) => !clusters.includes(c));
+    if (unknown !== undefined) {
+        throw new ConfigError(`ca.rotate.${unknown}`, generation.rotations[unknown], `names a cluster this stack issues no intermediate for (it issues for ${clusters.join(", ")})`,
+            "rotate one of those, or add the cluster to ca.peers");
+    }
+    return generation;
 }

@@ -108,6 +108,11 @@ export function certificateFingerprint(pem: string): string {
     return new crypto.X509Certificate(pem).fingerprint256;
 }
 
+/** When a PEM certificate expires (ISO 8601). */
+export function certificateExpiry(pem: string): string {
+    return new Date(new crypto.X509Certificate(pem).validTo).toISOString();
+}
+
 /** `cert` is `issuer` itself, or was signed by it (its issuer name is the other's subject, and the signature checks). */
 function issuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate): boolean {
     if (cert.fingerprint256 === issuer.fingerprint256) {

@@ -5,9 +5,9 @@ import {
     Istio10RemoteConfig, IstiodRemoteConfig, MeshIdentity, MeshModel, MultiPrimaryRemoteConfig, PeerRef, PrimaryRemoteRemoteConfig, RemoteConfig,
 } from "./config";
 import { ConfigError } from "./errors";
-import { checkOverlap, requireCaBundle } from "./meshRules";
+import { checkOverlap, noMultiPrimaryCa, requireCaBundle } from "./meshRules";
 import { Istio10PrimaryOutputs, IstiodPrimaryOutputs, MultiPrimaryPrimaryOutputs, PrimaryOutputs, PrimaryRemotePrimaryOutputs } from "./outputs";
-import { certificateFingerprint } from "./pki";
+import { CaBundle, certificateFingerprint } from "./pki";
 import { stackNames } from "./stacks";
 import { SecuritySettings } from "./values";
 
@@ -20,11 +20,11 @@ const OUTPUTS_OF: Record<MeshModel, { required: readonly string[]; optional: rea
     },
     "primary-remote": {
         required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "discoveryAddress"],
-        optional: ["injectionAddress", "eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
+        optional: ["injectionAddress", "eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint", "caCertExpiry"],
     },
     "multi-primary": {
         required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "readerKubeconfig"],
-        optional: ["eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint"],
+        optional: ["eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint", "caCertExpiry", "caIssuedFor", "peerCas"],
     },
 };
 
@@ -175,8 +175,8 @@ export function checkMeshAgainstPrimary(remote: IstiodRemoteConfig, primary: Ist
         throw new ConfigError("clusterName", remote.clusterName, "is the primary's cluster name; every cluster of a mesh needs its own",
             "set another name, e.g. `pulumi config set clusterName remote-a`");
     }
-    if (remote.meshModel === "multi-primary") {
-        requireSharedRoot(remote, primary.rootCertFingerprint);
+    if (remote.meshModel === "multi-primary" && primary.meshModel === "multi-primary") {
+        requireMeshCa(remote, primary);
     }
     checkRanges(remote, primary);
     return { meshID: primary.meshID, network, clusterName: remote.clusterName };
@@ -218,7 +218,7 @@ export function checkRemoteAgainstPrimary(remote: Istio10RemoteConfig, primary: 
     }
     if (!settings.selfSignedCa) {
         requireCaBundle(remote.caBundle);
-        requireSharedRoot({ caBundle: remote.caBundle }, primary.rootCertFingerprint);
+        requireSharedRoot(remote.caBundle, primary.rootCertFingerprint);
     }
     return settings;
 }
@@ -238,11 +238,30 @@ function checkRanges(remote: RemoteConfig, primary: { podCidr?: string; serviceC
 }
 
 /** The remote's CA must chain to the primary's root. */
-function requireSharedRoot(remote: Pick<MultiPrimaryRemoteConfig, "caBundle">, primaryRoot: string | undefined): void {
-    const mine = certificateFingerprint(remote.caBundle.rootCert);
+function requireSharedRoot(caBundle: CaBundle, primaryRoot: string | undefined): void {
+    const mine = certificateFingerprint(caBundle.rootCert);
     if (primaryRoot && mine !== primaryRoot) {
         throw new ConfigError("cacerts", "[root-cert.pem]", `its root (SHA-256 ${mine}) is not the primary's ` +
             `(${primaryRoot}); workloads of the two clusters would not trust each other`,
             "use a CA signed by the same root as the primary's cacerts");
     }
+}
+
+/**
+ * A multi-primary peer signs with its own `cacerts`, of the primary's root, or else with the
+ * intermediate the primary's CA issued for it (the primary lists it in `ca.peers`).
+ */
+function requireMeshCa(remote: MultiPrimaryRemoteConfig, primary: MultiPrimaryPrimaryOutputs): void {
+    if (remote.caBundle !== undefined) {
+        requireSharedRoot(remote.caBundle, primary.rootCertFingerprint);
+        return;
+    }
+    if (primary.caIssuedFor?.includes(remote.clusterName)) {
+        return;
+    }
+    throw noMultiPrimaryCa(`every cluster of a multi-primary mesh runs its own istiod, and the primary's CA issues no intermediate for ${remote.clusterName}`,
+        primary.caIssuedFor === undefined
+            ? "give this cluster an intermediate CA of the primary's root: `pulumi config set --path cacerts.dir ./certs/<cluster>`"
+            : `add it to the primary's peers (\`pulumi config set --path 'ca.peers[${primary.caIssuedFor.length}]' ${remote.clusterName} -s <primary>\`) ` +
+                "and run `pulumi up` on the primary first, or give this cluster a cacerts of the primary's root");
 }

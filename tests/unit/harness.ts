@@ -9,6 +9,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as net from "net";
 import * as path from "path";
+import { issueCa } from "../../lib/ca";
 import { StackConfig } from "../../lib/config";
 import { parseStackConfig } from "../../lib/parseConfig";
 
@@ -179,13 +180,16 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
     const { unknownValue } = pulumi.runtime;
     const podIps = opts.podIps ?? PRIMARY_POD_IPS;
     await pulumi.runtime.setMocks({
-        newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, any> } {
+        newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult | Promise<pulumi.runtime.MockResourceResult> {
             if (args.id === unknownValue) {
                 // The engine skips a read whose id is not known yet; its outputs stay unknown.
                 return { id: unknownValue, state: { subsets: unknownValue, status: unknownValue } };
             }
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id || undefined,
                 dependsOn: dependencies.get(`${args.type}::${args.name}`) ?? [] });
+            if (args.type === "pulumi-nodejs:dynamic:CaCertificate") {
+                return madeCa(args);
+            }
             return { id: args.id || `${args.name}-id`, state: mockState(args, opts, podIps) };
         },
         call(args: pulumi.runtime.MockCallArgs) {
@@ -266,6 +270,21 @@ export function plain(value: any): any {
     return pulumi.runtime.unwrapRpcSecret(value);
 }
 
+/**
+ * A CA certificate as the dynamic provider makes it (its create is not run under mocks): really
+ * issued, by the same function, so that what the program wires from it can be checked as X.509.
+ */
+async function madeCa(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
+    const { issuerKeyPem, ...settings } = args.inputs;
+    const issued = await issueCa({
+        organization: settings.organization, commonName: settings.commonName, validityDays: settings.validityDays,
+        issuer: settings.issuerCertPem === undefined ? undefined : { certPem: settings.issuerCertPem, keyPem: plain(issuerKeyPem) },
+    });
+    // The engine makes keyPem secret (the resource's additionalSecretOutputs); the mocks do not, so the mock does.
+    const keyPem = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: issued.keyPem };
+    return { id: issued.serial, state: { ...settings, ...issued, keyPem } };
+}
+
 function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podIps: Record<string, string | undefined>): Record<string, any> {
     const inputs = args.inputs;
     const [namespace, name] = (args.id ?? "").split("/");
@@ -280,7 +299,7 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
             if (opts.primaryOutputs === "missing") {
                 throw new Error(`unknown stack "${inputs.name}"`);
             }
-            return { name: inputs.name, outputs: opts.primaryOutputs ?? PRIMARY_OUTPUTS, secretOutputNames: ["readerKubeconfig"] };
+            return { name: inputs.name, outputs: opts.primaryOutputs ?? PRIMARY_OUTPUTS, secretOutputNames: ["readerKubeconfig", "peerCas"] };
         case "kubernetes:core/v1:Endpoints": {
             const ip = podIps[name];
             return { metadata: { name, namespace }, subsets: ip ? [{ addresses: [{ ip }] }] : [] };

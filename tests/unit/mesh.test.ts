@@ -7,7 +7,7 @@ import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
 import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
-import { drift, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
+import { caRows, caTable, drift, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
 import { ROOT } from "./harness";
 
 const HEALTHY: RemoteFacts = {
@@ -206,6 +206,22 @@ describe("mesh", () => {
         it("reports an account that can write", () => {
             const row = statusRow({ ...HEALTHY, allowedWrites: ["create pods"] }, CURRENT, "istio-system");
             assert.deepStrictEqual([row.readOnly, row.problems], [false, ["istio-multi is not read-only: it may create pods"]]);
+        });
+        it("shows each cluster's CA expiry, warning under 30 days left and marking one expired", () => {
+            const now = new Date("2026-12-01T00:00:00Z");
+            const rows = caRows([
+                { stack: "primary", caCertExpiry: "2027-12-01T00:00:00.000Z" },
+                { stack: "remote-a", caCertExpiry: "2026-12-20T00:00:00.000Z" },
+                { stack: "remote-b", caCertExpiry: "2026-11-30T00:00:00.000Z" },
+                { stack: "remote-c" },
+            ], now);
+            assert.deepStrictEqual(rows.map((r) => [r.stack, r.daysLeft, r.state]),
+                [["primary", 365, "ok"], ["remote-a", 19, "WARNING"], ["remote-b", -1, "EXPIRED"]]);
+            const table = caTable(rows);
+            assert.match(table, /^primary +2027-12-01T00:00:00\.000Z +365 +ok$/m);
+            assert.match(table, /^remote-a +2026-12-20T00:00:00\.000Z +19 +WARNING +renew it: raise ca\.rotate\.<cluster> on the primary/m);
+            assert.match(table, /^remote-b .* EXPIRED/m);
+            assert.strictEqual(caRows([{ stack: "primary", caCertExpiry: "2026-12-31T00:00:00.000Z" }], now)[0].state, "ok", "30 days left is not yet a warning");
         });
         it("prints one row per remote", () => {
             const table = statusTable([statusRow(HEALTHY, CURRENT, "istio-system"), statusRow({ ...HEALTHY, stack: "remote-b", registration: undefined }, CURRENT, "istio-system")]);

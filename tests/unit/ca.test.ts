@@ -1,0 +1,201 @@
+import * as assert from "assert";
+import * as crypto from "crypto";
+import { caChanges, issueCa } from "../../lib/ca";
+import { caBundleProblems, certificateFingerprint } from "../../lib/pki";
+import { ofType, parseConfig, plain, Registered, runProgram } from "./harness";
+
+const CHARTS = "tests/fixtures/istiod-charts";
+const GENERATE = { generate: true };
+const PRIMARY_REMOTE = {
+    role: "primary", meshModel: "primary-remote", kubeContext: "primary", chartDir: CHARTS,
+    discoveryAddress: "istiod.mesh.example", podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16", ca: GENERATE,
+};
+const MULTI_PRIMARY = {
+    role: "primary", meshModel: "multi-primary", kubeContext: "primary", chartDir: CHARTS,
+    apiServerAddress: "192.0.2.2:6443", ca: { generate: true, peers: ["remote-a"] },
+};
+const PEER = {
+    role: "remote", meshModel: "multi-primary", kubeContext: "remote-a", chartDir: CHARTS,
+    primaryStack: "organization/istio-multicluster/primary", primaryKubeContext: "primary",
+    apiServerAddress: "https://192.0.2.3:6443",
+};
+const PEM_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+/** The data of the `cacerts` secret a run registered, by file name (secret values unwrapped). */
+function cacerts(resources: Registered[]): Record<string, string> {
+    const secret = ofType(resources, "kubernetes:core/v1:Secret").find((s) => s.inputs.metadata.name === "cacerts");
+    assert.ok(secret, "a cacerts secret is registered");
+    return Object.fromEntries(Object.entries(plain(secret.inputs.stringData) as Record<string, unknown>).map(([file, value]) => [file, plain(value)]));
+}
+
+/** The files of a cacerts secret as the bundle the checks read. */
+function bundleOf(files: Record<string, string>) {
+    return { caCert: files["ca-cert.pem"], caKey: files["ca-key.pem"], rootCert: files["root-cert.pem"], certChain: files["cert-chain.pem"] };
+}
+
+/** Every registered input that is not a secret, as text. */
+function plainInputs(resources: Registered[]): string {
+    return JSON.stringify(resources.map((r) => Object.fromEntries(Object.entries(r.inputs).filter(([, v]) => !pulumi_isSecret(v)))));
+}
+function pulumi_isSecret(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
+}
+
+describe("issueCa", () => {
+    it("makes a root and an intermediate signed by it that pass the checks a given cacerts gets", async () => {
+        const root = await issueCa({ organization: "test", commonName: "root", validityDays: 3650 });
+        const intermediate = await issueCa({ organization: "test", commonName: "remote-a", validityDays: 365, issuer: root });
+        assert.deepStrictEqual(caBundleProblems({
+            caCert: intermediate.certPem, caKey: intermediate.keyPem, rootCert: root.certPem, certChain: intermediate.certPem + root.certPem,
+        }), []);
+        const cert = new crypto.X509Certificate(intermediate.certPem);
+        assert.ok(cert.ca, "the intermediate may sign");
+        assert.ok(cert.verify(new crypto.X509Certificate(root.certPem).publicKey), "the root signed it");
+        assert.ok(cert.checkPrivateKey(crypto.createPrivateKey(intermediate.keyPem)));
+        assert.strictEqual(cert.serialNumber.toLowerCase().replace(/^0+/, ""), intermediate.serial.replace(/^0+/, ""));
+    });
+
+    it("is valid for the days asked, from an hour ago (a cluster whose clock lags still accepts it)", async () => {
+        const now = new Date("2026-12-01T12:00:00Z");
+        const made = await issueCa({ organization: "test", commonName: "root", validityDays: 10, now });
+        const cert = new crypto.X509Certificate(made.certPem);
+        assert.strictEqual(new Date(cert.validFrom).toISOString(), "2026-12-01T11:00:00.000Z");
+        assert.strictEqual(new Date(cert.validTo).toISOString(), "2026-12-11T12:00:00.000Z");
+        assert.strictEqual(made.notAfter, "2026-12-11T12:00:00.000Z");
+    });
+});
+
+describe("caChanges (when a made CA certificate is made anew)", () => {
+    const settings = { organization: "o", commonName: "remote-a intermediate CA", validityDays: 365, renewBeforeDays: 30, rotation: 0, issuerCertPem: "ROOT" };
+    const olds = { ...settings, notAfter: "2027-12-01T00:00:00.000Z" };
+    const now = new Date("2026-12-01T00:00:00Z");
+
+    it("keeps it when nothing changed", () => {
+        assert.deepStrictEqual(caChanges(olds, settings, now), { changes: false, replaces: [] });
+    });
+    it("makes it anew when its rotation number is raised", () => {
+        assert.deepStrictEqual(caChanges(olds, { ...settings, rotation: 1 }, now), { changes: true, replaces: ["rotation"] });
+    });
+    it("makes it anew when its issuer is another certificate", () => {
+        assert.deepStrictEqual(caChanges(olds, { ...settings, issuerCertPem: "NEW ROOT" }, now).replaces, ["issuerCertPem"]);
+    });
+    it("makes it anew once within renewBeforeDays of expiring", () => {
+        assert.deepStrictEqual(caChanges(olds, settings, new Date("2027-10-31T23:59:59Z")).replaces, []);
+        assert.deepStrictEqual(caChanges(olds, settings, new Date("2027-11-01T00:00:00Z")).replaces, ["notAfter"]);
+    });
+    it("only updates its settings when the renewal margin alone changes", () => {
+        assert.deepStrictEqual(caChanges(olds, { ...settings, renewBeforeDays: 60 }, now), { changes: true, replaces: [] });
+    });
+});
+
+describe("GeneratedCa (ca.generate on the primary)", () => {
+    describe("primary-remote", () => {
+        let run: Awaited<ReturnType<typeof runProgram>>;
+        before(async () => {
+            run = await runProgram({ stack: "primary", config: PRIMARY_REMOTE });
+            assert.ifError(run.error);
+        });
+
+        it("gives istiod a cacerts secret whose intermediate chains to the root it made", () => {
+            assert.deepStrictEqual(caBundleProblems(bundleOf(cacerts(run.resources))), []);
+        });
+        it("exports the root's fingerprint (which remotes check theirs against) and the intermediate's expiry", () => {
+            const files = cacerts(run.resources);
+            assert.strictEqual(run.outputs!.rootCertFingerprint, certificateFingerprint(files["root-cert.pem"]));
+            assert.strictEqual(run.outputs!.caCertExpiry, new Date(new crypto.X509Certificate(files["ca-cert.pem"]).validTo).toISOString());
+            assert.ok(!run.secretOutputs.has("caCertExpiry"));
+        });
+        it("makes the root once and one intermediate, for this cluster, signed by it", () => {
+            const made = ofType(run.resources, "pulumi-nodejs:dynamic:CaCertificate");
+            assert.deepStrictEqual(made.map((c) => [c.name, c.inputs.commonName]), [
+                ["istio-ca-root", "mesh1 root CA"], ["istio-ca-primary", "primary intermediate CA"],
+            ]);
+            assert.ok(pulumi_isSecret(made[1].inputs.issuerKeyPem), "the root's key reaches the intermediate as a secret");
+        });
+        it("has istiod reload cacerts when it changes (AUTO_RELOAD_PLUGIN_CERTS)", () => {
+            const istiod = ofType(run.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
+            assert.strictEqual(istiod.inputs.values.env.AUTO_RELOAD_PLUGIN_CERTS, "true");
+        });
+        it("registers no private key outside a secret", () => {
+            assert.doesNotMatch(plainInputs(run.resources), PEM_KEY);
+            assert.doesNotMatch(JSON.stringify(Object.fromEntries(Object.entries(run.outputs!).filter(([k]) => !run.secretOutputs.has(k)))), PEM_KEY);
+        });
+        it("re-issues a cluster's intermediate when its ca.rotate number is raised, and nothing else", async () => {
+            const rotated = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, ca: { generate: true, rotate: { primary: 2 } } } });
+            assert.ifError(rotated.error);
+            assert.deepStrictEqual(ofType(rotated.resources, "pulumi-nodejs:dynamic:CaCertificate").map((c) => [c.name, c.inputs.rotation]),
+                [["istio-ca-root", 0], ["istio-ca-primary", 2]]);
+        });
+    });
+
+    describe("multi-primary", () => {
+        let primary: Awaited<ReturnType<typeof runProgram>>;
+        before(async () => {
+            primary = await runProgram({ stack: "primary", config: MULTI_PRIMARY });
+            assert.ifError(primary.error);
+        });
+
+        it("issues an intermediate for each of ca.peers and exports them to the peers as a secret", () => {
+            assert.deepStrictEqual(primary.outputs!.caIssuedFor, ["remote-a"]);
+            assert.ok(primary.secretOutputs.has("peerCas"));
+            const peerCas = primary.outputs!.peerCas as Record<string, any>;
+            assert.deepStrictEqual(Object.keys(peerCas), ["remote-a"]);
+            assert.deepStrictEqual(caBundleProblems(peerCas["remote-a"]), []);
+            const own = bundleOf(cacerts(primary.resources));
+            assert.strictEqual(peerCas["remote-a"].rootCert, own.rootCert, "of the one root");
+            assert.notStrictEqual(peerCas["remote-a"].caCert, own.caCert, "each cluster its own intermediate");
+        });
+
+        it("a peer without cacerts signs with the intermediate the primary issued for it, and never holds the root key", async () => {
+            const peerCas = primary.outputs!.peerCas as Record<string, any>;
+            const peer = await runProgram({ stack: "remote-a", config: PEER, primaryOutputs: {
+                meshModel: "multi-primary", meshID: "mesh1", clusterName: "primary", network: "network1", istioNamespace: "istio-system",
+                readerKubeconfig: "primary reader", rootCertFingerprint: primary.outputs!.rootCertFingerprint,
+                caIssuedFor: ["remote-a"], peerCas,
+            } });
+            assert.ifError(peer.error);
+            assert.deepStrictEqual(cacerts(peer.resources), {
+                "ca-cert.pem": peerCas["remote-a"].caCert, "ca-key.pem": peerCas["remote-a"].caKey,
+                "root-cert.pem": peerCas["remote-a"].rootCert, "cert-chain.pem": peerCas["remote-a"].certChain,
+            });
+            assert.deepStrictEqual(ofType(peer.resources, "pulumi-nodejs:dynamic:CaCertificate"), [], "the peer makes no CA");
+            assert.strictEqual(peer.outputs!.caCertExpiry, new Date(new crypto.X509Certificate(peerCas["remote-a"].caCert).validTo).toISOString());
+            const keys = JSON.stringify(Object.values(peerCas)).match(/-----BEGIN PRIVATE KEY-----[^-]+/g)!;
+            assert.strictEqual(keys.length, 1, "the peers' material holds their intermediates' keys, not the root's");
+        });
+
+        it("refuses a peer the primary issues no intermediate for, saying how to add it", async () => {
+            const r = await runProgram({ stack: "remote-b", config: { ...PEER, kubeContext: "remote-b" }, primaryOutputs: {
+                meshModel: "multi-primary", meshID: "mesh1", clusterName: "primary", network: "network1", istioNamespace: "istio-system",
+                readerKubeconfig: "primary reader", caIssuedFor: ["remote-a"], peerCas: {},
+            } });
+            assert.match(String(r.error?.message), /istio-multicluster:cacerts is not set: .*the primary's CA issues no intermediate for remote-b.*ca\.peers\[1\]' remote-b -s <primary>/);
+            assert.deepStrictEqual(r.resources.filter((x) => !x.type.startsWith("pulumi:pulumi:")), []);
+        });
+    });
+});
+
+describe("ca config: bad input is refused naming the key", () => {
+    const refused = (config: Record<string, unknown>, message: RegExp) => assert.throws(() => parseConfig(config, [], "primary"), message);
+
+    it("ca without generate: true", () =>
+        refused({ ...PRIMARY_REMOTE, ca: { peers: [] } }, /istio-multicluster:ca\.generate is not set: must be true/));
+    it("a setting ca does not have", () =>
+        refused({ ...PRIMARY_REMOTE, ca: { generate: true, rootDays: 5 } }, /istio-multicluster:ca\.rootDays = 5: is not a setting of ca/));
+    it("ca together with cacerts", () =>
+        refused({ ...PRIMARY_REMOTE, cacerts: { dir: "tests/fixtures/certs/mesh/primary" } }, /istio-multicluster:ca = .*: is set together with cacerts/));
+    it("ca.peers in a primary-remote mesh", () =>
+        refused({ ...PRIMARY_REMOTE, ca: { generate: true, peers: ["remote-a"] } }, /istio-multicluster:ca\.peers = .*a primary-remote mesh's remotes run no istiod/));
+    it("a rotation of a cluster the stack issues nothing for", () =>
+        refused({ ...MULTI_PRIMARY, ca: { generate: true, peers: ["remote-a"], rotate: { "remote-b": 1 } } },
+            /istio-multicluster:ca\.rotate\.remote-b = 1: names a cluster this stack issues no intermediate for \(it issues for primary, remote-a\)/));
+    it("a rotation that is not a whole number", () =>
+        refused({ ...PRIMARY_REMOTE, ca: { generate: true, rotate: { primary: -1 } } }, /istio-multicluster:ca\.rotate\.primary = -1: must be a whole number/));
+    it("a renewal margin as long as the intermediates' validity", () =>
+        refused({ ...PRIMARY_REMOTE, ca: { generate: true, intermediateValidityDays: 30, renewBeforeDays: 30 } },
+            /istio-multicluster:ca\.renewBeforeDays = 30: is not less than ca\.intermediateValidityDays \(30\)/));
+    it("ca on a remote, where the primary's CA issues", () =>
+        assert.throws(() => parseConfig({ ...PEER, ca: GENERATE }), /istio-multicluster:ca = .*: belongs to the primary stack.*list it in the primary's ca\.peers/));
+    it("selfSignedCa true together with ca", () =>
+        refused({ ...PRIMARY_REMOTE, selfSignedCa: "true" }, /istio-multicluster:selfSignedCa = true: is set together with ca\.generate/));
+});
