@@ -4,10 +4,14 @@
 import type * as X509 from "@peculiar/x509";
 import * as crypto from "crypto";
 
-/** RSA 2048 with SHA-256: what Istio's own certificate tooling and every istiod release accept. */
-const KEY_ALGORITHM: RsaHashedKeyGenParams = {
-    name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048,
-};
+/**
+ * RSA 2048 with SHA-256: what Istio's own certificate tooling and every istiod release accept. A
+ * function, not a constant: Pulumi serializes a dynamic provider's captured values, and a captured
+ * Uint8Array would arrive in its process as a plain object WebCrypto refuses.
+ */
+function keyAlgorithm(): RsaHashedKeyGenParams {
+    return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -45,7 +49,7 @@ export interface CaRequest {
 export async function issueCa(request: CaRequest): Promise<IssuedCa> {
     const x509 = loadX509();
     const webcrypto = crypto.webcrypto as unknown as Crypto;
-    const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"]) as CryptoKeyPair;
+    const keys = await webcrypto.subtle.generateKey(keyAlgorithm(), true, ["sign", "verify"]) as CryptoKeyPair;
     // Whole seconds, as X.509 keeps them, so that notAfter is the certificate's own.
     const now = new Date(Math.floor((request.now ?? new Date()).getTime() / 1000) * 1000);
     const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
@@ -63,7 +67,7 @@ export async function issueCa(request: CaRequest): Promise<IssuedCa> {
     let cert: X509.X509Certificate;
     if (request.issuer === undefined) {
         cert = await x509.X509CertificateGenerator.createSelfSigned({
-            serialNumber, name, notBefore, notAfter, keys, signingAlgorithm: KEY_ALGORITHM, extensions,
+            serialNumber, name, notBefore, notAfter, keys, signingAlgorithm: keyAlgorithm(), extensions,
         }, webcrypto);
     } else {
         const issuer = new x509.X509Certificate(request.issuer.certPem);
@@ -71,7 +75,7 @@ export async function issueCa(request: CaRequest): Promise<IssuedCa> {
         extensions.push(await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey, false, webcrypto));
         cert = await x509.X509CertificateGenerator.create({
             serialNumber, subject: name, issuer: issuer.subject, notBefore, notAfter,
-            publicKey: keys.publicKey, signingKey: issuerKey, signingAlgorithm: KEY_ALGORITHM, extensions,
+            publicKey: keys.publicKey, signingKey: issuerKey, signingAlgorithm: keyAlgorithm(), extensions,
         }, webcrypto);
     }
     const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey));
@@ -97,7 +101,7 @@ function loadX509(): typeof X509 {
 /** A PEM private key (PKCS#1 or PKCS#8) as a WebCrypto signing key. */
 async function importPrivateKey(pem: string, webcrypto: Crypto): Promise<CryptoKey> {
     const der = crypto.createPrivateKey(pem).export({ type: "pkcs8", format: "der" });
-    return webcrypto.subtle.importKey("pkcs8", der, KEY_ALGORITHM, false, ["sign"]);
+    return webcrypto.subtle.importKey("pkcs8", der, keyAlgorithm(), false, ["sign"]);
 }
 
 /** A CA certificate's settings, as its resource keeps them. */

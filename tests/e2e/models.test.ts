@@ -3,12 +3,15 @@
 // tools/clusters/local-clusters.sh as the charts' `istiod` service account). The oracle is istiod's
 // own view (its debug endpoints) and istioctl, not a re-read of what the program wrote.
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
 import { statusOf, unlessNotFound } from "../../lib/kube";
+import { certificateFingerprint } from "../../lib/pki";
+import { requestWorkloadCertificate, SignedChain } from "./istioCa";
 import { eventually, localCluster, localKubeconfigPath, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 
@@ -262,12 +265,6 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                     (await clusterz(self)).find((c) => c.id === other)?.syncStatus === "synced" ? true : undefined);
             }
             measured.multiPrimarySyncedAfterUp = (Date.now() - joined) / 1000;
-            for (const name of ["primary", "remote-a"]) {
-                const cm = await eventually(`istio-ca-root-cert in ${name}`, 60, async () => {
-                    return unlessNotFound(cluster(name).core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: NS }));
-                });
-                assert.strictEqual(cm.data?.["root-cert.pem"]?.trim(), rootCert.trim(), `${name}'s istiod distributes the mesh root`);
-            }
             const ipPrimary = await runWorkload(cluster("primary"), "sample", "from-primary", 5001);
             const ipPeer = await runWorkload(cluster("remote-a"), "sample", "from-peer", 5002);
             for (const [self, host, ip] of [["primary", "from-peer", ipPeer], ["remote-a", "from-primary", ipPrimary]]) {
@@ -279,9 +276,64 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             }
         }));
 
+        it("ca.generate: every istiod distributes the one root the primary made, and signs a workload's CSR with its own cluster's intermediate of it", () => timer.time("multi-primary: generated CA", async () => {
+            const meshRoot = (await outputs("primary")).rootCertFingerprint;
+            for (const name of ["primary", "remote-a"]) {
+                const cm = await eventually(`istio-ca-root-cert in ${name}`, 60, async () =>
+                    unlessNotFound(cluster(name).core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: NS })));
+                assert.strictEqual(certificateFingerprint(cm.data!["root-cert.pem"]), meshRoot, `${name}'s istiod distributes the generated root`);
+            }
+            const signers: Record<string, crypto.X509Certificate> = {};
+            for (const name of ["primary", "remote-a"]) {
+                const signed = await workloadCertificate(name);
+                const installed = await cacerts(name);
+                assert.strictEqual(signed.signer.fingerprint256, new crypto.X509Certificate(installed["ca-cert.pem"]).fingerprint256,
+                    `${name}'s istiod signs with the intermediate in its cluster's cacerts`);
+                assert.match(signed.signer.subject, new RegExp(`CN=${name} intermediate CA`));
+                assert.ok(signed.leaf.verify(signed.signer.publicKey), "the workload certificate is the intermediate's signature");
+                assert.strictEqual(signed.leaf.subjectAltName, "URI:spiffe://cluster.local/ns/sample/sa/ca-test");
+                const root = signed.chain[signed.chain.length - 1];
+                assert.strictEqual(root.fingerprint256, meshRoot, "and its chain ends at the generated root");
+                assert.ok(signed.signer.verify(root.publicKey), "which signed the intermediate");
+                signers[name] = signed.signer;
+            }
+            assert.notStrictEqual(signers.primary.fingerprint256, signers["remote-a"].fingerprint256, "each cluster its own intermediate");
+            // No CA key is in either stack's state but encrypted, nor in the clusters but in cacerts.
+            for (const stack of ["primary", "remote-a"]) {
+                const exported = (await cliOk(["stack", "export", "-s", stack])).stdout;
+                assert.ok(exported.includes("cacerts"), `${stack}'s state holds its cacerts secret`);
+                assert.doesNotMatch(exported, /PRIVATE KEY/, `${stack}'s state holds no plaintext private key`);
+            }
+        }));
+
+        it("rotating remote-a's intermediate (ca.rotate): its istiod signs with the new one at once, under the same root; the primary's stays", () => timer.time("multi-primary: intermediate rotation", async () => {
+            const before = { primary: (await workloadCertificate("primary")).signer, "remote-a": (await workloadCertificate("remote-a")).signer };
+            writeStack("primary", { ...primaryConfig, ca: { generate: true, peers: ["remote-a"], rotate: { "remote-a": 1 } } });
+            const steps = JSON.parse((await cliOk(["preview", "--json", "-s", "primary"])).stdout).steps as Array<{ op: string; urn: string }>;
+            const changed = steps.filter((step) => !["same", "read", "refresh"].includes(step.op));
+            assert.deepStrictEqual([...new Set(changed.map((step) => step.urn.split("::").pop()))], ["istio-ca-remote-a"],
+                `the preview makes remote-a's intermediate anew and changes nothing else: ${JSON.stringify(changed.map((c) => [c.op, c.urn]))}`);
+            assert.ok(changed.some((step) => step.op === "replace"), "by replacing it");
+            await up("primary");
+            await up("remote-a");
+            const rotated = await clustersScript("cacerts", "remote-a");
+            assert.strictEqual(rotated.code, 0, rotated.stderr);
+            const installed = new crypto.X509Certificate((await cacerts("remote-a"))["ca-cert.pem"]);
+            assert.notStrictEqual(installed.serialNumber, before["remote-a"].serialNumber, "the cluster's cacerts holds a new intermediate");
+            const after = await eventually("remote-a's istiod to sign with the new intermediate", 60, async () => {
+                const signed = await workloadCertificate("remote-a");
+                return signed.signer.serialNumber === installed.serialNumber ? signed : undefined;
+            });
+            assert.strictEqual(after.chain[after.chain.length - 1].fingerprint256, (await outputs("primary")).rootCertFingerprint, "the root is unchanged");
+            assert.strictEqual((await workloadCertificate("primary")).signer.serialNumber, before.primary.serialNumber, "the primary's intermediate is unchanged");
+        }));
+
         it("a third primary registers with both and reads both; every istiod lists the other two synced", () => timer.time("multi-primary: third primary", async () => {
+            // The primary issues remote-b's intermediate first; nothing else of it changes.
+            writeStack("primary", { ...primaryConfig, ca: { generate: true, peers: ["remote-a", "remote-b"], rotate: { "remote-a": 1 } } });
+            await up("primary");
             writeStack("remote-b", {
-                ...peerConfig, kubeContext: "remote-b", cacerts: { dir: "tests/fixtures/certs/mesh/remote-b" },
+                ...peerConfig, kubeContext: "remote-b",
                 podCidr: "10.30.0.0/16", serviceCidr: "10.130.0.0/16",
                 peers: [{ stack: "organization/istio-multicluster/remote-a", kubeContext: "remote-a" }],
             });
@@ -327,6 +379,29 @@ function debug(clusterName: string, endpoint: string): Promise<unknown> {
             });
         }).on("error", reject);
     });
+}
+
+/** The `cacerts` secret's files in a local cluster, as istiod reads them. */
+async function cacerts(clusterName: string): Promise<Record<string, string>> {
+    const secret = await localCluster(clusterName).core.readNamespacedSecret({ name: "cacerts", namespace: NS });
+    return Object.fromEntries(Object.entries(secret.data ?? {}).map(([file, data]) => [file, Buffer.from(data, "base64").toString()]));
+}
+
+/**
+ * A workload certificate from a cluster's istiod, for service account sample/ca-test of that
+ * cluster (authenticated there by a token of audience istio-ca), its serving certificate trusted
+ * through the cluster's own root-cert.pem.
+ */
+async function workloadCertificate(clusterName: string): Promise<SignedChain> {
+    const c = localCluster(clusterName);
+    await c.core.createNamespacedServiceAccount({ namespace: "sample", body: { metadata: { name: "ca-test" } } }).catch((err) => {
+        if (statusOf(err) !== 409) {
+            throw err;
+        }
+    });
+    const token = await c.core.createNamespacedServiceAccountToken({ name: "ca-test", namespace: "sample",
+        body: { spec: { audiences: ["istio-ca"], expirationSeconds: 600 } } });
+    return requestWorkloadCertificate(`${IP[clusterName]}:15012`, token.status!.token!, clusterName, (await cacerts(clusterName))["root-cert.pem"]);
 }
 
 /** The clusters istiod knows, with their sync status. */

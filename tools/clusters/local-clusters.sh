@@ -11,6 +11,7 @@
 #   local-clusters.sh istiod NAME [NS]   run a real istiod (pilot-discovery) for cluster NAME on its
 #                                        address, as the `istiod` service account its chart made in NS
 #   local-clusters.sh istiod-stop NAME   stop it
+#   local-clusters.sh cacerts NAME [NS]  hand a running istiod the cacerts secret's current files
 #   local-clusters.sh apiserver-stop NAME    stop only NAME's API server (an outage; the rest runs on)
 #   local-clusters.sh apiserver-start NAME   start it again, on the same etcd
 #
@@ -270,13 +271,7 @@ cmd_istiod() {
         echo "users: [{name: istiod, user: {token: $token}}]"
     } >"$run_dir/kubeconfig"
     chmod 600 "$run_dir/kubeconfig"
-    # The plug-in CA, as the pod mounts the cacerts secret (absent: istiod signs with its own root).
-    api "$p" "$ip" "/api/v1/namespaces/$ns/secrets/cacerts" | node -e '
-        let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
-            for (const [file, data] of Object.entries(JSON.parse(s).data || {})) {
-                require("fs").writeFileSync(process.argv[1] + "/" + file, Buffer.from(data, "base64"), { mode: 0o600 });
-            }
-        });' "$run_dir/etc/cacerts"
+    copy_cacerts "$name" "$ns"
     # The environment the chart gave the discovery container: plain values only; the pod's own are set below.
     local env_args=()
     mapfile -t env_args < <(api "$p" "$ip" "/apis/apps/v1/namespaces/$ns/deployments/istiod" -f | node -e '
@@ -298,6 +293,25 @@ cmd_istiod() {
     wait_for "$name istiod ready" 120 curl -sf "http://$ip:8080/ready" ||
         { log "istiod for $name is not ready; log: $dir/istiod.log"; tail -20 "$dir/istiod.log" >&2; return 1; }
     log "istiod for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
+}
+
+# The plug-in CA as the istiod pod sees it: the cacerts secret's files in its mounted directory
+# (absent: istiod signs with its own root). Run again after the secret changed, it plays the
+# kubelet's update of the mounted secret, which istiod (AUTO_RELOAD_PLUGIN_CERTS) picks up.
+copy_cacerts() {
+    local name=$1 ns=${2:-istio-system} ip dir
+    ip=$(cluster_ip "$name")
+    dir=$state/$name/istiod/etc/cacerts
+    [ -d "$dir" ] || { log "no istiod run directory for $name: start it with \`istiod $name\`"; return 1; }
+    api "$state/$name/pki" "$ip" "/api/v1/namespaces/$ns/secrets/cacerts" | node -e '
+        let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+            const fs = require("fs");
+            for (const [file, data] of Object.entries(JSON.parse(s).data || {})) {
+                // Written beside, then renamed over: istiod never reads a half-written file.
+                fs.writeFileSync(`${process.argv[1]}/.${file}`, Buffer.from(data, "base64"), { mode: 0o600 });
+                fs.renameSync(`${process.argv[1]}/.${file}`, `${process.argv[1]}/${file}`);
+            }
+        });' "$dir"
 }
 
 cmd_istiod_stop() {
@@ -364,6 +378,7 @@ case ${1:-} in
     kubeconfig) echo "$kubeconfig" ;;
     istiod) shift; cmd_istiod "$@" ;;
     istiod-stop) shift; cmd_istiod_stop "$1" ;;
+    cacerts) shift; copy_cacerts "$@" ;;
     apiserver-stop) shift; stop_apiserver "$1" ;;
     apiserver-start) shift; start_apiserver "$1" ;;
     *) sed -n '2,18p' "$0"; exit 2 ;;
