@@ -10,6 +10,7 @@ import { MultiPrimaryPeer } from "./components/MultiPrimaryPeer";
 import { PrimaryRemoteControlPlane } from "./components/PrimaryRemoteControlPlane";
 import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { RegistrationGuard } from "./components/RegistrationGuard";
+import { checkCaRotation } from "./lib/caRotation";
 import { clusterProvider, ownPrimaryProvider, peerProvider, primaryProvider } from "./lib/cluster";
 import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { warnAboutImages } from "./lib/images";
@@ -45,13 +46,15 @@ async function primaryControlPlane(config: PrimaryConfig) {
             return new Istio10ControlPlane("istio", { config, readable, provider: ownPrimaryProvider(config.cluster) });
         }
         case "primary-remote": {
-            const readable = (await lastDeployment("meshModel")).readable;
-            return new PrimaryRemoteControlPlane("istio", { config, readable, provider: ownPrimaryProvider(config.cluster) });
+            const last = await lastDeployment("meshModel");
+            await checkCaRotation(config, last);
+            return new PrimaryRemoteControlPlane("istio", { config, readable: last.readable, provider: ownPrimaryProvider(config.cluster) });
         }
         case "multi-primary": {
             const apiServer = apiServerFor(config);
-            const readable = (await lastDeployment("meshModel")).readable;
-            return new MultiPrimaryControlPlane("istio", { config, apiServer, readable, provider: ownPrimaryProvider(config.cluster) });
+            const last = await lastDeployment("meshModel");
+            await checkCaRotation(config, last);
+            return new MultiPrimaryControlPlane("istio", { config, apiServer, readable: last.readable, provider: ownPrimaryProvider(config.cluster) });
         }
     }
 }

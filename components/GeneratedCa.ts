@@ -28,12 +28,13 @@ export interface ClusterCa {
 /**
  * The mesh's CA made by the program: a root, made once, and an intermediate for each cluster
  * signed by it, each kept in this stack's state with its key as a secret. Only this stack ever
- * holds the root key; a cluster gets its own intermediate's key and the root's certificate.
+ * holds a root key; a cluster gets its own intermediate's key and the roots' certificates. During
+ * a root rotation a second root is kept and trusted beside the signing one.
  */
 export class GeneratedCa extends pulumi.ComponentResource {
-    /** The root certificate, PEM. */
-    public readonly rootCert: pulumi.Output<string>;
-    /** SHA-256 of the root, as the remotes compare it. */
+    /** Every root the mesh trusts, PEM (root-cert.pem): the signing root, and during a rotation the other. */
+    public readonly trustBundle: pulumi.Output<string>;
+    /** SHA-256 of the root that signs the intermediates, as the remotes compare it. */
     public readonly rootFingerprint: pulumi.Output<string>;
     /** Each cluster's intermediate, by cluster name. */
     public readonly clusters: Record<string, ClusterCa>;
@@ -41,32 +42,42 @@ export class GeneratedCa extends pulumi.ComponentResource {
     constructor(name: string, args: GeneratedCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:GeneratedCa", name, {}, opts);
         const s = args.settings;
-        const root = new CaCertificate(`${name}-root`, {
-            organization: ORGANIZATION, commonName: `${args.meshID} root CA`,
-            validityDays: s.rootValidityDays, renewBeforeDays: 0, rotation: 0,
-        }, { parent: this });
-        this.rootCert = root.certPem;
-        this.rootFingerprint = root.certPem.apply(certificateFingerprint);
+        // Every root the mesh trusts: the signing one, and during a rotation the other.
+        const roots: Record<number, CaCertificate> = {};
+        for (const generation of trustedRoots(s)) {
+            roots[generation] = new CaCertificate(generation === 0 ? `${name}-root` : `${name}-root-${generation}`, {
+                organization: ORGANIZATION, commonName: `${args.meshID} root CA${generation === 0 ? "" : ` ${generation}`}`,
+                validityDays: s.rootValidityDays, renewBeforeDays: 0, rotation: 0,
+            }, { parent: this });
+        }
+        const signing = roots[s.root];
+        this.trustBundle = pulumi.concat(...trustedRoots(s).map((g) => roots[g].certPem));
+        this.rootFingerprint = signing.certPem.apply(certificateFingerprint);
         this.clusters = {};
         for (const cluster of args.clusters) {
             const intermediate = new CaCertificate(`${name}-${cluster}`, {
                 organization: ORGANIZATION, commonName: `${cluster} intermediate CA`,
                 validityDays: s.intermediateValidityDays, renewBeforeDays: s.renewBeforeDays,
                 rotation: s.rotations[cluster] ?? 0,
-                issuer: { certPem: root.certPem, keyPem: root.keyPem },
+                issuer: { certPem: signing.certPem, keyPem: signing.keyPem },
             }, { parent: this });
             this.clusters[cluster] = {
                 material: {
                     caCert: intermediate.certPem,
                     caKey: intermediate.keyPem,
-                    rootCert: root.certPem,
-                    certChain: pulumi.concat(intermediate.certPem, root.certPem),
+                    rootCert: this.trustBundle,
+                    certChain: pulumi.concat(intermediate.certPem, signing.certPem),
                 },
                 expiry: intermediate.notAfter,
             };
         }
-        this.registerOutputs({ rootCert: this.rootCert, rootFingerprint: this.rootFingerprint });
+        this.registerOutputs({ trustBundle: this.trustBundle, rootFingerprint: this.rootFingerprint });
     }
+}
+
+/** The root generations the mesh trusts, in order: the signing root and those kept beside it. */
+export function trustedRoots(settings: Pick<CaGeneration, "root" | "trustRoots">): number[] {
+    return [settings.root, ...settings.trustRoots].sort((a, b) => a - b);
 }
 
 /** The CA an istiod primary signs with, and what its stack exports of it. */
@@ -77,6 +88,10 @@ export interface PrimaryCa {
     readonly rootCertFingerprint?: pulumi.Input<string>;
     /** When the primary's own CA expires. */
     readonly caCertExpiry?: pulumi.Input<string>;
+    /** The generation of the root that signs the intermediates. */
+    readonly caRoot?: number;
+    /** The root generations the mesh trusts. */
+    readonly caTrustedRoots?: number[];
     /** The other primaries the generated CA issued an intermediate for. */
     readonly caIssuedFor?: string[];
     /** Their intermediates, by cluster name (a secret). */
@@ -105,6 +120,8 @@ export function primaryCa(name: string, cfg: IstiodPrimaryConfig, parent: pulumi
         material: own.material,
         rootCertFingerprint: ca.rootFingerprint,
         caCertExpiry: own.expiry,
+        caRoot: cfg.generatedCa.root,
+        caTrustedRoots: trustedRoots(cfg.generatedCa),
         ...(peers.length === 0 ? {} : {
             caIssuedFor: peers,
             peerCas: pulumi.secret(pulumi.all(peerBundles) as pulumi.Output<Record<string, CaBundle>>),

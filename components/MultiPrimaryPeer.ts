@@ -4,7 +4,7 @@ import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config";
 import { istiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
 import { PeerOutputs } from "../lib/primary";
-import { certificateExpiry } from "../lib/pki";
+import { certificateExpiry, chainRootFingerprint } from "../lib/pki";
 import { issuedTo } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
@@ -78,8 +78,10 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
             remoteSecretName: ownSecret,
             kubeconfig: istiod.readerKubeconfig,
             injectedNamespaces: istiod.injectedNamespaces,
-            // A certificate's expiry is no secret, though the issued material as a whole is one.
+            // Certificates are no secret, though the issued material as a whole is one.
             caCertExpiry: pulumi.unsecret(pulumi.output(ca.caCert).apply(certificateExpiry)),
+            // The first primary checks it before it stops trusting a root (a root rotation's last step).
+            caChainRootFingerprint: pulumi.unsecret(pulumi.output(ca.certChain).apply(chainRootFingerprint)),
         });
         this.registerOutputs(this.outputs);
     }

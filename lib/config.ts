@@ -77,6 +77,10 @@ export interface CaGeneration {
     readonly intermediateValidityDays: number;
     /** An intermediate is made anew at the first run this many days before it expires. */
     readonly renewBeforeDays: number;
+    /** The generation of the root that signs the intermediates (0: the first root; a rotation moves to the next). */
+    readonly root: number;
+    /** Other root generations trusted beside it during a root rotation. */
+    readonly trustRoots: number[];
 }
 
 /** What every stack configures, whatever its model and role. */

@@ -252,7 +252,7 @@ export class RawConfig {
             throw new ConfigError("ca", value, "must be a map with generate: true", example);
         }
         const ca = value as Record<string, unknown>;
-        const known = ["generate", "peers", "rotate", "rootValidityDays", "intermediateValidityDays", "renewBeforeDays"];
+        const known = ["generate", "peers", "rotate", "rootValidityDays", "intermediateValidityDays", "renewBeforeDays", "root", "trustRoots"];
         const unknownKey = Object.keys(ca).find((k) => !known.includes(k));
         if (unknownKey !== undefined) {
             throw new ConfigError(`ca.${unknownKey}`, ca[unknownKey], "is not a setting of ca", `use only ${known.join(", ")}`);
@@ -289,12 +289,24 @@ export class RawConfig {
             }
             return n;
         };
+        const root = wholeNumber(ca.root ?? 0);
+        if (root === undefined) {
+            throw new ConfigError("ca.root", ca.root, "must be a root generation: a whole number, 0 or more",
+                "0 is the first root; a root rotation moves to the next (see the README)");
+        }
+        const trustRoots = ca.trustRoots ?? [];
+        if (!Array.isArray(trustRoots) || trustRoots.some((g) => wholeNumber(g) === undefined)) {
+            throw new ConfigError("ca.trustRoots", trustRoots, "must be a list of root generations (whole numbers)",
+                "e.g. `pulumi config set --path 'ca.trustRoots[0]' 1` while rotating to root 1");
+        }
         const generation: CaGeneration = {
             peers: peers as string[],
             rotations,
             rootValidityDays: days("rootValidityDays", 3650),
             intermediateValidityDays: days("intermediateValidityDays", 365),
             renewBeforeDays: days("renewBeforeDays", 30),
+            root,
+            trustRoots: [...new Set(trustRoots.map((g) => wholeNumber(g)!))].filter((g) => g !== root).sort((a, b) => a - b),
         };
         if (generation.renewBeforeDays >= generation.intermediateValidityDays) {
             throw new ConfigError("ca.renewBeforeDays", generation.renewBeforeDays,

@@ -49,10 +49,15 @@ export function istiodValues(namespace: string, mesh: MeshIdentity, externalIsti
 }
 
 /**
- * The `istiod` chart's values where istiod signs with a plugged-in CA: it reloads the `cacerts`
- * secret when it changes, so that a new intermediate is used without a restart.
+ * The `istiod` chart's values where istiod signs with a plugged-in CA: a multi-root mesh, whose
+ * proxies take their trust bundle from istiod (through their agent's xDS proxy), so that a second
+ * root can be added, used and the first dropped while traffic flows. (istiod reloads a changed
+ * `cacerts` by itself since Istio 1.19; 1.18 and older needed AUTO_RELOAD_PLUGIN_CERTS in `values.env`.)
  */
-export const PLUGIN_CA_VALUES: Values = { env: { AUTO_RELOAD_PLUGIN_CERTS: "true" } };
+export const PLUGIN_CA_VALUES: Values = {
+    env: { ISTIO_MULTIROOT_MESH: "true" },
+    meshConfig: { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } },
+};
 
 /** What the primary of a primary-remote mesh tells its remotes. */
 export interface DiscoveryEndpoints {

@@ -10,6 +10,8 @@ export interface LastDeployment {
      * after applying, so always; in a preview only when the stack was deployed before.
      */
     readonly readable: boolean;
+    /** Another output of the last deployment (undefined when it exported none; a secret's value as a secret Output). */
+    readonly output: (name: string) => Promise<unknown>;
 }
 
 /** Reads `output` of this stack's last deployment (once per run: the self reference has one name). */
@@ -19,5 +21,9 @@ export async function lastDeployment(output: string): Promise<LastDeployment> {
     });
     const details = await self.getOutputDetails(output);
     const deployedBefore = details.value !== undefined || details.secretValue !== undefined;
-    return { deployedBefore, readable: deployedBefore || !pulumi.runtime.isDryRun() };
+    const other = async (name: string) => {
+        const found = await self.getOutputDetails(name);
+        return found.secretValue !== undefined ? pulumi.secret(found.secretValue) : found.value;
+    };
+    return { deployedBefore, readable: deployedBefore || !pulumi.runtime.isDryRun(), output: other };
 }

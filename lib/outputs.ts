@@ -27,6 +27,10 @@ interface IstiodPrimaryBaseOutputs extends MeshIdentity {
     readonly rootCertFingerprint?: string;
     /** When the CA istiod signs with here expires (ISO 8601), when it plugs one in. */
     readonly caCertExpiry?: string;
+    /** With `ca.generate`: the generation of the root that signs the intermediates. */
+    readonly caRoot?: number;
+    /** With `ca.generate`: the root generations the mesh trusts. */
+    readonly caTrustedRoots?: number[];
 }
 
 /** A primary-remote primary's outputs. */
@@ -92,6 +96,8 @@ export interface IstiodRemoteOutputs extends RemoteBaseOutputs, MeshIdentity {
     readonly discoveryAddress?: string;
     /** multi-primary: when the CA its istiod signs with expires (ISO 8601). */
     readonly caCertExpiry?: string;
+    /** multi-primary: SHA-256 of the root its CA's chain (cert-chain.pem) ends at. */
+    readonly caChainRootFingerprint?: string;
 }
 
 /** What a component exports of a contract type: each value as an input, absent ones left out. */

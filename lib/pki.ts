@@ -108,6 +108,17 @@ export function certificateFingerprint(pem: string): string {
     return new crypto.X509Certificate(pem).fingerprint256;
 }
 
+/** The PEM blocks of the certificates in a bundle, in order. */
+export function pemCertificates(pem: string): string[] {
+    return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/** The SHA-256 fingerprint of the last certificate of a PEM chain: the root it ends at. */
+export function chainRootFingerprint(chainPem: string): string {
+    const blocks = pemCertificates(chainPem);
+    return certificateFingerprint(blocks[blocks.length - 1] ?? chainPem);
+}
+
 /** When a PEM certificate expires (ISO 8601). */
 export function certificateExpiry(pem: string): string {
     return new Date(new crypto.X509Certificate(pem).validTo).toISOString();
@@ -123,7 +134,7 @@ function issuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate):
 
 /** The certificates of a PEM bundle, in order; undefined (with the problem noted) when one is unreadable. */
 function parseChain(pem: string, problems: string[]): crypto.X509Certificate[] | undefined {
-    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const blocks = pemCertificates(pem);
     if (blocks.length === 0) {
         problems.push("cert-chain.pem is not a PEM certificate");
         return undefined;

@@ -61,7 +61,7 @@ export async function readPrimaryOutputs(primaryStack: string): Promise<PrimaryO
  * Reads one output of another stack, secret outputs as secret Outputs; a stack that cannot be read
  * is reported through `fail`.
  */
-async function outputReader(name: string, stack: string, fail: (why: string) => Error): Promise<(output: string) => Promise<unknown>> {
+export async function outputReader(name: string, stack: string, fail: (why: string) => Error): Promise<(output: string) => Promise<unknown>> {
     const known = await existingStacks();
     const unknown = () => fail(`no such stack exists; ${known ? `the stacks there are: ${known.join(", ") || "none"}` : "`pulumi stack ls` lists the stacks there are"}`);
     // Checked before the reference is registered: once the engine has failed to read a stack, it

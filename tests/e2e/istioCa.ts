@@ -6,6 +6,7 @@ import "reflect-metadata";
 import * as grpc from "@grpc/grpc-js";
 import * as x509 from "@peculiar/x509";
 import * as crypto from "crypto";
+import { pemCertificates } from "../../lib/pki";
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 
@@ -89,8 +90,7 @@ export async function requestWorkloadCertificate(address: string, token: string,
                 (err, value) => (err ? reject(err) : resolve(value!)));
         });
         const entries = decodeCertChain(response);
-        const chain = entries.flatMap((pem) => pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [])
-            .map((pem) => new crypto.X509Certificate(pem));
+        const chain = entries.flatMap(pemCertificates).map((pem) => new crypto.X509Certificate(pem));
         return { chain, leaf: chain[0], signer: chain[1], rootsPem: entries[entries.length - 1] };
     } finally {
         client.close();

@@ -10,7 +10,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
 import { statusOf, unlessNotFound } from "../../lib/kube";
-import { certificateFingerprint } from "../../lib/pki";
+import { certificateFingerprint, pemCertificates } from "../../lib/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
 import { eventually, localCluster, localKubeconfigPath, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
@@ -328,9 +328,87 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             assert.strictEqual((await workloadCertificate("primary")).signer.serialNumber, before.primary.serialNumber, "the primary's intermediate is unchanged");
         }));
 
+        it("rotating the root in three steps: both roots trusted in the overlap, intermediates moved to the new one, the old dropped; dropping early is refused and changes nothing", () => timer.time("multi-primary: root rotation", async () => {
+            const ca = (rotation: Record<string, unknown>) => ({ ...primaryConfig, ca: { generate: true, peers: ["remote-a"], rotate: { "remote-a": 1 }, ...rotation } });
+            const both = ["primary", "remote-a"];
+            /** Hands each istiod its cluster's cacerts as the program left it. */
+            const refreshIstiods = async () => {
+                for (const name of both) {
+                    const r = await clustersScript("cacerts", name);
+                    assert.strictEqual(r.code, 0, r.stderr);
+                }
+            };
+            /** The roots each cluster's istiod distributes, once every cluster's are `count` roots. */
+            const distributedRoots = (count: number) => eventually(`${count} root(s) in every cluster's istio-ca-root-cert`, 60, async () => {
+                const seen = new Set<string>();
+                for (const name of both) {
+                    const cm = await cluster(name).core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: NS });
+                    const roots = pemCertificates(cm.data?.["root-cert.pem"] ?? "").map(certificateFingerprint);
+                    if (roots.length !== count) {
+                        return undefined;
+                    }
+                    roots.forEach((r) => seen.add(r));
+                }
+                return seen.size === count ? [...seen] : undefined;
+            });
+            const refusedUp = async (stack: string, message: RegExp) => {
+                const before = await snapshot(both);
+                const r = await cli(["up", "--yes", "--skip-preview", "-s", stack]);
+                assert.notStrictEqual(r.code, 0);
+                assert.match(r.stdout + r.stderr, message);
+                assert.deepStrictEqual(await snapshot(both), before, "a refused step changes nothing");
+            };
+            const oldRoot = (await outputs("primary")).rootCertFingerprint;
+
+            // 1. A second root, trusted everywhere beside the first; the intermediates stay.
+            writeStack("primary", ca({ trustRoots: [1] }));
+            await up("primary");
+            await up("remote-a");
+            await refreshIstiods();
+            const overlap = await distributedRoots(2);
+            assert.ok(overlap.includes(oldRoot), "the old root is still trusted");
+            const newRoot = overlap.find((r) => r !== oldRoot)!;
+            for (const name of both) {
+                const signed = await workloadCertificate(name);
+                assert.strictEqual(pemCertificates(signed.rootsPem).length, 2, `${name}'s CA serves both roots`);
+                const root = signed.chain.find((c) => c.fingerprint256 === oldRoot);
+                assert.ok(root && signed.signer.verify(root.publicKey), `${name}'s intermediate is still the old root's`);
+            }
+            // Dropping the old root before the intermediates moved off it is refused.
+            writeStack("primary", ca({ root: 1 }));
+            await refusedUp("primary", /istio-multicluster:ca\.trustRoots = "\[\]": drops root 0, which the intermediates were signed with at the last deployment/);
+
+            // 2. The intermediates re-issued by the new root, the old still trusted.
+            writeStack("primary", ca({ root: 1, trustRoots: [0] }));
+            await up("primary");
+            // remote-a has not deployed its new intermediate yet: dropping the old root is refused, naming it.
+            writeStack("primary", ca({ root: 1 }));
+            await refusedUp("primary", /drops root 0, and remote-a's intermediate still chains to it.*`pulumi up -s remote-a` first/);
+            writeStack("primary", ca({ root: 1, trustRoots: [0] }));
+            await up("remote-a");
+            await refreshIstiods();
+            for (const name of both) {
+                await eventually(`${name}'s istiod to sign with an intermediate of the new root`, 60, async () => {
+                    const signed = await workloadCertificate(name);
+                    const root = signed.chain.find((c) => c.fingerprint256 === newRoot);
+                    return root && signed.signer.verify(root.publicKey) ? true : undefined;
+                });
+            }
+
+            // 3. The old root dropped: every cluster trusts the new one alone.
+            writeStack("primary", ca({ root: 1 }));
+            await up("primary");
+            await up("remote-a");
+            await refreshIstiods();
+            assert.deepStrictEqual(await distributedRoots(1), [newRoot]);
+            assert.strictEqual((await outputs("primary")).rootCertFingerprint, newRoot);
+            const signed = await workloadCertificate("remote-a");
+            assert.deepStrictEqual(pemCertificates(signed.rootsPem).map(certificateFingerprint), [newRoot], "remote-a's CA serves the new root alone");
+        }));
+
         it("a third primary registers with both and reads both; every istiod lists the other two synced", () => timer.time("multi-primary: third primary", async () => {
             // The primary issues remote-b's intermediate first; nothing else of it changes.
-            writeStack("primary", { ...primaryConfig, ca: { generate: true, peers: ["remote-a", "remote-b"], rotate: { "remote-a": 1 } } });
+            writeStack("primary", { ...primaryConfig, ca: { generate: true, peers: ["remote-a", "remote-b"], rotate: { "remote-a": 1 }, root: 1 } });
             await up("primary");
             writeStack("remote-b", {
                 ...peerConfig, kubeContext: "remote-b",

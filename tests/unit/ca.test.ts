@@ -1,6 +1,8 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { caChanges, issueCa } from "../../lib/ca";
+import { checkRootRotation, DeployedCa } from "../../lib/caRotation";
+import { CaGeneration } from "../../lib/config";
 import { caBundleProblems, certificateFingerprint } from "../../lib/pki";
 import { ofType, parseConfig, plain, Registered, runProgram } from "./harness";
 
@@ -112,9 +114,10 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
             ]);
             assert.ok(pulumi_isSecret(made[1].inputs.issuerKeyPem), "the root's key reaches the intermediate as a secret");
         });
-        it("has istiod reload cacerts when it changes (AUTO_RELOAD_PLUGIN_CERTS)", () => {
+        it("runs istiod as a multi-root mesh whose proxies take their trust bundle over xDS, ready for a root rotation", () => {
             const istiod = ofType(run.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
-            assert.strictEqual(istiod.inputs.values.env.AUTO_RELOAD_PLUGIN_CERTS, "true");
+            assert.strictEqual(istiod.inputs.values.env.ISTIO_MULTIROOT_MESH, "true");
+            assert.strictEqual(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT, "true");
         });
         it("registers no private key outside a secret", () => {
             assert.doesNotMatch(plainInputs(run.resources), PEM_KEY);
@@ -172,6 +175,59 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
             assert.match(String(r.error?.message), /istio-multicluster:cacerts is not set: .*the primary's CA issues no intermediate for remote-b.*ca\.peers\[1\]' remote-b -s <primary>/);
             assert.deepStrictEqual(r.resources.filter((x) => !x.type.startsWith("pulumi:pulumi:")), []);
         });
+    });
+});
+
+describe("root rotation (ca.root, ca.trustRoots)", () => {
+    const ca = (root: number, trustRoots: number[], peers: string[] = []): CaGeneration => ({
+        peers, rotations: {}, rootValidityDays: 3650, intermediateValidityDays: 365, renewBeforeDays: 30, root, trustRoots,
+    });
+    const noPeers = async () => undefined;
+    const check = (config: CaGeneration, deployed: DeployedCa, peerRoot: (c: string) => Promise<string | undefined> = noPeers) =>
+        checkRootRotation(config, deployed, peerRoot);
+
+    it("accepts each step of the procedure: trust the new root, sign with it, drop the old", async () => {
+        await check(ca(0, [1]), { root: 0, trustedRoots: [0], rootFingerprint: "R0" });
+        await check(ca(1, [0]), { root: 0, trustedRoots: [0, 1], rootFingerprint: "R0" });
+        await check(ca(1, []), { root: 1, trustedRoots: [0, 1], rootFingerprint: "R1" });
+    });
+    it("refuses signing with a root the mesh does not trust yet, and says how to add it", () =>
+        assert.rejects(check(ca(1, []), { root: 0, trustedRoots: [0], rootFingerprint: "R0" }),
+            /istio-multicluster:ca\.root = 1: root 1 is not trusted in the mesh yet \(it trusts 0\).*set ca\.trustRoots to \[1\] with ca\.root 0/));
+    it("refuses dropping the root the last deployment signed with", () =>
+        assert.rejects(check(ca(1, []), { root: 0, trustedRoots: [0, 1], rootFingerprint: "R0" }),
+            /istio-multicluster:ca\.trustRoots = "\[\]": drops root 0, which the intermediates were signed with at the last deployment.*switch first/));
+    it("refuses dropping the old root while a peer's deployed intermediate still chains to it, naming the peer", async () => {
+        const deployed = { root: 1, trustedRoots: [0, 1], rootFingerprint: "R1" };
+        await assert.rejects(check(ca(1, [], ["remote-a"]), deployed, async () => "R0"),
+            /drops root 0, and remote-a's intermediate still chains to it.*run `pulumi up -s remote-a` first/);
+        await assert.rejects(check(ca(1, [], ["remote-a"]), deployed, async () => undefined),
+            /remote-a's intermediate could not be confirmed to have moved off it/);
+        await check(ca(1, [], ["remote-a"]), deployed, async () => "R1");
+    });
+    it("checks nothing at a generated CA's first deployment", () => check(ca(3, [1]), {}));
+
+    it("trusts both roots during the overlap: two roots made, root-cert.pem holds both, the intermediate signed by the signing one", async () => {
+        for (const [root, other] of [[0, 1], [1, 0]]) {
+            const r = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, ca: { generate: true, root, trustRoots: [other] } } });
+            assert.ifError(r.error);
+            const made = ofType(r.resources, "pulumi-nodejs:dynamic:CaCertificate");
+            assert.deepStrictEqual(made.map((c) => c.name), ["istio-ca-root", "istio-ca-root-1", "istio-ca-primary"]);
+            const files = cacerts(r.resources);
+            const roots = files["root-cert.pem"].match(/-----BEGIN CERTIFICATE-----/g)!;
+            assert.strictEqual(roots.length, 2, "root-cert.pem holds both roots");
+            const issuer = made[2].inputs.issuerCertPem;
+            assert.strictEqual(issuer, files["cert-chain.pem"].slice(files["ca-cert.pem"].length), "cert-chain.pem ends at the issuing root");
+            assert.strictEqual(new crypto.X509Certificate(issuer).subject.split("\n").pop(), root === 0 ? "CN=mesh1 root CA" : "CN=mesh1 root CA 1",
+                `root ${root} signs the intermediate`);
+            assert.deepStrictEqual([r.outputs!.caRoot, r.outputs!.caTrustedRoots], [root, [0, 1]]);
+        }
+    });
+    it("refuses a step that would drop requests before anything is registered", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, ca: { generate: true, root: 1 } },
+            previousOutputs: { meshModel: "primary-remote", caRoot: 0, caTrustedRoots: [0, 1], rootCertFingerprint: "R0" } });
+        assert.match(String(r.error?.message), /ca\.trustRoots = "\[\]": drops root 0/);
+        assert.deepStrictEqual(r.resources.filter((x) => !x.type.startsWith("pulumi:pulumi:")), []);
     });
 });
 
