@@ -4,7 +4,7 @@ import { caChanges, issueCa } from "../../lib/ca";
 import { checkRootRotation, DeployedCa } from "../../lib/caRotation";
 import { CaGeneration } from "../../lib/config";
 import { caBundleProblems, certificateFingerprint } from "../../lib/pki";
-import { ofType, parseConfig, plain, Registered, runProgram } from "./harness";
+import { isSecretInput, ofType, parseConfig, plain, Registered, runProgram } from "./harness";
 
 const CHARTS = "tests/fixtures/istiod-charts";
 const GENERATE = { generate: true };
@@ -37,10 +37,7 @@ function bundleOf(files: Record<string, string>) {
 
 /** Every registered input that is not a secret, as text. */
 function plainInputs(resources: Registered[]): string {
-    return JSON.stringify(resources.map((r) => Object.fromEntries(Object.entries(r.inputs).filter(([, v]) => !pulumi_isSecret(v)))));
-}
-function pulumi_isSecret(value: unknown): boolean {
-    return typeof value === "object" && value !== null && (value as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270";
+    return JSON.stringify(resources.map((r) => Object.fromEntries(Object.entries(r.inputs).filter(([, v]) => !isSecretInput(v)))));
 }
 
 describe("issueCa", () => {
@@ -112,7 +109,7 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
             assert.deepStrictEqual(made.map((c) => [c.name, c.inputs.commonName]), [
                 ["istio-ca-root", "mesh1 root CA"], ["istio-ca-primary", "primary intermediate CA"],
             ]);
-            assert.ok(pulumi_isSecret(made[1].inputs.issuerKeyPem), "the root's key reaches the intermediate as a secret");
+            assert.ok(isSecretInput(made[1].inputs.issuerKeyPem), "the root's key reaches the intermediate as a secret");
         });
         it("runs istiod as a multi-root mesh whose proxies take their trust bundle over xDS, ready for a root rotation", () => {
             const istiod = ofType(run.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
