@@ -6,7 +6,7 @@ import { tiedTo } from "../lib/errors";
 import { definedOnly, Exports, Istio10PrimaryOutputs } from "../lib/outputs";
 import { formerly } from "../lib/renamed";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
-import { certificateFingerprint } from "../lib/pki";
+import { certificateExpiry, certificateFingerprint } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
 
@@ -75,6 +75,7 @@ export class Istio10ControlPlane extends pulumi.ComponentResource {
             serviceCidr: cfg.serviceCidr,
             rootCertFingerprint: cfg.caBundle && !cfg.security.selfSignedCa
                 ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
+            caCertExpiry: cfg.caBundle && !cfg.security.selfSignedCa ? certificateExpiry(cfg.caBundle.caCert) : undefined,
         });
         this.registerOutputs(this.outputs);
     }

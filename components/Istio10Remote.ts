@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../lib/charts";
 import { Istio10RemoteConfig } from "../lib/config";
 import { definedOnly, Exports, Istio10PrimaryOutputs, Istio10RemoteOutputs } from "../lib/outputs";
+import { certificateExpiry } from "../lib/pki";
 import { formerly } from "../lib/renamed";
 import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
@@ -95,6 +96,7 @@ export class Istio10Remote extends pulumi.ComponentResource {
             remoteSecretName: registration.secretName,
             kubeconfig: account.kubeconfig,
             injectedNamespaces: injected,
+            caCertExpiry: cfg.caBundle && !args.security.selfSignedCa ? certificateExpiry(cfg.caBundle.caCert) : undefined,
             manualInjectCommand: cfg.sidecarInjector ? undefined : manualInjectCommand(cfg),
             // What this remote was rendered with, so that `mesh status` can tell when the primary's pods moved.
             controlPlaneAddresses: {

@@ -11,6 +11,8 @@ export interface Istio10PrimaryOutputs extends PrimaryEndpoints {
     readonly meshModel: "istio-1.0";
     /** SHA-256 of the mesh root, when the primary's Citadel signs with `cacerts`. */
     readonly rootCertFingerprint?: string;
+    /** When the CA Citadel signs with expires (ISO 8601), when it signs with `cacerts`. */
+    readonly caCertExpiry?: string;
 }
 
 /** What every istiod primary exports. */
@@ -74,6 +76,8 @@ interface RemoteBaseOutputs {
     readonly kubeconfig: string;
     /** The namespaces labelled for injection. */
     readonly injectedNamespaces: string[];
+    /** When the CA its Citadel or istiod signs with expires (ISO 8601), when it has one of its own. */
+    readonly caCertExpiry?: string;
 }
 
 /** An Istio 1.0 remote's outputs. */
@@ -94,8 +98,6 @@ export interface IstiodRemoteOutputs extends RemoteBaseOutputs, MeshIdentity {
     readonly eastWestGatewayAddress?: string;
     /** primary-remote: where its proxies reach istiod. */
     readonly discoveryAddress?: string;
-    /** multi-primary: when the CA its istiod signs with expires (ISO 8601). */
-    readonly caCertExpiry?: string;
     /** multi-primary: SHA-256 of the root its CA's chain (cert-chain.pem) ends at. */
     readonly caChainRootFingerprint?: string;
 }

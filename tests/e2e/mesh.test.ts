@@ -1,6 +1,7 @@
 // `mesh`, the fleet command, on four real clusters (primary, remote-a, remote-b, remote-c), through
 // the Automation API and the real Pulumi CLI. Run by tests/e2e/run.sh after the lifecycle suite.
 import * as assert from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { eventually, leftovers, localCluster, makeWorkDir, readyPodIp } from "./helpers";
@@ -154,6 +155,12 @@ describe("end to end: mesh, the fleet command", function () {
         const { code, rows } = await statusJson();
         assert.strictEqual(code, 0);
         assert.deepStrictEqual(Object.keys(rows).sort(), REMOTES);
+        // Then each cluster's CA: when the ca-cert.pem in its cacerts secret expires.
+        for (const name of ["primary", ...REMOTES]) {
+            const secret = await cluster(name).core.readNamespacedSecret({ name: "cacerts", namespace: "istio-system" });
+            const expiry = new Date(new crypto.X509Certificate(Buffer.from(secret.data!["ca-cert.pem"], "base64")).validTo).toISOString();
+            assert.match(table.stdout, new RegExp(`^${name} +${expiry.replace(/\./g, "\\.")} +\\d+ +ok$`, "m"));
+        }
     }));
 
     it("detects a deleted registration secret, a drifted address and a revoked token, each in its row", () => timer.time("mesh status (problems)", async () => {

@@ -13,7 +13,7 @@ import { statusOf, unlessNotFound } from "../../lib/kube";
 import { certificateFingerprint, pemCertificates } from "../../lib/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
 import { eventually, localCluster, localKubeconfigPath, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
-import { pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
+import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
@@ -40,8 +40,17 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     let workDir: string;
     let env: NodeJS.ProcessEnv;
 
-    const cli = (args: string[]) => pulumi(workDir, env, args);
-    const cliOk = (args: string[]) => pulumiOk(workDir, env, args);
+    /** What every Pulumi run printed, but those asked to show secrets: scanned for key material. */
+    const runLog: string[] = [];
+    const logged = async (args: string[], run: Promise<CliResult>) => {
+        const r = await run;
+        if (!args.includes("--show-secrets")) {
+            runLog.push(r.stdout, r.stderr);
+        }
+        return r;
+    };
+    const cli = (args: string[]) => logged(args, pulumi(workDir, env, args));
+    const cliOk = (args: string[]) => logged(args, pulumiOk(workDir, env, args));
     const outputs = async (stack: string) =>
         JSON.parse((await cliOk(["stack", "output", "--json", "--show-secrets", "-s", stack])).stdout);
     const clustersScript = (...args: string[]) => runCommand("bash", [path.join(ROOT, "tools/clusters/local-clusters.sh"), ...args], ROOT, env, 300);
@@ -298,7 +307,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                 signers[name] = signed.signer;
             }
             assert.notStrictEqual(signers.primary.fingerprint256, signers["remote-a"].fingerprint256, "each cluster its own intermediate");
-            // No CA key is in either stack's state but encrypted, nor in the clusters but in cacerts.
+            assert.doesNotMatch(runLog.join("\n"), /PRIVATE KEY/, "no Pulumi run printed a private key");
+            // No CA key is in either stack's state but encrypted.
             for (const stack of ["primary", "remote-a"]) {
                 const exported = (await cliOk(["stack", "export", "-s", stack])).stdout;
                 assert.ok(exported.includes("cacerts"), `${stack}'s state holds its cacerts secret`);
@@ -404,6 +414,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             assert.strictEqual((await outputs("primary")).rootCertFingerprint, newRoot);
             const signed = await workloadCertificate("remote-a");
             assert.deepStrictEqual(pemCertificates(signed.rootsPem).map(certificateFingerprint), [newRoot], "remote-a's CA serves the new root alone");
+            assert.doesNotMatch(runLog.join("\n"), /PRIVATE KEY/, "no Pulumi run, refused ones included, printed a private key");
         }));
 
         it("a third primary registers with both and reads both; every istiod lists the other two synced", () => timer.time("multi-primary: third primary", async () => {

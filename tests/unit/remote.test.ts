@@ -1,12 +1,15 @@
 import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "crypto";
 import * as http from "http";
 import * as net from "net";
+import * as path from "path";
 import * as yaml from "js-yaml";
 import {
     awaitedServices, CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, listenOnLoopback, ofType, oneContextKubeconfig, plain, PRIMARY_OUTPUTS,
-    Registered, ROLE_CONFIG, runProgram,
+    Registered, ROLE_CONFIG, ROOT, runProgram,
 } from "./harness";
+import { readCaDirectory } from "../../lib/pki";
 
 const REMOTE_PROVIDER = /pulumi:providers:kubernetes::remote-a::/;
 const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;
@@ -290,8 +293,14 @@ describe("IstioRemote (a remote stack)", () => {
 
     it("exports the remote contract, leaving out manualInjectCommand while the webhook injects", () => {
         assert.deepStrictEqual(Object.keys(run.outputs!).sort(),
-            ["clusterName", "controlPlaneAddresses", "injectedNamespaces", "kubeconfig", "remoteSecretName"]);
+            ["caCertExpiry", "clusterName", "controlPlaneAddresses", "injectedNamespaces", "kubeconfig", "remoteSecretName"]);
         assert.strictEqual(run.outputs!.clusterName, "remote-a");
+    });
+
+    it("exports when its Citadel's CA (its cacerts) expires, for `mesh status`", () => {
+        const caCert = readCaDirectory(path.join(ROOT, "tests/fixtures/certs/mesh/remote-a")).caCert!;
+        assert.strictEqual(run.outputs!.caCertExpiry, new Date(new crypto.X509Certificate(caCert).validTo).toISOString());
+        assert.ok(!run.secretOutputs.has("caCertExpiry"));
     });
 
     it("exports the primary addresses it was rendered with, for `mesh status` to compare", () => {
