@@ -9,8 +9,8 @@ export interface CaCertificateArgs {
     readonly commonName: pulumi.Input<string>;
     /** Days it is valid for once made. */
     readonly validityDays: pulumi.Input<number>;
-    /** It is made anew this many days before it expires (at the first run from then on). */
-    readonly renewBeforeDays: pulumi.Input<number>;
+    /** It is made anew this many days before it expires (at the first run from then on); never when absent. */
+    readonly renewBeforeDays?: pulumi.Input<number>;
     /** A number the user raises to have it made anew. */
     readonly rotation: pulumi.Input<number>;
     /** The CA that signs it (its key a secret); absent for a self-signed root. */
@@ -39,7 +39,7 @@ const caProvider: pulumi.dynamic.ResourceProvider = {
 /**
  * A CA certificate and its key, made once and kept in the stack's state (the key as a secret):
  * the mesh's root, or a cluster's intermediate signed by it. It is made anew when its subject,
- * validity, issuer or rotation number changes, and when it is within `renewBeforeDays` of expiring.
+ * validity, issuer or rotation number changes, and when it is within `renewBeforeDays` (if given) of expiring.
  */
 export class CaCertificate extends pulumi.dynamic.Resource {
     /** The certificate, PEM. */

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { trustedRoots } from "../lib/ca";
 import { CaGeneration, IstiodPrimaryConfig } from "../lib/config";
 import { CaBundle, certificateExpiry, certificateFingerprint } from "../lib/pki";
 import { CaCertificate } from "./CaCertificate";
@@ -47,7 +48,8 @@ export class GeneratedCa extends pulumi.ComponentResource {
         for (const generation of trustedRoots(s)) {
             roots[generation] = new CaCertificate(generation === 0 ? `${name}-root` : `${name}-root-${generation}`, {
                 organization: ORGANIZATION, commonName: `${args.meshID} root CA${generation === 0 ? "" : ` ${generation}`}`,
-                validityDays: s.rootValidityDays, renewBeforeDays: 0, rotation: 0,
+                // Never renewed on its own: a new root is a rotation (ca.trustRoots, ca.root).
+                validityDays: s.rootValidityDays, rotation: 0,
             }, { parent: this });
         }
         const signing = roots[s.root];
@@ -73,11 +75,6 @@ export class GeneratedCa extends pulumi.ComponentResource {
         }
         this.registerOutputs({ trustBundle: this.trustBundle, rootFingerprint: this.rootFingerprint });
     }
-}
-
-/** The root generations the mesh trusts, in order: the signing root and those kept beside it. */
-export function trustedRoots(settings: Pick<CaGeneration, "root" | "trustRoots">): number[] {
-    return [settings.root, ...settings.trustRoots].sort((a, b) => a - b);
 }
 
 /** The CA an istiod primary signs with, and what its stack exports of it. */

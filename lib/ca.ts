@@ -104,12 +104,18 @@ async function importPrivateKey(pem: string, webcrypto: Crypto): Promise<CryptoK
     return webcrypto.subtle.importKey("pkcs8", der, keyAlgorithm(), false, ["sign"]);
 }
 
+/** The root generations a generated CA trusts, in order: the signing root and those kept beside it. */
+export function trustedRoots(settings: { readonly root: number; readonly trustRoots: readonly number[] }): number[] {
+    return [settings.root, ...settings.trustRoots].sort((a, b) => a - b);
+}
+
 /** A CA certificate's settings, as its resource keeps them. */
 export interface CaSettings {
     readonly organization: string;
     readonly commonName: string;
     readonly validityDays: number;
-    readonly renewBeforeDays: number;
+    /** Made anew this many days before it expires; never when absent (a root, replaced only by a rotation). */
+    readonly renewBeforeDays?: number;
     readonly rotation: number;
     /** The issuer's certificate; absent for a root. */
     readonly issuerCertPem?: string;
@@ -125,7 +131,7 @@ const REISSUED_BY: ReadonlyArray<keyof CaSettings> = ["organization", "commonNam
  */
 export function caChanges(olds: CaSettings & { readonly notAfter: string }, news: CaSettings, now: Date = new Date()): { changes: boolean; replaces: string[] } {
     const replaces: string[] = REISSUED_BY.filter((key) => olds[key] !== news[key]);
-    if (Date.parse(olds.notAfter) - news.renewBeforeDays * DAY_MS <= now.getTime()) {
+    if (news.renewBeforeDays !== undefined && Date.parse(olds.notAfter) - news.renewBeforeDays * DAY_MS <= now.getTime()) {
         replaces.push("notAfter");
     }
     return { changes: replaces.length > 0 || olds.renewBeforeDays !== news.renewBeforeDays, replaces };

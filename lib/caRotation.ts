@@ -2,6 +2,7 @@
 // against what the last deployment trusted and signed with: a root is used only once every
 // cluster trusts it, and dropped only once no cluster's intermediate chains to it any more.
 import * as pulumi from "@pulumi/pulumi";
+import { trustedRoots } from "./ca";
 import { CaGeneration, IstiodPrimaryConfig } from "./config";
 import { ConfigError } from "./errors";
 import { LastDeployment } from "./lastDeployment";
@@ -30,7 +31,7 @@ export async function checkRootRotation(
     if (deployed.trustedRoots === undefined) {
         return; // the first deployment of a generated CA: nothing trusts anything yet
     }
-    const trusted = [ca.root, ...ca.trustRoots];
+    const trusted = trustedRoots(ca);
     const wasTrusted = deployed.trustedRoots;
     if (!wasTrusted.includes(ca.root)) {
         throw new ConfigError("ca.root", ca.root, `root ${ca.root} is not trusted in the mesh yet (it trusts ${wasTrusted.join(", ")}): ` +

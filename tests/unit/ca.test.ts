@@ -82,6 +82,10 @@ describe("caChanges (when a made CA certificate is made anew)", () => {
         assert.deepStrictEqual(caChanges(olds, settings, new Date("2027-10-31T23:59:59Z")).replaces, []);
         assert.deepStrictEqual(caChanges(olds, settings, new Date("2027-11-01T00:00:00Z")).replaces, ["notAfter"]);
     });
+    it("never makes a root anew by itself, even expired (a new root is a rotation)", () => {
+        const { renewBeforeDays: _none, ...root } = settings;
+        assert.deepStrictEqual(caChanges({ ...root, notAfter: "2026-01-01T00:00:00.000Z" }, root, now), { changes: false, replaces: [] });
+    });
     it("only updates its settings when the renewal margin alone changes", () => {
         assert.deepStrictEqual(caChanges(olds, { ...settings, renewBeforeDays: 60 }, now), { changes: true, replaces: [] });
     });
