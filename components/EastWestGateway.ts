@@ -36,7 +36,9 @@ export class EastWestGateway extends pulumi.ComponentResource {
         const childOpts = { parent: this, provider: args.provider, dependsOn: args.installation };
         const resources = [crossNetworkGateway(args.namespace), ...(args.exposeIstiod ? istiodExposure(args.namespace) : [])];
         for (const resource of resources) {
-            new k8s.apiextensions.CustomResource(`${name}-${resource.metadata.name}`, { ...resource }, childOpts);
+            // They own nothing: deleted at once, not through the garbage collector's foreground pass.
+            const metadata = { ...resource.metadata, annotations: { "pulumi.com/deletionPropagationPolicy": "background" } };
+            new k8s.apiextensions.CustomResource(`${name}-${resource.metadata.name}`, { ...resource, metadata }, childOpts);
         }
         const id = `${args.namespace}/${EAST_WEST_GATEWAY}`;
         const service = k8s.core.v1.Service.get(`${name}-service`, args.installation.idOnceReady(id, args.readable),

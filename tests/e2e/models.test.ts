@@ -235,8 +235,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
 
     describe("different networks", () => {
         it("Istio's gateway chart, given the program's values, renders the network's east-west gateway the Gateways select", () => timer.time("networks: gateway chart render", async () => {
-            // The local clusters give LoadBalancer services no address, so the gateway is not installed
-            // here; its chart is rendered by Helm from Istio's own chart with exactly the values the program derives.
+            // The gateway is not installed here yet (its pods are injected by an istiod the suite starts
+            // after the install began); its chart is rendered by Helm from Istio's own chart with exactly
+            // the values the program derives.
             const chart = eastWestGatewayChart({ global: { hub: "docker.io/istio", tag: "1.31-dev" } }, { network: "network2", values: {} });
             const valuesFile = path.join(workDir, "eastwest-values.json");
             fs.writeFileSync(valuesFile, JSON.stringify(chart.values));

@@ -305,6 +305,11 @@ describe("EastWestGateway (clusters on different networks)", () => {
         assert.deepStrictEqual(cross.inputs.spec.servers[0].port, { number: 15443, name: "tls", protocol: "TLS" });
         assert.strictEqual(cross.inputs.spec.servers[0].tls.mode, "AUTO_PASSTHROUGH");
     });
+    it("has its Gateways and VirtualService deleted at once (they own nothing), not through the garbage collector's foreground pass", () => {
+        for (const resource of primary.resources.filter((r) => r.type.startsWith("kubernetes:networking.istio.io/"))) {
+            assert.strictEqual(resource.inputs.metadata.annotations?.["pulumi.com/deletionPropagationPolicy"], "background", resource.name);
+        }
+    });
     it("gives the remotes the gateway's load balancer address as the discovery address", () => {
         assert.strictEqual(primary.outputs!.eastWestGatewayAddress, "203.0.113.7");
         assert.strictEqual(primary.outputs!.discoveryAddress, "203.0.113.7");

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs independent Kubernetes clusters on loopback addresses, for the demo and the end-to-end
 # tests: each with its own etcd, kube-apiserver, kube-controller-manager, kube-scheduler and a
-# kwok that plays one node (its pods get Running, Ready and a pod IP, as on a real cluster).
+# kwok that plays one node (its pods get Running, Ready and a pod IP, as on a real cluster), and an
+# allocator that gives LoadBalancer Services a loopback address, as a cloud gives one.
 #
 #   local-clusters.sh start [NAME ...]   start clusters (default: primary remote-a; names primary and
 #                                        remote-a to remote-n) and wait until ready
@@ -44,6 +45,8 @@ cluster_ip() { echo "127.0.0.$(($(cluster_index "$1") + 2))"; }
 pod_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 10)).0.0/16"; }
 node_pod_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 10)).0.0/24"; }
 service_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 110)).0.0/16"; }
+# The first of the addresses LoadBalancer Services get (127.0.2.1 for primary, 127.0.3.1 for remote-a, ...).
+lb_first_address() { echo "127.0.$(($(cluster_index "$1") + 2)).1"; }
 
 # pki DIR IP: a CA, the API server's serving cert, an admin client cert and the service-account keys.
 pki() {
@@ -123,7 +126,12 @@ start_apiserver() {
     ip=$(cluster_ip "$name")
     dir=$state/$name
     p=$dir/pki
-    run kube-apiserver "$dir" kube-apiserver --etcd-servers "http://$ip:2379" \
+    # In the tests' network namespace, where pod IPs are local, the API server calls a webhook's
+    # Service at its endpoints (its pod's IP), as kube-proxy would route its cluster IP. Elsewhere
+    # nothing serves those addresses, and a pod IP is never dialed.
+    local routing=()
+    [ -z "${ISTIO_MC_NETNS:-}" ] || routing=(--enable-aggregator-routing=true)
+    run kube-apiserver "$dir" kube-apiserver "${routing[@]}" --etcd-servers "http://$ip:2379" \
         --bind-address "$ip" --advertise-address "$ip" --secure-port 6443 \
         --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" --client-ca-file "$p/ca.crt" \
         --service-account-issuer "https://kubernetes.default.svc" --service-account-key-file "$p/sa.pub" \
@@ -184,6 +192,13 @@ EOF
     run kwok "$dir" kwok --kubeconfig "$dir/admin.kubeconfig" "${stage_args[@]}" \
         --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
         --node-ip "$ip" --cidr "$(node_pod_cidr "$name")" --server-address "$ip:10247"
+    # The cloud's part: LoadBalancer Services get an address of this cluster's loopback range.
+    run lb-allocator "$dir" node "$root/tools/clusters/lb-allocator.js" "$dir/admin.kubeconfig" "$(lb_first_address "$name")"
+    # In a network namespace of its own (with-clusters.sh), the pod range is routed to loopback
+    # there: a pod IP is then a local address a process can serve, and dialing one stays here.
+    if [ -n "${ISTIO_MC_NETNS:-}" ]; then
+        ip route replace local "$(pod_cidr "$name")" dev lo
+    fi
 }
 
 node_ready() { # DIR IP NAME
@@ -292,6 +307,17 @@ cmd_istiod() {
     )
     wait_for "$name istiod ready" 120 curl -sf "http://$ip:8080/ready" ||
         { log "istiod for $name is not ready; log: $dir/istiod.log"; tail -20 "$dir/istiod.log" >&2; return 1; }
+    # In the tests' network namespace the istiod pod's IP is local: what reaches it through the
+    # istiod Service (the API server calling the injection webhook, proxies dialing 15012) goes on
+    # to this istiod, as it would reach the pod.
+    if [ -n "${ISTIO_MC_NETNS:-}" ]; then
+        local pod_ip
+        pod_ip=$(api "$p" "$ip" "/api/v1/namespaces/$ns/pods?labelSelector=app%3Distiod" -f | json_field items.0.status.podIP) ||
+            { log "no istiod pod with an IP in $name/$ns"; return 1; }
+        for port in 15012 15017; do
+            run "istiod-forward-$port" "$dir" node "$root/tools/clusters/forward.js" "$pod_ip:$port" "$ip:$port"
+        done
+    fi
     log "istiod for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
 }
 
@@ -315,7 +341,12 @@ copy_cacerts() {
 }
 
 cmd_istiod_stop() {
-    local pidfile=$state/$1/istiod.pid pid
+    local pidfile=$state/$1/istiod.pid pid forward
+    for forward in "$state/$1"/istiod-forward-*.pid; do
+        [ -e "$forward" ] || continue
+        kill -TERM "$(cat "$forward")" 2>/dev/null || true
+        rm -f "$forward"
+    done
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
     # istiod may ignore SIGTERM for long once a remote credential goes bad: SIGKILL after a grace period.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs a command against fresh local clusters, and stops every process it started afterwards, also
-# on failure: builds (or reuses) the toolchain, starts the named clusters in a temporary directory,
-# points KUBECONFIG and Pulumi (a file backend there, the toolchain's CLI and plugins) at them.
+# on failure: builds (or reuses) the toolchain, enters a network namespace of its own, starts the
+# named clusters in a temporary directory, points KUBECONFIG and Pulumi (a file backend there, the
+# toolchain's CLI and plugins) at them.
 #   with-clusters.sh "primary remote-a ..." COMMAND [ARG ...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -9,8 +10,16 @@ cd "$root"
 clusters=$1
 shift
 
-# A toolchain that cannot be built fails the run: a skipped end-to-end suite is not a pass.
-tools/toolchain/build.sh
+if [ -z "${ISTIO_MC_NETNS:-}" ]; then
+    # A toolchain that cannot be built fails the run: a skipped end-to-end suite is not a pass.
+    tools/toolchain/build.sh
+    # The rest runs in a network namespace of its own, with loopback alone: each cluster's pod range
+    # is routed to loopback there (local-clusters.sh), so that whatever dials a pod IP (an API server
+    # calling a webhook, a test reaching a workload) never leaves this host. What needs a registry
+    # (npm, the Go module proxy) has run by now.
+    exec unshare --net env ISTIO_MC_NETNS=1 bash "$root/tools/clusters/with-clusters.sh" "$clusters" "$@"
+fi
+ip link set lo up
 
 work=$(mktemp -d -t istio-mc-run-XXXXXX)
 export ISTIO_MC_CLUSTERS=$work/clusters
