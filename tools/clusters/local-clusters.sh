@@ -126,12 +126,7 @@ start_apiserver() {
     ip=$(cluster_ip "$name")
     dir=$state/$name
     p=$dir/pki
-    # In the tests' network namespace, where pod IPs are local, the API server calls a webhook's
-    # Service at its endpoints (its pod's IP), as kube-proxy would route its cluster IP. Elsewhere
-    # nothing serves those addresses, and a pod IP is never dialed.
-    local routing=()
-    [ -z "${ISTIO_MC_NETNS:-}" ] || routing=(--enable-aggregator-routing=true)
-    run kube-apiserver "$dir" kube-apiserver "${routing[@]}" --etcd-servers "http://$ip:2379" \
+    run kube-apiserver "$dir" kube-apiserver --etcd-servers "http://$ip:2379" \
         --bind-address "$ip" --advertise-address "$ip" --secure-port 6443 \
         --tls-cert-file "$p/apiserver.crt" --tls-private-key-file "$p/apiserver.key" --client-ca-file "$p/ca.crt" \
         --service-account-issuer "https://kubernetes.default.svc" --service-account-key-file "$p/sa.pub" \
@@ -307,17 +302,6 @@ cmd_istiod() {
     )
     wait_for "$name istiod ready" 120 curl -sf "http://$ip:8080/ready" ||
         { log "istiod for $name is not ready; log: $dir/istiod.log"; tail -20 "$dir/istiod.log" >&2; return 1; }
-    # In the tests' network namespace the istiod pod's IP is local: what reaches it through the
-    # istiod Service (the API server calling the injection webhook, proxies dialing 15012) goes on
-    # to this istiod, as it would reach the pod.
-    if [ -n "${ISTIO_MC_NETNS:-}" ]; then
-        local pod_ip
-        pod_ip=$(api "$p" "$ip" "/api/v1/namespaces/$ns/pods?labelSelector=app%3Distiod" -f | json_field items.0.status.podIP) ||
-            { log "no istiod pod with an IP in $name/$ns"; return 1; }
-        for port in 15012 15017; do
-            run "istiod-forward-$port" "$dir" node "$root/tools/clusters/forward.js" "$pod_ip:$port" "$ip:$port"
-        done
-    fi
     log "istiod for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
 }
 
@@ -341,12 +325,7 @@ copy_cacerts() {
 }
 
 cmd_istiod_stop() {
-    local pidfile=$state/$1/istiod.pid pid forward
-    for forward in "$state/$1"/istiod-forward-*.pid; do
-        [ -e "$forward" ] || continue
-        kill -TERM "$(cat "$forward")" 2>/dev/null || true
-        rm -f "$forward"
-    done
+    local pidfile=$state/$1/istiod.pid pid
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
     # istiod may ignore SIGTERM for long once a remote credential goes bad: SIGKILL after a grace period.

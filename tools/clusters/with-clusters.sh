@@ -14,9 +14,9 @@ if [ -z "${ISTIO_MC_NETNS:-}" ]; then
     # A toolchain that cannot be built fails the run: a skipped end-to-end suite is not a pass.
     tools/toolchain/build.sh
     # The rest runs in a network namespace of its own, with loopback alone: each cluster's pod range
-    # is routed to loopback there (local-clusters.sh), so that whatever dials a pod IP (an API server
-    # calling a webhook, a test reaching a workload) never leaves this host. What needs a registry
-    # (npm, the Go module proxy) has run by now.
+    # is routed to loopback there (local-clusters.sh), so that whatever dials a pod or Service
+    # address (an API server calling a webhook, a test reaching a workload) never leaves this host.
+    # What needs a registry (npm, the Go module proxy) has run by now.
     exec unshare --net env ISTIO_MC_NETNS=1 bash "$root/tools/clusters/with-clusters.sh" "$clusters" "$@"
 fi
 ip link set lo up
