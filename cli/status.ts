@@ -140,7 +140,8 @@ export async function status(json: boolean, istiodDebug: string | undefined): Pr
         }
     }));
     const primaryView = outputs.meshModel ? { meshModel: outputs.meshModel, discoveryAddress: outputs.discoveryAddress } : { addresses: current };
-    const cas = caRows([fleet.primary, ...fleet.remotes].map((s) => ({ stack: s.name, caCertExpiry: s === fleet.primary ? outputs.caCertExpiry : expiryOf.get(s.name) })));
+    const cas = caRows([{ stack: fleet.primary.name, caCertExpiry: outputs.caCertExpiry },
+        ...fleet.remotes.map((r) => ({ stack: r.name, caCertExpiry: expiryOf.get(r.name) }))]);
     say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows, ca: cas }, null, 2)
         : statusTable(rows) + (cas.length > 0 ? `\n\n${caTable(cas)}` : ""));
     const broken = rows.filter((r) => r.problems.length > 0);

@@ -1,3 +1,5 @@
+import { daysLeft } from "../lib/ca";
+
 /** What `mesh status` found about one remote. */
 export interface RemoteFacts {
     /** The remote's stack. */
@@ -126,9 +128,9 @@ export interface CaRow {
 /** The CA rows of the clusters that export `caCertExpiry` (those whose istiod signs with a plugged-in CA). */
 export function caRows(clusters: ReadonlyArray<{ readonly stack: string; readonly caCertExpiry?: string }>, now: Date = new Date()): CaRow[] {
     return clusters.filter((c) => c.caCertExpiry !== undefined).map((c) => {
-        const daysLeft = Math.floor((Date.parse(c.caCertExpiry!) - now.getTime()) / (24 * 60 * 60 * 1000));
+        const left = daysLeft(c.caCertExpiry!, now);
         const expired = Date.parse(c.caCertExpiry!) <= now.getTime();
-        return { stack: c.stack, expires: c.caCertExpiry!, daysLeft, state: expired ? "EXPIRED" : daysLeft < CA_WARNING_DAYS ? "WARNING" : "ok" };
+        return { stack: c.stack, expires: c.caCertExpiry!, daysLeft: left, state: expired ? "EXPIRED" : left < CA_WARNING_DAYS ? "WARNING" : "ok" };
     });
 }
 

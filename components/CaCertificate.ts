@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { caChanges, issueCa } from "../lib/ca";
+import { caChanges, createCaCertificate } from "../lib/ca";
 
 /** Arguments of CaCertificate. */
 export interface CaCertificateArgs {
@@ -20,12 +20,7 @@ export interface CaCertificateArgs {
 // Runs in Pulumi's dynamic-provider process. The key exists only there and in the state, as a secret.
 const caProvider: pulumi.dynamic.ResourceProvider = {
     async create(inputs) {
-        const issued = await issueCa({
-            organization: inputs.organization, commonName: inputs.commonName, validityDays: inputs.validityDays,
-            issuer: inputs.issuerCertPem === undefined ? undefined : { certPem: inputs.issuerCertPem, keyPem: inputs.issuerKeyPem },
-        });
-        const { issuerKeyPem: _kept, ...settings } = inputs; // the issuer's key stays in the inputs alone
-        return { id: issued.serial, outs: { ...settings, ...issued } };
+        return createCaCertificate(inputs);
     },
     async diff(_id, olds, news) {
         // Past its renewal time, a preview shows it replaced, and the next `up` replaces it.

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { trustedRoots } from "../lib/ca";
 import { CaGeneration, IstiodPrimaryConfig } from "../lib/config";
-import { CaBundle, certificateExpiry, certificateFingerprint } from "../lib/pki";
+import { bundleOutputs, CaBundle, certificateFingerprint } from "../lib/pki";
 import { CaCertificate } from "./CaCertificate";
 import { CaMaterial } from "./CaCerts";
 
@@ -101,11 +101,7 @@ export interface PrimaryCa {
  */
 export function primaryCa(name: string, cfg: IstiodPrimaryConfig, parent: pulumi.Resource): PrimaryCa {
     if (cfg.generatedCa === undefined) {
-        return cfg.caBundle === undefined ? {} : {
-            material: cfg.caBundle,
-            rootCertFingerprint: certificateFingerprint(cfg.caBundle.rootCert),
-            caCertExpiry: certificateExpiry(cfg.caBundle.caCert),
-        };
+        return cfg.caBundle === undefined ? {} : { material: cfg.caBundle, ...bundleOutputs(cfg.caBundle) };
     }
     const peers = cfg.generatedCa.peers;
     const ca = new GeneratedCa(`${name}-ca`, {

@@ -6,7 +6,7 @@ import { tiedTo } from "../lib/errors";
 import { definedOnly, Exports, Istio10PrimaryOutputs } from "../lib/outputs";
 import { formerly } from "../lib/renamed";
 import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
-import { certificateExpiry, certificateFingerprint } from "../lib/pki";
+import { bundleOutputs } from "../lib/pki";
 import { mergeValues, primaryChartValues } from "../lib/values";
 import { IstioInstallation } from "./IstioInstallation";
 
@@ -73,9 +73,7 @@ export class Istio10ControlPlane extends pulumi.ComponentResource {
             selfSignedCa: cfg.security.selfSignedCa,
             podCidr: cfg.podCidr,
             serviceCidr: cfg.serviceCidr,
-            rootCertFingerprint: cfg.caBundle && !cfg.security.selfSignedCa
-                ? certificateFingerprint(cfg.caBundle.rootCert) : undefined,
-            caCertExpiry: cfg.caBundle && !cfg.security.selfSignedCa ? certificateExpiry(cfg.caBundle.caCert) : undefined,
+            ...(cfg.caBundle && !cfg.security.selfSignedCa ? bundleOutputs(cfg.caBundle) : {}),
         });
         this.registerOutputs(this.outputs);
     }

@@ -21,8 +21,9 @@ export interface MultiPrimaryControlPlaneArgs {
 /**
  * The first cluster of a multi-primary mesh: its istiod with this cluster's mesh identity and
  * its intermediate CA (with `ca.generate`, made here with the mesh's root, as are the
- * intermediates of the other primaries in `ca.peers`, exported to them as a secret), and the reader account's kubeconfig, which the other primaries register in
- * their own clusters (exported as a secret).
+ * intermediates of the other primaries in `ca.peers`, exported to them as a secret), and the
+ * reader account's kubeconfig, which the other primaries register in their own clusters
+ * (exported as a secret).
  */
 export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the other primaries. */

@@ -31,8 +31,8 @@ export interface MultiPrimaryPeerArgs {
 
 /**
  * Another primary of a multi-primary mesh: its own istiod (`base` and `istiod`, its own
- * intermediate CA of the mesh's root: its `cacerts`, or the one the first primary issued for it), registered in the first primary and in each of its `peers`,
- * and each of them registered here, so that every istiod reads every cluster. Leaving removes
+ * intermediate CA of the mesh's root: its `cacerts`, or the one the first primary issued for
+ * it), registered in the first primary and in each of its `peers`, and each of them registered here, so that every istiod reads every cluster. Leaving removes
  * every registration, here and there.
  */
 export class MultiPrimaryPeer extends pulumi.ComponentResource {

@@ -19,7 +19,8 @@ export interface PrimaryRemoteControlPlaneArgs {
 /**
  * The primary of a primary-remote mesh: istiod marked as serving other clusters
  * (`global.externalIstiod`), with the plug-in CA when configured, and optionally the east-west
- * gateway that exposes it. With `ca.generate` it makes the mesh's CA. Exports what its remotes are rendered with.
+ * gateway that exposes it. With `ca.generate` it makes the mesh's CA. Exports what its remotes
+ * are rendered with.
  */
 export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
     /** The primary stack's outputs, read by the remotes. */

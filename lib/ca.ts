@@ -104,6 +104,19 @@ async function importPrivateKey(pem: string, webcrypto: Crypto): Promise<CryptoK
     return webcrypto.subtle.importKey("pkcs8", der, keyAlgorithm(), false, ["sign"]);
 }
 
+/**
+ * A CA certificate resource's creation, from its inputs (its settings, and the issuer's certificate
+ * and key for an intermediate): its id (the serial) and outputs, which keep the issuer's key out.
+ */
+export async function createCaCertificate(inputs: CaSettings & { readonly issuerKeyPem?: string }): Promise<{ id: string; outs: Record<string, unknown> }> {
+    const issued = await issueCa({
+        organization: inputs.organization, commonName: inputs.commonName, validityDays: inputs.validityDays,
+        issuer: inputs.issuerCertPem === undefined ? undefined : { certPem: inputs.issuerCertPem, keyPem: inputs.issuerKeyPem! },
+    });
+    const { issuerKeyPem: _kept, ...settings } = inputs; // the issuer's key stays in the inputs alone
+    return { id: issued.serial, outs: { ...settings, ...issued } };
+}
+
 /** The root generations a generated CA trusts, in order: the signing root and those kept beside it. */
 export function trustedRoots(settings: { readonly root: number; readonly trustRoots: readonly number[] }): number[] {
     return [settings.root, ...settings.trustRoots].sort((a, b) => a - b);

@@ -21,9 +21,9 @@ export async function lastDeployment(output: string): Promise<LastDeployment> {
     });
     const details = await self.getOutputDetails(output);
     const deployedBefore = details.value !== undefined || details.secretValue !== undefined;
-    const other = async (name: string) => {
+    const readOutput = async (name: string) => {
         const found = await self.getOutputDetails(name);
         return found.secretValue !== undefined ? pulumi.secret(found.secretValue) : found.value;
     };
-    return { deployedBefore, readable: deployedBefore || !pulumi.runtime.isDryRun(), output: other };
+    return { deployedBefore, readable: deployedBefore || !pulumi.runtime.isDryRun(), output: readOutput };
 }

@@ -124,6 +124,11 @@ export function certificateExpiry(pem: string): string {
     return new Date(new crypto.X509Certificate(pem).validTo).toISOString();
 }
 
+/** What a stack exports of a CA bundle it plugs in: its root's fingerprint and when its CA expires. */
+export function bundleOutputs(bundle: CaBundle): { rootCertFingerprint: string; caCertExpiry: string } {
+    return { rootCertFingerprint: certificateFingerprint(bundle.rootCert), caCertExpiry: certificateExpiry(bundle.caCert) };
+}
+
 /** `cert` is `issuer` itself, or was signed by it (its issuer name is the other's subject, and the signature checks). */
 function issuedBy(cert: crypto.X509Certificate, issuer: crypto.X509Certificate): boolean {
     if (cert.fingerprint256 === issuer.fingerprint256) {

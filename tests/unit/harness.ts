@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as net from "net";
 import * as path from "path";
-import { issueCa } from "../../lib/ca";
+import { CaSettings, createCaCertificate } from "../../lib/ca";
 import { StackConfig } from "../../lib/config";
 import { parseStackConfig } from "../../lib/parseConfig";
 
@@ -275,14 +275,10 @@ export function plain(value: any): any {
  * issued, by the same function, so that what the program wires from it can be checked as X.509.
  */
 async function madeCa(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
-    const { issuerKeyPem, ...settings } = args.inputs;
-    const issued = await issueCa({
-        organization: settings.organization, commonName: settings.commonName, validityDays: settings.validityDays,
-        issuer: settings.issuerCertPem === undefined ? undefined : { certPem: settings.issuerCertPem, keyPem: plain(issuerKeyPem) },
-    });
+    const { id, outs } = await createCaCertificate({ ...args.inputs as CaSettings, issuerKeyPem: plain(args.inputs.issuerKeyPem) });
     // The engine makes keyPem secret (the resource's additionalSecretOutputs); the mocks do not, so the mock does.
-    const keyPem = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: issued.keyPem };
-    return { id: issued.serial, state: { ...settings, ...issued, keyPem } };
+    const keyPem = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: outs.keyPem };
+    return { id, state: { ...outs, keyPem } };
 }
 
 function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podIps: Record<string, string | undefined>): Record<string, any> {
