@@ -2,7 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, V1Pod } from "@kubernetes/client-node";
 import { coreApi, unlessNotFound } from "../../lib/kube";
 import { kubeClientLibrary, kubeConfigAt } from "../../lib/kubeconfig";
 
@@ -74,12 +74,17 @@ export function localCluster(name: string): TestCluster {
     return TestCluster.of(fs.readFileSync(localKubeconfigPath(), "utf8"), name);
 }
 
-/** The IP of the one running, ready pod with the label selector. */
-export async function readyPodIp(cluster: TestCluster, namespace: string, labelSelector: string): Promise<string | undefined> {
+/** The one running, ready pod with the label selector and an IP (undefined while there is not exactly one). */
+export async function readyPod(cluster: TestCluster, namespace: string, labelSelector: string): Promise<V1Pod | undefined> {
     const pods = await cluster.core.listNamespacedPod({ namespace, labelSelector });
     const ready = pods.items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP &&
         (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"));
-    return ready.length === 1 ? ready[0].status!.podIP : undefined;
+    return ready.length === 1 ? ready[0] : undefined;
+}
+
+/** The IP of the one running, ready pod with the label selector. */
+export async function readyPodIp(cluster: TestCluster, namespace: string, labelSelector: string): Promise<string | undefined> {
+    return (await readyPod(cluster, namespace, labelSelector))?.status!.podIP;
 }
 
 /** What a remote stack could leave behind, in its cluster or the primary; empty when it left nothing. */

@@ -1,59 +1,15 @@
 // A workload's certificate request to a real istiod's CA (the gRPC service
 // istio.v1.auth.IstioCertificateService on 15012, as pilot-agent calls it), made with a service
 // account token of the workload's cluster: istiod authenticates it there and signs the CSR with the
-// CA it runs with. The messages are two strings, encoded here by hand.
+// CA it runs with. The messages are two strings and a number, encoded by hand (protobuf.ts).
 import "reflect-metadata";
 import * as grpc from "@grpc/grpc-js";
 import * as x509 from "@peculiar/x509";
 import * as crypto from "crypto";
 import { pemCertificates } from "../../lib/pki";
+import { lengthDelimited, repeatedStrings, varintField } from "./protobuf";
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-
-/** A protobuf length-delimited field: the key (field number, wire type 2), the length, the bytes. */
-function lengthDelimited(field: number, bytes: Buffer): Buffer {
-    return Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
-}
-
-function varint(n: number): Buffer {
-    const out: number[] = [];
-    while (n > 0x7f) {
-        out.push((n & 0x7f) | 0x80);
-        n >>>= 7;
-    }
-    out.push(n);
-    return Buffer.from(out);
-}
-
-/** IstioCertificateResponse: every `cert_chain` (field 1) string, in order. */
-function decodeCertChain(message: Buffer): string[] {
-    const chain: string[] = [];
-    let at = 0;
-    const readVarint = () => {
-        let n = 0;
-        let shift = 0;
-        for (;;) {
-            const b = message[at++];
-            n += (b & 0x7f) * 2 ** shift;
-            if (b < 0x80) {
-                return n;
-            }
-            shift += 7;
-        }
-    };
-    while (at < message.length) {
-        const key = readVarint();
-        if ((key & 7) !== 2) {
-            throw new Error(`unexpected wire type in IstioCertificateResponse: ${key & 7}`);
-        }
-        const length = readVarint();
-        if (key >> 3 === 1) {
-            chain.push(message.subarray(at, at + length).toString("utf8"));
-        }
-        at += length;
-    }
-    return chain;
-}
 
 /** What istiod's CA answered: the signed chain, leaf first, the root bundle last. */
 export interface SignedChain {
@@ -75,7 +31,8 @@ export async function requestWorkloadCertificate(address: string, token: string,
     const webcrypto = crypto.webcrypto as unknown as Crypto;
     const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ["sign", "verify"]) as CryptoKeyPair;
     const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: "O=e2e", keys, signingAlgorithm: ALGORITHM }, webcrypto);
-    const request = Buffer.concat([lengthDelimited(1, Buffer.from(csr.toString("pem"))), Buffer.from([3 << 3, 0xa0, 0x1f])]); // validity_duration 4000 s
+    // IstioCertificateRequest: csr (1), validity_duration (3) in seconds.
+    const request = Buffer.concat([lengthDelimited(1, csr.toString("pem")), varintField(3, 4000)]);
     const client = new grpc.Client(address, grpc.credentials.createSsl(Buffer.from(trusted)), {
         // istiod's serving certificate names its Service; the test dials its loopback address.
         "grpc.ssl_target_name_override": "istiod.istio-system.svc",
@@ -89,7 +46,7 @@ export async function requestWorkloadCertificate(address: string, token: string,
                 (b: Buffer) => b, (b: Buffer) => b, request, metadata, { deadline: Date.now() + 20000 },
                 (err, value) => (err ? reject(err) : resolve(value!)));
         });
-        const entries = decodeCertChain(response);
+        const entries = repeatedStrings(response, 1); // IstioCertificateResponse.cert_chain
         const chain = entries.flatMap(pemCertificates).map((pem) => new crypto.X509Certificate(pem));
         return { chain, leaf: chain[0], signer: chain[1], rootsPem: entries[entries.length - 1] };
     } finally {

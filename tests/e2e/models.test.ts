@@ -12,16 +12,21 @@ import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../..
 import { statusOf, unlessNotFound } from "../../lib/kube";
 import { certificateFingerprint, pemCertificates } from "../../lib/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
-import { eventually, localCluster, localKubeconfigPath, makeWorkDir, readyPodIp, TestCluster } from "./helpers";
+import { eventually, localCluster, localKubeconfigPath, makeWorkDir, TestCluster } from "./helpers";
 import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
+import { call, deploy, ECHO_PORT, Pod, requireMutualTls, startWorkload, stopWorkload, workloadChain } from "./workloads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
 const CHARTS = path.join(CACHE, "toolchain", "istio-charts");
 const ISTIOCTL = path.join(CACHE, "toolchain", "bin", "istioctl");
 const HELM = path.join(CACHE, "toolchain", "bin", "helm");
+const KUBECTL = path.join(CACHE, "toolchain", "bin", "kubectl");
 const NS = "istio-system";
 const IP: Record<string, string> = { primary: "127.0.0.2", "remote-a": "127.0.0.3", "remote-b": "127.0.0.4" };
+/** The mesh service the traffic tests call, and how a proxyless gRPC client names it. */
+const ECHO_HOST = "echo.sample.svc.cluster.local";
+const ECHO_URL = `xds:///${ECHO_HOST}:${ECHO_PORT}`;
 
 /** The demo's stack config of a model (examples/<model>/), keys without prefix, with the charts this run built. */
 function exampleConfig(model: string, stack: string): Record<string, unknown> {
@@ -37,6 +42,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     const cluster = localCluster;
     const rootCert = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs/mesh/root/root-cert.pem"), "utf8");
     const measured: Record<string, number> = {};
+    /** Workloads this suite runs, stopped at its end (or when their part is done). */
+    const started: Pod[] = [];
     let workDir: string;
     let env: NodeJS.ProcessEnv;
 
@@ -82,6 +89,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     });
 
     after(async () => {
+        for (const pod of started) {
+            await stopWorkload(pod);
+        }
         for (const name of Object.keys(IP)) {
             await stopIstiod(name);
         }
@@ -94,6 +104,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     describe("primary-remote", () => {
         const primaryConfig = exampleConfig("primary-remote", "primary");
         const remoteConfig = exampleConfig("primary-remote", "remote-a");
+        let client: Pod;
+        let joinedAt: number;
 
         it("installs the primary on base + istiod, and a real istiod runs on it", () => timer.time("primary-remote: primary up + istiod", async () => {
             writeStack("primary", primaryConfig);
@@ -107,6 +119,19 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await startIstiod("primary");
             const clusters = await clusterz("primary");
             assert.ok(clusters.some((c) => c.id === "primary"), JSON.stringify(clusters));
+        }));
+
+        it("stays previewable and updatable once istiod has made its validating webhooks fail-closed", () => timer.time("primary-remote: webhooks taken over by istiod", async () => {
+            // What istiod does once its webhook answers (as field manager pilot-discovery). The API
+            // servers here never reach it, so the test makes the same change under istiod's name.
+            for (const name of ["istiod-default-validator", `istio-validator-${NS}`]) {
+                const r = await runCommand(KUBECTL, ["--kubeconfig", kubeconfigPath, "--context", "primary", "patch",
+                    "validatingwebhookconfiguration", name, "--type", "json", "--field-manager", "pilot-discovery",
+                    "-p", JSON.stringify([{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Fail" }])], workDir, env, 60);
+                assert.strictEqual(r.code, 0, r.stderr);
+            }
+            await cliOk(["preview", "-s", "primary"]);
+            await up("primary");
         }));
 
         it("refuses a remote of another model, naming both, and changes nothing", () => timer.time("primary-remote: model mismatch", async () => {
@@ -131,12 +156,21 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await cluster("primary").core.deleteNamespacedSecret({ name: "istio-remote-secret-taken", namespace: NS });
         }));
 
+        it("a client workload in the primary gets its mesh identity from istiod: a SPIFFE certificate of its service account, chaining to the mesh root", () => timer.time("primary-remote: client identity", async () => {
+            await requireMutualTls(cluster("primary"), "sample", ECHO_HOST);
+            client = await deploy("primary", "sample", "client");
+            await startWorkload(client, "primary", "client");
+            started.push(client);
+            assertMeshIdentity(workloadChain(client), "sample", "client", rootCert);
+        }));
+
         it("joins remote-a; the primary's istiod reports it synced", () => timer.time("primary-remote: join remote-a", async () => {
             writeStack("remote-a", remoteConfig);
             const preview = await cliOk(["preview", "-s", "remote-a", "--diff"]);
             assert.match(preview.stdout, /PrimaryRemoteMember/);
             measured.primaryRemoteJoin = await up("remote-a");
             const joined = Date.now();
+            joinedAt = joined;
             await eventually("istiod to report remote-a synced", 120, async () => {
                 const found = (await clusterz("primary")).find((c) => c.id === "remote-a");
                 return found?.syncStatus === "synced" ? true : undefined;
@@ -145,6 +179,34 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             const ns = await cluster("remote-a").core.readNamespace({ name: NS });
             assert.strictEqual(ns.metadata?.annotations?.["topology.istio.io/controlPlaneClusters"], "primary");
             assert.strictEqual(ns.metadata?.labels?.["topology.istio.io/network"], "network1");
+        }));
+
+        it("the primary's client calls a server in remote-a over mTLS, its identity issued by the primary's istiod", () => timer.time("primary-remote: cross-cluster call", async () => {
+            const server = await deploy("remote-a", "sample", "echo");
+            await startWorkload(server, "primary", "server");
+            started.push(server);
+            await eventually("a first call from the primary's client to remote-a", 120, async () => ((await call(client, ECHO_URL)).ok ? true : undefined));
+            // From `pulumi up -s remote-a` returning, through a new Deployment there and its workload's start.
+            measured.primaryRemoteFirstCallAfterUp = (Date.now() - joinedAt) / 1000;
+            assertMeshIdentity(workloadChain(server), "sample", "echo", rootCert);
+            const calls = await call(client, ECHO_URL, 10);
+            assert.ok(calls.ok, calls.output);
+            assert.deepStrictEqual(calls.clusters, Array(10).fill("remote-a"), calls.output);
+            // The server takes mTLS only: the same call in plaintext, straight to its pod, is refused.
+            const plaintext = await call(client, `grpc://${server.ip}:${ECHO_PORT}`);
+            assert.ok(!plaintext.ok, `a plaintext call was answered:\n${plaintext.output}`);
+            assert.deepStrictEqual(plaintext.clusters, []);
+        }));
+
+        it("with a server replica in each cluster, the client's calls reach both", () => timer.time("primary-remote: calls reach both clusters", async () => {
+            const local = await deploy("primary", "sample", "echo");
+            await startWorkload(local, "primary", "server");
+            started.push(local);
+            const calls = await eventually("calls to reach the primary and remote-a", 60, async () => {
+                const r = await call(client, ECHO_URL, 20);
+                return r.ok && new Set(r.clusters).size === 2 ? r : undefined;
+            });
+            assert.deepStrictEqual([...new Set(calls.clusters)].sort(), ["primary", "remote-a"], calls.output);
         }));
 
         it("registers remote-a exactly as `istioctl create-remote-secret` does", () => timer.time("primary-remote: istioctl comparison", async () => {
@@ -179,8 +241,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         }));
 
         it("istiod sees a Service of remote-a with the remote pod's IP", () => timer.time("primary-remote: remote service in registry", async () => {
-            const remote = cluster("remote-a");
-            const podIp = await runWorkload(remote, "sample", "helloworld", 5000);
+            const podIp = (await deploy("remote-a", "sample", "helloworld", 5000)).ip;
             await eventually("helloworld of remote-a in istiod's registry and endpoints", 120, async () => {
                 const registry = await debug("primary", "registryz");
                 const hosts = (registry as any[]).map((s) => s.hostname);
@@ -220,6 +281,14 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await eventually("istiod to drop remote-a", 60, async () =>
                 (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
             assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
+            // remote-a's server still runs, but the mesh no longer routes to it.
+            await eventually("the client's calls to reach the primary only", 60, async () => {
+                const r = await call(client, ECHO_URL, 10);
+                return r.ok && r.clusters.length === 10 && r.clusters.every((c) => c === "primary") ? true : undefined;
+            });
+            for (const pod of started.splice(0)) {
+                await stopWorkload(pod);
+            }
         }));
 
         it("refuses a discovery address the remotes cannot use, at preview", () => timer.time("primary-remote: bad discovery address", async () => {
@@ -275,8 +344,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                     (await clusterz(self)).find((c) => c.id === other)?.syncStatus === "synced" ? true : undefined);
             }
             measured.multiPrimarySyncedAfterUp = (Date.now() - joined) / 1000;
-            const ipPrimary = await runWorkload(cluster("primary"), "sample", "from-primary", 5001);
-            const ipPeer = await runWorkload(cluster("remote-a"), "sample", "from-peer", 5002);
+            const ipPrimary = (await deploy("primary", "sample", "from-primary", 5001)).ip;
+            const ipPeer = (await deploy("remote-a", "sample", "from-peer", 5002)).ip;
             for (const [self, host, ip] of [["primary", "from-peer", ipPeer], ["remote-a", "from-primary", ipPrimary]]) {
                 await eventually(`${self}'s istiod to see ${host}`, 120, async () => {
                     const hosts = ((await debug(self, "registryz")) as any[]).map((s) => s.hostname);
@@ -471,6 +540,19 @@ function debug(clusterName: string, endpoint: string): Promise<unknown> {
     });
 }
 
+/**
+ * A workload's certificate chain as istiod issued it: the leaf names the service account's SPIFFE
+ * identity, each certificate is signed by the next, and the last is signed by the mesh root.
+ */
+function assertMeshIdentity(chain: crypto.X509Certificate[], namespace: string, serviceAccount: string, rootPem: string): void {
+    assert.strictEqual(chain[0].subjectAltName, `URI:spiffe://cluster.local/ns/${namespace}/sa/${serviceAccount}`);
+    const root = new crypto.X509Certificate(rootPem);
+    chain.forEach((cert, i) => {
+        const issuer = chain[i + 1] ?? root;
+        assert.ok(cert.verify(issuer.publicKey), `certificate ${i} (${cert.subject}) is signed by ${issuer.subject}`);
+    });
+}
+
 /** The `cacerts` secret's files in a local cluster, as istiod reads them. */
 async function cacerts(clusterName: string): Promise<Record<string, string>> {
     const secret = await localCluster(clusterName).core.readNamespacedSecret({ name: "cacerts", namespace: NS });
@@ -497,25 +579,6 @@ async function workloadCertificate(clusterName: string): Promise<SignedChain> {
 /** The clusters istiod knows, with their sync status. */
 async function clusterz(clusterName: string): Promise<Array<{ id: string; syncStatus: string }>> {
     return (await debug(clusterName, "clusterz")) as Array<{ id: string; syncStatus: string }>;
-}
-
-/** A Deployment and its Service in a namespace of its own; returns the ready pod's IP. */
-async function runWorkload(cluster: TestCluster, namespace: string, name: string, port: number): Promise<string> {
-    await cluster.core.createNamespace({ body: { metadata: { name: namespace } } }).catch((err) => {
-        if (statusOf(err) !== 409) {
-            throw err;
-        }
-    });
-    const labels = { app: name };
-    await cluster.apps.createNamespacedDeployment({ namespace, body: {
-        metadata: { name },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels },
-            spec: { containers: [{ name, image: "registry.example/helloworld:1", ports: [{ containerPort: port }] }] } } },
-    } });
-    await cluster.core.createNamespacedService({ namespace, body: {
-        metadata: { name }, spec: { selector: labels, ports: [{ name: "http", port, protocol: "TCP" }] },
-    } });
-    return eventually(`a ready ${name} pod`, 120, () => readyPodIp(cluster, namespace, `app=${name}`));
 }
 
 /** What a leaving istiod-model cluster could leave behind, in its cluster or the primary, but the CRDs Istio keeps. */

@@ -30,6 +30,22 @@ apiVersion: apps/v1
 kind: Deployment
 metadata:
   name: istio-sidecar-injector
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: istiod-default-validator
+webhooks:
+- name: validation.istio.io
+  failurePolicy: Ignore
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: fail-closed-validator
+webhooks:
+- name: validation.example
+  failurePolicy: Fail
 `;
 
 /** Runs the post-renderer as Helm does: the manifest on stdin, the result on stdout. */
@@ -56,9 +72,15 @@ describe("bin/chart-awaits (the charts' Helm post-renderer)", () => {
         assert.strictEqual(skipAwait(deployment), undefined);
         assert.strictEqual(deployment.metadata.annotations["pulumi.com/deletionPropagationPolicy"], "background");
     });
+    it("forces server-side apply on a validating webhook the chart makes fail-open, whose failurePolicy istiod takes over", () => {
+        const validators = postRender(MANIFEST).filter((d) => d.kind === "ValidatingWebhookConfiguration");
+        assert.deepStrictEqual(validators.map((d) => [d.metadata.name, d.metadata.annotations?.["pulumi.com/patchForce"]]),
+            [["istiod-default-validator", "true"], ["fail-closed-validator", undefined]]);
+        assert.strictEqual(validators[0].webhooks[0].failurePolicy, "Ignore", "the chart's own value is kept");
+    });
     it("leaves everything else as it was", () => {
         const docs = postRender(MANIFEST);
-        assert.strictEqual(docs.length, 3);
+        assert.strictEqual(docs.length, 5);
         assert.strictEqual(docs[1].metadata.annotations.owner, "istio");
         assert.deepStrictEqual(docs[0].spec, { ports: [{ port: 15010 }] });
         assert.strictEqual(docs[0].metadata.annotations["pulumi.com/deletionPropagationPolicy"], undefined);

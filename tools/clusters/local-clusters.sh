@@ -13,6 +13,10 @@
 #                                        address, as the `istiod` service account its chart made in NS
 #   local-clusters.sh istiod-stop NAME   stop it
 #   local-clusters.sh cacerts NAME [NS]  hand a running istiod the cacerts secret's current files
+#   local-clusters.sh workload NAME NS POD ISTIOD_CLUSTER server|client
+#                                        run pod NS/POD as a proxyless gRPC workload (pilot-agent and
+#                                        Istio's echo server on the pod's IP; network namespace only)
+#   local-clusters.sh workload-stop NAME NS POD
 #   local-clusters.sh apiserver-stop NAME    stop only NAME's API server (an outage; the rest runs on)
 #   local-clusters.sh apiserver-start NAME   start it again, on the same etcd
 #
@@ -191,8 +195,10 @@ EOF
     run lb-allocator "$dir" node "$root/tools/clusters/lb-allocator.js" "$dir/admin.kubeconfig" "$(lb_first_address "$name")"
     # In a network namespace of its own (with-clusters.sh), the pod range is routed to loopback
     # there: a pod IP is then a local address a process can serve, and dialing one stays here.
+    # So is the service range, where `istiod` serves its Service's cluster IP (cmd_istiod).
     if [ -n "${ISTIO_MC_NETNS:-}" ]; then
         ip route replace local "$(pod_cidr "$name")" dev lo
+        ip route replace local "$(service_cidr "$name")" dev lo
     fi
 }
 
@@ -302,6 +308,17 @@ cmd_istiod() {
     )
     wait_for "$name istiod ready" 120 curl -sf "http://$ip:8080/ready" ||
         { log "istiod for $name is not ready; log: $dir/istiod.log"; tail -20 "$dir/istiod.log" >&2; return 1; }
+    # Inside the suite's network namespace, its Service's cluster IP leads to it, as kube-proxy
+    # would lead it to the pod: the API server calls the webhooks there (port 443 to 15017).
+    if [ -n "${ISTIO_MC_NETNS:-}" ]; then
+        local pairs=()
+        mapfile -t pairs < <(api "$p" "$ip" "/api/v1/namespaces/$ns/services/istiod" -f | node -e '
+            let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+                const svc = JSON.parse(s);
+                for (const port of svc.spec.ports) console.log(`${svc.spec.clusterIP}:${port.port}=${process.argv[1]}:${port.targetPort}`);
+            });' "$ip")
+        run istiod-service "$dir" node "$root/tools/clusters/service-proxy.js" "${pairs[@]}"
+    fi
     log "istiod for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
 }
 
@@ -324,8 +341,112 @@ copy_cacerts() {
         });' "$dir"
 }
 
+# A proxyless gRPC workload: what the kubelet would run for pod NS/POD of cluster NAME, with Istio's
+# gRPC agent injection, as processes on the pod's IP. pilot-agent (no Envoy) authenticates to the
+# istiod of cluster ISTIOD_CLUSTER (default NAME) with a token of the pod's service account (audience
+# istio-ca), gets the workload certificate and writes the gRPC xDS bootstrap; Istio's echo server
+# then takes ForwardEcho requests in plain gRPC on the pod's first container port P + 1 (the pod's
+# calls) and, as a server, serves P with xDS-configured mTLS, answering with its cluster's name. A
+# client only calls: the agent serves one xDS stream at a time, and gRPC opens one for the server's
+# listener and another for each target it calls. The agent's
+# settings are the injection template's: cluster, network and mesh from the cluster's sidecar
+# injector values, the pod's identity from the pod. Files in $state/NAME/pods/NS-POD.
+cmd_workload() {
+    local name=$1 ns=$2 pod=$3 istiod_cluster=$4 role=$5 ip p dir pod_json pod_ip sa port values cluster_id network mesh_id
+    [[ $role == server || $role == client ]] || { log "workload: the role is server or client, not '$role'"; exit 2; }
+    ip=$(cluster_ip "$name")
+    p=$state/$name/pki
+    dir=$state/$name/pods/$ns-$pod
+    # A pod IP is a local address only inside with-clusters.sh's network namespace; outside it, 10.x
+    # addresses belong to other networks, and nothing here may serve or dial them.
+    [ -n "${ISTIO_MC_NETNS:-}" ] || { log "workloads run only inside the suite's network namespace (tools/clusters/with-clusters.sh)"; exit 1; }
+    for tool in pilot-agent echo-server; do
+        [ -x "$bin/$tool" ] || { log "missing $bin/$tool: run tools/toolchain/build.sh istio"; exit 1; }
+    done
+    pod_json=$(api "$p" "$ip" "/api/v1/namespaces/$ns/pods/$pod" -f) || { log "no pod $ns/$pod in $name"; return 1; }
+    pod_ip=$(json_field status.podIP <<<"$pod_json") || { log "pod $ns/$pod in $name has no IP yet"; return 1; }
+    sa=$(json_field spec.serviceAccountName <<<"$pod_json" || echo default)
+    port=$(json_field spec.containers.0.ports.0.containerPort <<<"$pod_json") ||
+        { log "pod $ns/$pod in $name declares no container port to serve"; return 1; }
+    # The injecting istiod's values; a remote's webhook names its own cluster and network in its path
+    # (/inject/cluster/ID/net/NETWORK), which istiod then injects in place of its own.
+    values=$(api "$state/$istiod_cluster/pki" "$(cluster_ip "$istiod_cluster")" \
+        "/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector" -f | json_field data.values) ||
+        { log "no istio-sidecar-injector values in $istiod_cluster: is istiod installed there?"; return 1; }
+    read -r cluster_id network mesh_id < <(api "$p" "$ip" /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations -f |
+        node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
+            const global = JSON.parse(process.argv[1]).global || {};
+            let cluster = (global.multiCluster || {}).clusterName || "Kubernetes", network = global.network || "";
+            for (const config of JSON.parse(s).items.filter((m) => m.metadata.name.startsWith("istio-sidecar-injector"))) {
+                const path = /\/inject\/cluster\/([^/]+)\/net\/([^/]*)/.exec(config.webhooks[0].clientConfig.url || "");
+                if (path) [cluster, network] = [path[1], path[2]];
+            }
+            console.log(cluster, network || "-", global.meshID || "cluster.local");
+        });' "$values")
+    [ "$network" != - ] || network=
+    cmd_workload_stop "$name" "$ns" "$pod"
+    rm -rf "$dir"
+    mkdir -p "$dir/var/run/secrets/tokens" "$dir/var/run/secrets/istio" "$dir/var/lib/istio/data" "$dir/etc/istio/proxy"
+    api "$p" "$ip" "/api/v1/namespaces/$ns/serviceaccounts/$sa/token" -f -X POST -H 'Content-Type: application/json' \
+        -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"audiences":["istio-ca"],"expirationSeconds":43200}}' |
+        json_field status.token >"$dir/var/run/secrets/tokens/istio-token" ||
+        { log "no istio-ca token for $ns/$sa in $name"; return 1; }
+    # The mesh root as the pod mounts it (istio-ca-root-cert, which istiod writes into every namespace).
+    wait_for "istio-ca-root-cert in $name/$ns" 60 api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/istio-ca-root-cert" -f
+    api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/istio-ca-root-cert" -f |
+        node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () =>
+            process.stdout.write(JSON.parse(s).data["root-cert.pem"]));' >"$dir/var/run/secrets/istio/root-cert.pem"
+    # Paths the agent hands to gRPC are absolute: its bootstrap names the xDS socket as unix:///PATH.
+    # Its status server listens on every address: a free port, as pods here share one network namespace.
+    local status_port
+    status_port=$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); });')
+    (
+        cd "$dir"
+        env POD_NAME="$pod" POD_NAMESPACE="$ns" INSTANCE_IP="$pod_ip" SERVICE_ACCOUNT="$sa" HOST_IP="$ip" \
+            ISTIO_META_CLUSTER_ID="$cluster_id" ISTIO_META_NETWORK="$network" ISTIO_META_MESH_ID="$mesh_id" \
+            ISTIO_META_GENERATOR=grpc ISTIO_META_DNS_CAPTURE=false DISABLE_ENVOY=true \
+            OUTPUT_CERTS="$dir/var/lib/istio/data" GRPC_XDS_BOOTSTRAP="$dir/etc/istio/proxy/grpc-bootstrap.json" \
+            ISTIOD_SAN=istiod.istio-system.svc \
+            PROXY_CONFIG="{\"discoveryAddress\": \"$(cluster_ip "$istiod_cluster"):15012\", \"configPath\": \"$dir/etc/istio/proxy\", \"statusPort\": $status_port}" \
+            setsid "$bin/pilot-agent" proxy sidecar --domain "$ns.svc.cluster.local" >"$dir/agent.log" 2>&1 </dev/null &
+        echo $! >"$state/$name/pod-$ns-$pod-agent.pid"
+    )
+    wait_for "$name/$ns/$pod's workload certificate" 60 test -s "$dir/var/lib/istio/data/cert-chain.pem" ||
+        { log "no certificate for $ns/$pod; agent log: $dir/agent.log"; tail -20 "$dir/agent.log" >&2; return 1; }
+    wait_for "$name/$ns/$pod's gRPC bootstrap" 30 test -s "$dir/etc/istio/proxy/grpc-bootstrap.json"
+    local grpc_ports=$((port + 1)) serving=()
+    [ "$role" = client ] || { grpc_ports=$port,$grpc_ports; serving=(--xds-grpc-server "$port"); }
+    (
+        cd "$dir"
+        env GRPC_XDS_BOOTSTRAP="$dir/etc/istio/proxy/grpc-bootstrap.json" INSTANCE_IP="$pod_ip" NAMESPACE="$ns" \
+            setsid "$bin/echo-server" --cluster "$cluster_id" --grpc "$grpc_ports" "${serving[@]}" \
+            --port "$((port + 2))" --tcp "$((port + 3))" --bind-ip "$grpc_ports,$((port + 2)),$((port + 3))" \
+            >"$dir/echo.log" 2>&1 </dev/null &
+        echo $! >"$state/$name/pod-$ns-$pod-echo.pid"
+    )
+    wait_for "$name/$ns/$pod's echo server" 30 grep -q "Echo server is now ready" "$dir/echo.log" ||
+        { log "echo server of $ns/$pod not ready; log: $dir/echo.log"; tail -20 "$dir/echo.log" >&2; return 1; }
+    log "workload $ns/$pod of $name on $pod_ip ($role; cluster $cluster_id, network ${network:-none}, istiod of $istiod_cluster)"
+}
+
+cmd_workload_stop() {
+    local name=$1 ns=$2 pod=$3 pidfile pid
+    for pidfile in "$state/$name/pod-$ns-$pod-agent.pid" "$state/$name/pod-$ns-$pod-echo.pid"; do
+        [ -f "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        kill -TERM "$pid" 2>/dev/null || true
+        # Gone before this returns: a workload started again binds the same addresses.
+        wait_for "process $pid to exit" 10 bash -c "! kill -0 $pid" || kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$pidfile"
+    done
+}
+
 cmd_istiod_stop() {
     local pidfile=$state/$1/istiod.pid pid
+    if [ -f "$state/$1/istiod-service.pid" ]; then
+        kill -TERM -- "-$(cat "$state/$1/istiod-service.pid")" 2>/dev/null || true
+        rm -f "$state/$1/istiod-service.pid"
+    fi
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
     # istiod may ignore SIGTERM for long once a remote credential goes bad: SIGKILL after a grace period.
@@ -389,7 +510,9 @@ case ${1:-} in
     istiod) shift; cmd_istiod "$@" ;;
     istiod-stop) shift; cmd_istiod_stop "$1" ;;
     cacerts) shift; copy_cacerts "$@" ;;
+    workload) shift; cmd_workload "$@" ;;
+    workload-stop) shift; cmd_workload_stop "$@" ;;
     apiserver-stop) shift; stop_apiserver "$1" ;;
     apiserver-start) shift; start_apiserver "$1" ;;
-    *) sed -n '2,18p' "$0"; exit 2 ;;
+    *) sed -n '2,22p' "$0"; exit 2 ;;
 esac

@@ -2,7 +2,8 @@
 # Builds the real tools the end-to-end run needs, from pinned Go module versions, offline:
 # the Pulumi CLI and its Node.js language host, the Kubernetes provider plugin, a Kubernetes
 # control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok), Istio
-# (pilot-discovery, istioctl and the charts of the same module version), helm and kubectl.
+# (pilot-discovery, istioctl, pilot-agent, its echo test workload and the charts of the same module
+# version), helm and kubectl.
 #
 # Each family is a small wrapper module beside this script. Its binaries go to
 #   $ISTIO_MC_CACHE/toolchain/<family>-<key>/bin
@@ -131,9 +132,12 @@ build_family() {
         ;;
     istio)
         local module_dir
-        for cmd in pilot/cmd/pilot-discovery istioctl/cmd/istioctl; do
-            log "$family: $(basename $cmd)"
-            go_build "$family" istio.io/istio "$out/bin/$(basename $cmd)" istio.io/istio/$cmd \
+        # pilot-agent, and Istio's echo server and client (as echo-server, echo-client): the
+        # end-to-end suite's workloads, proxyless gRPC with certificates from istiod.
+        for cmd in pilot/cmd/pilot-discovery:pilot-discovery istioctl/cmd/istioctl:istioctl \
+            pilot/cmd/pilot-agent:pilot-agent pkg/test/echo/cmd/server:echo-server pkg/test/echo/cmd/client:echo-client; do
+            log "$family: ${cmd#*:}"
+            go_build "$family" istio.io/istio "$out/bin/${cmd#*:}" "istio.io/istio/${cmd%%:*}" \
                 "-X istio.io/istio/pkg/version.buildVersion=$istio_version"
         done
         # Istio's charts (base, istiod, gateway, ...) of the same module version: a dependency, read

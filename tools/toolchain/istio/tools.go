@@ -1,10 +1,14 @@
 //go:build tools
 
-// Package tools pins Istio's control plane (pilot-discovery) and istioctl so that `go build` can
-// find them in this module; the charts are read from the same module version.
+// Package tools pins what the toolchain builds from Istio: its control plane (pilot-discovery),
+// istioctl, the workload agent (pilot-agent) and Istio's echo test server and client, which the
+// end-to-end suite runs as proxyless gRPC workloads. The charts are read from the same module version.
 package tools
 
 import (
 	_ "istio.io/istio/istioctl/cmd/istioctl"
+	_ "istio.io/istio/pilot/cmd/pilot-agent"
 	_ "istio.io/istio/pilot/cmd/pilot-discovery"
+	_ "istio.io/istio/pkg/test/echo/cmd/client"
+	_ "istio.io/istio/pkg/test/echo/cmd/server"
 )

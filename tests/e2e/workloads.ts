@@ -1,0 +1,128 @@
+// Mesh workloads for the end-to-end suite: a Deployment and Service in a local cluster whose pods
+// are then run by tools/clusters/local-clusters.sh as proxyless gRPC workloads (Istio's pilot-agent
+// and echo server on the pod's IP, inside the suite's network namespace), and calls between them
+// made by the calling pod's echo server through its gRPC xDS bootstrap: the endpoints, routes and
+// mTLS settings the calling pod uses are the ones istiod serves it.
+import * as grpc from "@grpc/grpc-js";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { statusOf } from "../../lib/kube";
+import { pemCertificates } from "../../lib/pki";
+import { eventually, localCluster, readyPod, requiredEnv, TestCluster } from "./helpers";
+import { lengthDelimited, repeatedStrings, varintField } from "./protobuf";
+import { runCommand } from "./pulumi";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+/** The port every workload serves (gRPC, mTLS as istiod configures it). */
+export const ECHO_PORT = 7070;
+
+/** A running pod of a local cluster. */
+export interface Pod {
+    /** The local cluster it runs in (primary, remote-a, ...). */
+    readonly cluster: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly ip: string;
+}
+
+/** What a series of calls from one workload got back. */
+export interface Calls {
+    /** Every call succeeded. */
+    readonly ok: boolean;
+    /** The cluster that answered each call, as the answering echo server reports it. */
+    readonly clusters: string[];
+    /** What the calls returned, or the error, for assertion messages. */
+    readonly output: string;
+}
+
+/** Creates a namespace unless it exists. */
+export async function ensureNamespace(cluster: TestCluster, name: string, labels: Record<string, string> = {}): Promise<void> {
+    await cluster.core.createNamespace({ body: { metadata: { name, labels } } }).catch((err) => {
+        if (statusOf(err) !== 409) {
+            throw err;
+        }
+    });
+}
+
+/**
+ * A Deployment of one pod with its own service account, and a Service for it on `port`, in
+ * `namespace` of local cluster `clusterName` (created if missing); returns the ready pod.
+ */
+export async function deploy(clusterName: string, namespace: string, name: string, port = ECHO_PORT): Promise<Pod> {
+    const cluster = localCluster(clusterName);
+    await ensureNamespace(cluster, namespace);
+    const labels = { app: name };
+    await cluster.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+    await cluster.apps.createNamespacedDeployment({ namespace, body: {
+        metadata: { name },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels },
+            spec: { serviceAccountName: name, containers: [{ name, image: "registry.example/echo:1", ports: [{ containerPort: port }] }] } } },
+    } });
+    await cluster.core.createNamespacedService({ namespace, body: {
+        metadata: { name }, spec: { selector: labels, ports: [{ name: "grpc", port, protocol: "TCP" }] },
+    } });
+    const pod = await eventually(`a ready ${name} pod in ${clusterName}`, 120, () => readyPod(cluster, namespace, `app=${name}`));
+    return { cluster: clusterName, namespace, name: pod.metadata!.name!, ip: pod.status!.podIP! };
+}
+
+function clustersScript(args: string[], timeoutSeconds: number) {
+    return runCommand("bash", [path.join(ROOT, "tools/clusters/local-clusters.sh"), ...args], ROOT, process.env, timeoutSeconds);
+}
+
+/**
+ * Runs the pod as a mesh workload whose agent talks to the istiod of `istiodCluster`: a server
+ * (answers calls with mTLS, and calls) or a client (only calls).
+ */
+export async function startWorkload(pod: Pod, istiodCluster: string, role: "server" | "client"): Promise<void> {
+    const r = await clustersScript(["workload", pod.cluster, pod.namespace, pod.name, istiodCluster, role], 180);
+    if (r.code !== 0) {
+        throw new Error(`workload ${pod.namespace}/${pod.name} of ${pod.cluster} did not start\n${r.stderr}`);
+    }
+}
+
+/** Stops the pod's processes (its agent and echo server). */
+export async function stopWorkload(pod: Pod): Promise<void> {
+    await clustersScript(["workload-stop", pod.cluster, pod.namespace, pod.name], 30);
+}
+
+/**
+ * `count` calls from the pod to `url` (xds:///HOST:PORT through istiod, or grpc://IP:PORT
+ * directly), made by the pod's echo server (its ForwardEcho, on the plain control port).
+ */
+export async function call(from: Pod, url: string, count = 1): Promise<Calls> {
+    // ForwardEchoRequest: count (1), timeout_micros (3), url (4).
+    const request = Buffer.concat([varintField(1, count), varintField(3, 5_000_000), lengthDelimited(4, url)]);
+    const client = new grpc.Client(`${from.ip}:${ECHO_PORT + 1}`, grpc.credentials.createInsecure());
+    try {
+        const response = await new Promise<Buffer>((resolve, reject) => {
+            client.makeUnaryRequest("/proto.EchoTestService/ForwardEcho", (b: Buffer) => b, (b: Buffer) => b, request,
+                new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, value) => (err ? reject(err) : resolve(value!)));
+        });
+        const output = repeatedStrings(response, 1).join("\n"); // ForwardEchoResponse.output
+        return { ok: true, clusters: [...output.matchAll(/^\[\d+ body\] Cluster=(.*)$/gm)].map((m) => m[1]), output };
+    } catch (err) {
+        return { ok: false, clusters: [], output: String(err) };
+    } finally {
+        client.close();
+    }
+}
+
+/** The certificate chain the pod's agent got from istiod and handed its gRPC library, leaf first. */
+export function workloadChain(pod: Pod): crypto.X509Certificate[] {
+    const file = path.join(requiredEnv("ISTIO_MC_CLUSTERS"), pod.cluster, "pods", `${pod.namespace}-${pod.name}`, "var/lib/istio/data/cert-chain.pem");
+    return pemCertificates(fs.readFileSync(file, "utf8")).map((pem) => new crypto.X509Certificate(pem));
+}
+
+/**
+ * Mutual TLS for `host`'s calls in `namespace`, set where istiod reads its config: servers there
+ * accept mTLS only (PeerAuthentication STRICT) and callers use the mesh's certificates
+ * (DestinationRule ISTIO_MUTUAL), which proxyless gRPC needs spelled out.
+ */
+export async function requireMutualTls(config: TestCluster, namespace: string, host: string): Promise<void> {
+    await ensureNamespace(config, namespace);
+    await config.objects.create({ apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
+        metadata: { name: "default", namespace }, spec: { mtls: { mode: "STRICT" } } } as any);
+    await config.objects.create({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule",
+        metadata: { name: host.split(".")[0], namespace }, spec: { host, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } } } as any);
+}
