@@ -15,6 +15,7 @@ import { clusterProvider, ownPrimaryProvider, peerProvider, primaryProvider } fr
 import { PrimaryConfig, RemoteConfig } from "./lib/config";
 import { warnAboutImages } from "./lib/images";
 import { remoteSecretName } from "./lib/istiod";
+import { installedIstio } from "./lib/installed";
 import { lastDeployment } from "./lib/lastDeployment";
 import { parseStackConfig } from "./lib/parseConfig";
 import { apiServerFor, checkClusters } from "./lib/preflight";
@@ -48,13 +49,15 @@ async function primaryControlPlane(config: PrimaryConfig) {
         case "primary-remote": {
             const last = await lastDeployment("meshModel");
             await checkCaRotation(config, last);
-            return new PrimaryRemoteControlPlane("istio", { config, readable: last.readable, provider: ownPrimaryProvider(config.cluster) });
+            const installed = await installedIstio(last, config.cluster);
+            return new PrimaryRemoteControlPlane("istio", { config, installed, provider: ownPrimaryProvider(config.cluster) });
         }
         case "multi-primary": {
             const apiServer = apiServerFor(config);
             const last = await lastDeployment("meshModel");
             await checkCaRotation(config, last);
-            return new MultiPrimaryControlPlane("istio", { config, apiServer, readable: last.readable, provider: ownPrimaryProvider(config.cluster) });
+            const installed = await installedIstio(last, config.cluster);
+            return new MultiPrimaryControlPlane("istio", { config, apiServer, installed, provider: ownPrimaryProvider(config.cluster) });
         }
     }
 }
@@ -79,14 +82,15 @@ async function remoteStack(config: RemoteConfig) {
     const last = await lastDeployment("remoteSecretName");
     await checkClusterNameFree(config.primaryCluster, join.primary.istioNamespace, config.clusterName,
         remoteSecretName(config.clusterName), last.deployedBefore);
+    const installed = await installedIstio(last, config.cluster);
     if (join.model === "primary-remote") {
         return new PrimaryRemoteMember(config.clusterName, {
-            config: join.config, primary: join.primary, mesh, apiServer, readable: last.readable, ...providers(),
+            config: join.config, primary: join.primary, mesh, apiServer, installed, ...providers(),
         }).outputs;
     }
     const peers = await readPeers(join.config.peers, mesh, [config.clusterName, join.primary.clusterName]);
     return new MultiPrimaryPeer(config.clusterName, {
-        config: join.config, primary: join.primary, mesh, apiServer, readable: last.readable, ...providers(),
+        config: join.config, primary: join.primary, mesh, apiServer, installed, ...providers(),
         peers: peers.map((p) => ({ ...p, provider: peerProvider(p.clusterName, p.kubeContext) })),
     }).outputs;
 }

@@ -14,8 +14,8 @@ export interface EastWestGatewayArgs {
     /** What installed the gateway chart: the Istio resources and the address read wait for it. */
     readonly installation: IstioInstallation;
     /**
-     * Whether the gateway's Service can be read during this run: false in the preview of a first
-     * install, when it does not exist yet (its address then shows as unknown).
+     * Whether the gateway's Service can be read during this run: false in a preview before a
+     * deployment made it (a first install's, or one adding the gateway); its address shows as unknown.
      */
     readonly readable: boolean;
     /** The cluster's provider. */

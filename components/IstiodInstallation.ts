@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { IstiodPrimaryConfig, IstiodRemoteConfig, MeshIdentity } from "../lib/config";
 import { EAST_WEST_GATEWAY, istiodCharts, NETWORK_LABEL, PLUGIN_CA_VALUES, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
 import { mergeValues, Values } from "../lib/values";
+import { InstalledIstio } from "../lib/installed";
 import { CaMaterial } from "./CaCerts";
 import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
@@ -24,8 +25,8 @@ export interface IstiodInstallationArgs {
     readonly exposeIstiod: boolean;
     /** This cluster's API server URL as other istiods dial it: when given, the reader account's kubeconfig is made. */
     readonly readerServer?: string;
-    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
-    readonly readable: boolean;
+    /** What this run knows of the cluster's Istio before it changes anything. */
+    readonly installed: InstalledIstio;
     /** The cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -52,6 +53,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         this.injectedNamespaces = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         this.installation = new IstioInstallation(name, {
             charts: istiodCharts(cfg.values, cfg.istioNamespace, args.ca ? mergeValues(args.istiod, PLUGIN_CA_VALUES) : args.istiod,
+                args.installed.validationFailClosed,
                 cfg.eastWestGateway ? { network: args.mesh.network, values: cfg.eastWestGatewayValues } : undefined),
             source: cfg.chart,
             installMethod: cfg.installMethod,
@@ -68,7 +70,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         if (cfg.eastWestGateway) {
             this.eastWestGatewayAddress = new EastWestGateway(`${name}-eastwest`, {
                 namespace: cfg.istioNamespace, exposeIstiod: args.exposeIstiod, installation: this.installation,
-                readable: args.readable, provider: args.provider,
+                readable: args.installed.gatewayReadable, provider: args.provider,
             }, { parent: this }).address;
         }
         if (args.readerServer !== undefined) {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MultiPrimaryPrimaryConfig } from "../lib/config";
 import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
 import { definedOnly, Exports, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
+import { InstalledIstio } from "../lib/installed";
 import { primaryCa } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 
@@ -12,8 +13,8 @@ export interface MultiPrimaryControlPlaneArgs {
     readonly config: MultiPrimaryPrimaryConfig;
     /** The API server URL the other primaries' istiods dial to read this cluster. */
     readonly apiServer: string;
-    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
-    readonly readable: boolean;
+    /** What this run knows of the cluster's Istio before it changes anything. */
+    readonly installed: InstalledIstio;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -35,7 +36,7 @@ export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
         const { material, ...caOutputs } = primaryCa(name, cfg, this);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, false),
-            ca: material, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
+            ca: material, exposeIstiod: false, readerServer: args.apiServer, installed: args.installed, provider: args.provider,
         }, { parent: this });
 
         this.outputs = definedOnly({

@@ -5,6 +5,7 @@ import { istiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
 import { PeerOutputs } from "../lib/primary";
 import { certificateExpiry, chainRootFingerprint } from "../lib/pki";
+import { InstalledIstio } from "../lib/installed";
 import { issuedTo } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
@@ -21,8 +22,8 @@ export interface MultiPrimaryPeerArgs {
     readonly mesh: MeshIdentity;
     /** The API server URL the first primary's istiod dials to read this cluster. */
     readonly apiServer: string;
-    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
-    readonly readable: boolean;
+    /** What this run knows of the cluster's Istio before it changes anything. */
+    readonly installed: InstalledIstio;
     /** This cluster's provider. */
     readonly provider: k8s.Provider;
     /** The first primary's provider, for this cluster's registration there. */
@@ -46,7 +47,7 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
         const ca = cfg.caBundle ?? issuedTo(args.primary.peerCas!, cfg.clusterName);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, false),
-            ca, exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
+            ca, exposeIstiod: false, readerServer: args.apiServer, installed: args.installed, provider: args.provider,
         }, { parent: this });
 
         // Every other primary reads this cluster, and this one reads each of them.

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { PrimaryRemotePrimaryConfig } from "../lib/config";
 import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
 import { definedOnly, Exports, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
+import { InstalledIstio } from "../lib/installed";
 import { primaryCa } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 
@@ -10,8 +11,8 @@ import { IstiodInstallation } from "./IstiodInstallation";
 export interface PrimaryRemoteControlPlaneArgs {
     /** The primary stack's validated config. */
     readonly config: PrimaryRemotePrimaryConfig;
-    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
-    readonly readable: boolean;
+    /** What this run knows of the cluster's Istio before it changes anything. */
+    readonly installed: InstalledIstio;
     /** The primary cluster's provider. */
     readonly provider: k8s.Provider;
 }
@@ -32,7 +33,7 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
         const { material, ...caOutputs } = primaryCa(name, cfg, this);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, true),
-            ca: material, exposeIstiod: true, readable: args.readable, provider: args.provider,
+            ca: material, exposeIstiod: true, installed: args.installed, provider: args.provider,
         }, { parent: this });
 
         this.outputs = definedOnly({

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, PrimaryRemoteRemoteConfig } from "../lib/config";
 import { CONTROL_PLANE_CLUSTERS_ANNOTATION, remoteIstiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly, Exports, IstiodRemoteOutputs, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
+import { InstalledIstio } from "../lib/installed";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 
@@ -16,8 +17,8 @@ export interface PrimaryRemoteMemberArgs {
     readonly mesh: MeshIdentity;
     /** The API server URL the primary's istiod dials to read this cluster. */
     readonly apiServer: string;
-    /** Whether the stack's objects can be read during this run: false in the preview of a first install. */
-    readonly readable: boolean;
+    /** What this run knows of the cluster's Istio before it changes anything. */
+    readonly installed: InstalledIstio;
     /** This (remote) cluster's provider. */
     readonly provider: k8s.Provider;
     /** The primary cluster's provider, for the registration secret. */
@@ -41,7 +42,7 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
             config: cfg, mesh: args.mesh, istiod: remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
             namespaceAnnotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: args.primary.clusterName },
             // The primary's istiod signs this cluster's workloads' certificates.
-            exposeIstiod: false, readerServer: args.apiServer, readable: args.readable, provider: args.provider,
+            exposeIstiod: false, readerServer: args.apiServer, installed: args.installed, provider: args.provider,
         }, { parent: this });
 
         const registration = new RemoteClusterRegistration(`${name}-registration`, {

@@ -105,12 +105,16 @@ export function withPort(hostPort: string, port: number): string {
  * The charts of a cluster in an istiod mesh: `base`, then `istiod`, each with the user's extra
  * values under the derived ones, then the east-west gateway for `eastWestNetwork` when given.
  * `istiod` is istiodValues() or remoteIstiodValues(); the latter's `remote` profile also gives
- * `base` the remote profile.
+ * `base` the remote profile. Once istiod has made its validating webhooks fail-closed
+ * (`validationFailClosed`), both charts render them so, unless the user chose their failure policy.
  */
-export function istiodCharts(user: Values, namespace: string, istiod: Values, eastWest?: EastWestGatewaySettings): ChartInstall[] {
+export function istiodCharts(user: Values, namespace: string, istiod: Values, validationFailClosed: boolean,
+    eastWest?: EastWestGatewaySettings): ChartInstall[] {
+    const userPolicy = (user.base as Values | undefined)?.validationFailurePolicy;
+    const validation: Values = validationFailClosed && userPolicy === undefined ? { base: { validationFailurePolicy: "Fail" } } : {};
     return [
-        { chart: CHARTS.base, release: "base", values: mergeValues(user, baseValues(namespace, istiod.profile === "remote")) },
-        { chart: CHARTS.istiod, release: "istiod", values: mergeValues(user, istiod) },
+        { chart: CHARTS.base, release: "base", values: mergeValues(user, mergeValues(baseValues(namespace, istiod.profile === "remote"), validation)) },
+        { chart: CHARTS.istiod, release: "istiod", values: mergeValues(user, mergeValues(istiod, validation)) },
         ...(eastWest === undefined ? [] : [eastWestGatewayChart(user, eastWest)]),
     ];
 }

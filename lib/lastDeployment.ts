@@ -12,6 +12,11 @@ export interface LastDeployment {
     readonly readable: boolean;
     /** Another output of the last deployment (undefined when it exported none; a secret's value as a secret Output). */
     readonly output: (name: string) => Promise<unknown>;
+    /**
+     * Whether the objects behind another output can be read during this run: outside a preview
+     * always; in a preview only when the last deployment exported it (it made them).
+     */
+    readonly readableOnceExported: (name: string) => Promise<boolean>;
 }
 
 /** Reads `output` of this stack's last deployment (once per run: the self reference has one name). */
@@ -25,5 +30,9 @@ export async function lastDeployment(output: string): Promise<LastDeployment> {
         const found = await self.getOutputDetails(name);
         return found.secretValue !== undefined ? pulumi.secret(found.secretValue) : found.value;
     };
-    return { deployedBefore, readable: deployedBefore || !pulumi.runtime.isDryRun(), output: readOutput };
+    const applying = !pulumi.runtime.isDryRun();
+    return {
+        deployedBefore, readable: deployedBefore || applying, output: readOutput,
+        readableOnceExported: async (name) => applying || (await readOutput(name)) !== undefined,
+    };
 }

@@ -14,7 +14,7 @@ import { certificateFingerprint, pemCertificates } from "../../lib/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
 import { eventually, localCluster, localKubeconfigPath, makeWorkDir, TestCluster } from "./helpers";
 import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
-import { call, deploy, ECHO_PORT, Pod, requireMutualTls, startWorkload, stopWorkload, workloadChain } from "./workloads";
+import { call, deploy, ECHO_PORT, peerAuthentication, Pod, requireMutualTls, startWorkload, stopWorkload, workloadChain } from "./workloads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
@@ -520,6 +520,88 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
             await eventually("the primary's istiod to drop remote-a", 60, async () =>
                 (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
+            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
+            await stopIstiod("primary");
+        }));
+    });
+
+    describe("multi-primary on two networks, through east-west gateways", () => {
+        const primaryConfig = { ...exampleConfig("multi-primary", "primary"), network: "network1", eastWestGateway: true };
+        const peerConfig = { ...exampleConfig("multi-primary", "remote-a"), network: "network2", eastWestGateway: true };
+        const gateway: Record<string, string> = {};
+        let client: Pod;
+        let server: Pod;
+
+        /**
+         * `pulumi up` of a stack whose charts include the east-west gateway, starting the cluster's
+         * istiod as soon as its Deployment exists: the gateway's pod is created only once istiod's
+         * injection webhook answers, as a kubelet would have started istiod's pod by then.
+         */
+        const upWithIstiod = async (stack: string) => {
+            const run = up(stack);
+            await eventually(`${stack}'s istiod Deployment`, 300, async () =>
+                (await cluster(stack).has("apps/v1", "Deployment", "istiod", NS)) ? true : undefined);
+            await startIstiod(stack);
+            await run;
+        };
+
+        it("installs each primary with its network's gateway: both get a load balancer address, and both istiods list both networks' gateways there", () => timer.time("networks: two primaries with gateways", async () => {
+            writeStack("primary", primaryConfig);
+            await upWithIstiod("primary");
+            writeStack("remote-a", peerConfig);
+            await upWithIstiod("remote-a");
+            for (const [stack, range] of [["primary", /^127\.0\.2\.\d+$/], ["remote-a", /^127\.0\.3\.\d+$/]] as const) {
+                gateway[stack] = (await outputs(stack)).eastWestGatewayAddress;
+                assert.match(gateway[stack], range, `${stack}'s gateway address, from its cluster's load balancer`);
+                const service = await cluster(stack).core.readNamespacedService({ name: "istio-eastwestgateway", namespace: NS });
+                assert.strictEqual(service.status?.loadBalancer?.ingress?.[0]?.ip, gateway[stack]);
+            }
+            for (const self of ["primary", "remote-a"]) {
+                await eventually(`${self}'s istiod to list both networks' gateways`, 120, async () => {
+                    const listed = ((await debug(self, "networkz")) as Array<{ Network: string; Addr: string; Port: number }>)
+                        .map((g) => `${g.Network} ${g.Addr}:${g.Port}`).sort();
+                    return JSON.stringify(listed) === JSON.stringify([`network1 ${gateway.primary}:15443`, `network2 ${gateway["remote-a"]}:15443`])
+                        ? true : undefined;
+                });
+            }
+        }));
+
+        it("a client in network1 is sent to network2's gateway (15443), not to the pod, for a service whose pods are only in network2", () => timer.time("networks: endpoints through the gateway", async () => {
+            // The server is a mesh workload with an Envoy sidecar (which nothing here can run); the
+            // client is proxyless gRPC: the address it dials is the endpoint its istiod gave it.
+            server = await deploy("remote-a", "networks", "echo", ECHO_PORT, "sidecar");
+            client = await deploy("primary", "networks", "client");
+            await startWorkload(client, "primary", "client");
+            started.push(client);
+            const calls = await eventually("the client to dial remote-a's gateway", 120, async () => {
+                const r = await call(client, `xds:///echo.networks.svc.cluster.local:${ECHO_PORT}`);
+                return r.output.includes(`dial tcp ${gateway["remote-a"]}:15443`) ? r : undefined;
+            });
+            assert.ok(!calls.output.includes(server.ip), `the pod's own address is never dialed:\n${calls.output}`);
+        }));
+
+        it("with PeerAuthentication DISABLE there, Istio drops the cross-network endpoints (the gateway carries mTLS only)", () => timer.time("networks: mTLS disabled", async () => {
+            for (const name of ["primary", "remote-a"]) {
+                await peerAuthentication(cluster(name), "networks", "DISABLE");
+            }
+            const calls = await eventually("the cross-network endpoints to disappear", 120, async () => {
+                const r = await call(client, `xds:///echo.networks.svc.cluster.local:${ECHO_PORT}`);
+                return r.output.includes("no targets to pick from") ? r : undefined;
+            });
+            assert.ok(!calls.output.includes(":15443") && !calls.output.includes(server.ip), calls.output);
+        }));
+
+        it("leaving: remote-a's gateway and registration are gone from the primary's view, and nothing of it is left", () => timer.time("networks: leave", async () => {
+            for (const pod of started.splice(0)) {
+                await stopWorkload(pod);
+            }
+            await stopIstiod("remote-a");
+            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
+            await eventually("the primary's istiod to list its own network's gateway alone", 120, async () => {
+                const listed = (await debug("primary", "networkz")) as Array<{ Network: string }>;
+                return listed.length === 1 && listed[0].Network === "network1" ? true : undefined;
+            });
             assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
             await stopIstiod("primary");

@@ -36,27 +36,33 @@ export interface Calls {
     readonly output: string;
 }
 
-/** Creates a namespace unless it exists. */
-export async function ensureNamespace(cluster: TestCluster, name: string, labels: Record<string, string> = {}): Promise<void> {
-    await cluster.core.createNamespace({ body: { metadata: { name, labels } } }).catch((err) => {
+/** A namespace whose pods istiod injects, created or labelled so. */
+export async function ensureNamespace(cluster: TestCluster, name: string): Promise<void> {
+    const labels = { "istio-injection": "enabled" };
+    await cluster.core.createNamespace({ body: { metadata: { name, labels } } }).catch(async (err) => {
         if (statusOf(err) !== 409) {
             throw err;
         }
+        const existing = await cluster.core.readNamespace({ name });
+        existing.metadata!.labels = { ...existing.metadata!.labels, ...labels };
+        await cluster.core.replaceNamespace({ name, body: existing });
     });
 }
 
 /**
  * A Deployment of one pod with its own service account, and a Service for it on `port`, in
- * `namespace` of local cluster `clusterName` (created if missing); returns the ready pod.
+ * `namespace` of local cluster `clusterName` (created if missing, injected); returns the ready pod,
+ * which istiod injected with its proxyless gRPC template (an agent, no Envoy), or with `sidecar`
+ * its default one (an Envoy sidecar, which nothing here runs: the pod is what others' config names).
  */
-export async function deploy(clusterName: string, namespace: string, name: string, port = ECHO_PORT): Promise<Pod> {
+export async function deploy(clusterName: string, namespace: string, name: string, port = ECHO_PORT, injection: "grpc-agent" | "sidecar" = "grpc-agent"): Promise<Pod> {
     const cluster = localCluster(clusterName);
     await ensureNamespace(cluster, namespace);
     const labels = { app: name };
     await cluster.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
     await cluster.apps.createNamespacedDeployment({ namespace, body: {
         metadata: { name },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels, annotations: { "inject.istio.io/templates": injection } },
             spec: { serviceAccountName: name, containers: [{ name, image: "registry.example/echo:1", ports: [{ containerPort: port }] }] } } },
     } });
     await cluster.core.createNamespacedService({ namespace, body: {
@@ -120,9 +126,14 @@ export function workloadChain(pod: Pod): crypto.X509Certificate[] {
  * (DestinationRule ISTIO_MUTUAL), which proxyless gRPC needs spelled out.
  */
 export async function requireMutualTls(config: TestCluster, namespace: string, host: string): Promise<void> {
-    await ensureNamespace(config, namespace);
-    await config.objects.create({ apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
-        metadata: { name: "default", namespace }, spec: { mtls: { mode: "STRICT" } } } as any);
+    await peerAuthentication(config, namespace, "STRICT");
     await config.objects.create({ apiVersion: "networking.istio.io/v1", kind: "DestinationRule",
         metadata: { name: host.split(".")[0], namespace }, spec: { host, trafficPolicy: { tls: { mode: "ISTIO_MUTUAL" } } } } as any);
+}
+
+/** The namespace-wide PeerAuthentication `default` with mode `mode` (created, the namespace too if missing). */
+export async function peerAuthentication(config: TestCluster, namespace: string, mode: "STRICT" | "DISABLE"): Promise<void> {
+    await ensureNamespace(config, namespace);
+    await config.objects.create({ apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
+        metadata: { name: "default", namespace }, spec: { mtls: { mode } } } as any);
 }

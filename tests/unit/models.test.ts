@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/registration";
-import { remoteIstiodValues, withPort } from "../../lib/istiod";
+import { istiodCharts, istiodValues, remoteIstiodValues, withPort } from "../../lib/istiod";
 import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 import { chartsOf } from "../../lib/charts";
 import { MeshModel, Role } from "../../lib/config";
@@ -324,6 +324,18 @@ describe("EastWestGateway (clusters on different networks)", () => {
         assert.ifError(r.error);
         assert.deepStrictEqual(ofType(r.resources, "kubernetes:core/v1:Service").filter((s) => s.readId), []);
     });
+    it("reads no gateway address in the preview that adds the gateway to a deployed stack, and reads it once a deployment made it", async () => {
+        const deployed = { meshModel: "primary-remote", clusterName: "primary" };
+        const adding = await runProgram({ stack: "primary", preview: true, previousOutputs: deployed,
+            config: { ...withoutAddress, eastWestGateway: "true" } });
+        assert.ifError(adding.error);
+        assert.deepStrictEqual(ofType(adding.resources, "kubernetes:core/v1:Service").filter((s) => s.readId), []);
+        const again = await runProgram({ stack: "primary", preview: true, previousOutputs: { ...deployed, eastWestGatewayAddress: "203.0.113.7" },
+            config: { ...withoutAddress, eastWestGateway: "true" } });
+        assert.ifError(again.error);
+        assert.deepStrictEqual(ofType(again.resources, "kubernetes:core/v1:Service").filter((s) => s.readId).map((s) => s.readId),
+            ["istio-system/istio-eastwestgateway"]);
+    });
     it("lets a remote with its own gateway join from another network; its gateway does not expose istiod", async () => {
         const r = await runProgram({ stack: "remote-a", primaryOutputs: { ...PRIMARY_REMOTE_OUTPUTS, eastWestGatewayAddress: "203.0.113.7" },
             config: { ...REMOTE, network: "network2", eastWestGateway: "true" } });
@@ -438,6 +450,22 @@ describe("remoteIstiodValues", () => {
         assert.strictEqual(withPort("istiod.example:443", 15017), "istiod.example:443");
         assert.strictEqual(withPort("2001:db8::1", 15017), "[2001:db8::1]:15017");
         assert.strictEqual(withPort("[2001:db8::1]:8443", 15017), "[2001:db8::1]:8443");
+    });
+});
+
+describe("istiodCharts", () => {
+    const istiod = istiodValues("istio-system", { meshID: "m", clusterName: "c1", network: "n1" }, false);
+    const policies = (charts: ReturnType<typeof istiodCharts>) =>
+        charts.map((c) => (c.values.base as { validationFailurePolicy?: string } | undefined)?.validationFailurePolicy);
+    it("leaves the validating webhooks to the charts' fail-open default on a cluster where istiod has not made them fail-closed", () => {
+        assert.deepStrictEqual(policies(istiodCharts({}, "istio-system", istiod, false)), [undefined, undefined]);
+    });
+    it("renders them fail-closed in both charts once istiod has, as the charts do on a Helm upgrade", () => {
+        assert.deepStrictEqual(policies(istiodCharts({}, "istio-system", istiod, true)), ["Fail", "Fail"]);
+    });
+    it("keeps the user's own failure policy", () => {
+        const user = { base: { validationFailurePolicy: "Ignore" } };
+        assert.deepStrictEqual(policies(istiodCharts(user, "istio-system", istiod, true)), ["Ignore", "Ignore"]);
     });
 });
 

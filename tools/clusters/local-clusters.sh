@@ -312,6 +312,7 @@ cmd_istiod() {
     # would lead it to the pod: the API server calls the webhooks there (port 443 to 15017).
     if [ -n "${ISTIO_MC_NETNS:-}" ]; then
         local pairs=()
+        wait_for "$name's istiod Service" 60 api "$p" "$ip" "/api/v1/namespaces/$ns/services/istiod" -f
         mapfile -t pairs < <(api "$p" "$ip" "/api/v1/namespaces/$ns/services/istiod" -f | node -e '
             let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
                 const svc = JSON.parse(s);
@@ -341,18 +342,18 @@ copy_cacerts() {
         });' "$dir"
 }
 
-# A proxyless gRPC workload: what the kubelet would run for pod NS/POD of cluster NAME, with Istio's
-# gRPC agent injection, as processes on the pod's IP. pilot-agent (no Envoy) authenticates to the
-# istiod of cluster ISTIOD_CLUSTER (default NAME) with a token of the pod's service account (audience
-# istio-ca), gets the workload certificate and writes the gRPC xDS bootstrap; Istio's echo server
-# then takes ForwardEcho requests in plain gRPC on the pod's first container port P + 1 (the pod's
-# calls) and, as a server, serves P with xDS-configured mTLS, answering with its cluster's name. A
-# client only calls: the agent serves one xDS stream at a time, and gRPC opens one for the server's
-# listener and another for each target it calls. The agent's
-# settings are the injection template's: cluster, network and mesh from the cluster's sidecar
-# injector values, the pod's identity from the pod. Files in $state/NAME/pods/NS-POD.
+# A proxyless gRPC workload: what the kubelet would run for pod NS/POD of cluster NAME, injected by
+# istiod with its `grpc-agent` template, as processes on the pod's IP. pilot-agent (no Envoy) runs
+# with the environment injection gave the pod's istio-proxy container (cluster, network, mesh, proxy
+# config), the pod's own fields filled in; it authenticates to the istiod of cluster ISTIOD_CLUSTER
+# with a token of the pod's service account (audience istio-ca), gets the workload certificate and
+# writes the gRPC xDS bootstrap. Istio's echo server then takes ForwardEcho requests in plain gRPC on
+# the app's first container port P + 1 (the pod's calls) and, as a server, serves P with
+# xDS-configured mTLS, answering with its cluster's name. A client only calls: the agent serves one
+# xDS stream at a time, and gRPC opens one for the server's listener and one per target it calls.
+# Files in $state/NAME/pods/NS-POD.
 cmd_workload() {
-    local name=$1 ns=$2 pod=$3 istiod_cluster=$4 role=$5 ip p dir pod_json pod_ip sa port values cluster_id network mesh_id
+    local name=$1 ns=$2 pod=$3 istiod_cluster=$4 role=$5 ip p dir pod_json pod_ip port cluster_id status_port
     [[ $role == server || $role == client ]] || { log "workload: the role is server or client, not '$role'"; exit 2; }
     ip=$(cluster_ip "$name")
     p=$state/$name/pki
@@ -365,28 +366,45 @@ cmd_workload() {
     done
     pod_json=$(api "$p" "$ip" "/api/v1/namespaces/$ns/pods/$pod" -f) || { log "no pod $ns/$pod in $name"; return 1; }
     pod_ip=$(json_field status.podIP <<<"$pod_json") || { log "pod $ns/$pod in $name has no IP yet"; return 1; }
-    sa=$(json_field spec.serviceAccountName <<<"$pod_json" || echo default)
-    port=$(json_field spec.containers.0.ports.0.containerPort <<<"$pod_json") ||
-        { log "pod $ns/$pod in $name declares no container port to serve"; return 1; }
-    # The injecting istiod's values; a remote's webhook names its own cluster and network in its path
-    # (/inject/cluster/ID/net/NETWORK), which istiod then injects in place of its own.
-    values=$(api "$state/$istiod_cluster/pki" "$(cluster_ip "$istiod_cluster")" \
-        "/api/v1/namespaces/istio-system/configmaps/istio-sidecar-injector" -f | json_field data.values) ||
-        { log "no istio-sidecar-injector values in $istiod_cluster: is istiod installed there?"; return 1; }
-    read -r cluster_id network mesh_id < <(api "$p" "$ip" /apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations -f |
-        node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
-            const global = JSON.parse(process.argv[1]).global || {};
-            let cluster = (global.multiCluster || {}).clusterName || "Kubernetes", network = global.network || "";
-            for (const config of JSON.parse(s).items.filter((m) => m.metadata.name.startsWith("istio-sidecar-injector"))) {
-                const path = /\/inject\/cluster\/([^/]+)\/net\/([^/]*)/.exec(config.webhooks[0].clientConfig.url || "");
-                if (path) [cluster, network] = [path[1], path[2]];
-            }
-            console.log(cluster, network || "-", global.meshID || "cluster.local");
-        });' "$values")
-    [ "$network" != - ] || network=
     cmd_workload_stop "$name" "$ns" "$pod"
     rm -rf "$dir"
     mkdir -p "$dir/var/run/secrets/tokens" "$dir/var/run/secrets/istio" "$dir/var/lib/istio/data" "$dir/etc/istio/proxy"
+    # Its status server listens on every address: a free port, as pods here share one network namespace.
+    status_port=$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); });')
+    # The agent's environment, NUL-separated: the injected container's, with the pod's fields filled
+    # in, and where this host differs from a pod: istiod dialed at its cluster's address (its
+    # certificate still checked for its Service's name) and absolute paths (the bootstrap names the
+    # xDS socket as unix:///PATH). Then the app's port and the cluster name, for the echo server.
+    local agent_env=()
+    mapfile -d '' agent_env < <(node -e '
+        const [podJson, dir, nodeIp, istiod, statusPort] = process.argv.slice(1);
+        const pod = JSON.parse(podJson);
+        const proxy = pod.spec.containers.find((c) => c.name === "istio-proxy");
+        const app = pod.spec.containers.find((c) => c.name !== "istio-proxy" && (c.ports || []).length > 0);
+        if (!proxy || !app) {
+            console.error(`pod ${pod.metadata.namespace}/${pod.metadata.name} has ${proxy ? "no container port" : "no istio-proxy container: not injected (is its namespace labelled istio-injection=enabled, with istiod running?)"}`);
+            process.exit(1);
+        }
+        const fields = { "metadata.name": pod.metadata.name, "metadata.namespace": pod.metadata.namespace,
+            "status.podIP": pod.status.podIP, "status.hostIP": nodeIp, "spec.nodeName": pod.spec.nodeName,
+            "spec.serviceAccountName": pod.spec.serviceAccountName || "default" };
+        const env = {};
+        for (const e of proxy.env || []) {
+            const value = e.value ?? fields[e.valueFrom?.fieldRef?.fieldPath];
+            if (value !== undefined) env[e.name] = value;
+        }
+        const proxyConfig = JSON.parse(env.PROXY_CONFIG || "{}");
+        Object.assign(proxyConfig, { discoveryAddress: `${istiod}:15012`, configPath: `${dir}/etc/istio/proxy`, statusPort: Number(statusPort) });
+        Object.assign(env, { PROXY_CONFIG: JSON.stringify(proxyConfig), CA_ADDR: `${istiod}:15012`, ISTIOD_SAN: "istiod.istio-system.svc",
+            OUTPUT_CERTS: `${dir}/var/lib/istio/data`, GRPC_XDS_BOOTSTRAP: `${dir}/etc/istio/proxy/grpc-bootstrap.json` });
+        const out = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+        out.push(String(app.ports[0].containerPort), env.ISTIO_META_CLUSTER_ID || "Kubernetes", fields["spec.serviceAccountName"]);
+        process.stdout.write(out.map((line) => line + "\0").join(""));
+    ' "$pod_json" "$dir" "$ip" "$(cluster_ip "$istiod_cluster")" "$status_port") || return 1
+    local sa=${agent_env[-1]}
+    cluster_id=${agent_env[-2]}
+    port=${agent_env[-3]}
+    agent_env=("${agent_env[@]:0:${#agent_env[@]}-3}")
     api "$p" "$ip" "/api/v1/namespaces/$ns/serviceaccounts/$sa/token" -f -X POST -H 'Content-Type: application/json' \
         -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"audiences":["istio-ca"],"expirationSeconds":43200}}' |
         json_field status.token >"$dir/var/run/secrets/tokens/istio-token" ||
@@ -396,19 +414,9 @@ cmd_workload() {
     api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/istio-ca-root-cert" -f |
         node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () =>
             process.stdout.write(JSON.parse(s).data["root-cert.pem"]));' >"$dir/var/run/secrets/istio/root-cert.pem"
-    # Paths the agent hands to gRPC are absolute: its bootstrap names the xDS socket as unix:///PATH.
-    # Its status server listens on every address: a free port, as pods here share one network namespace.
-    local status_port
-    status_port=$(node -e 'const s = require("net").createServer().listen(0, () => { console.log(s.address().port); s.close(); });')
     (
         cd "$dir"
-        env POD_NAME="$pod" POD_NAMESPACE="$ns" INSTANCE_IP="$pod_ip" SERVICE_ACCOUNT="$sa" HOST_IP="$ip" \
-            ISTIO_META_CLUSTER_ID="$cluster_id" ISTIO_META_NETWORK="$network" ISTIO_META_MESH_ID="$mesh_id" \
-            ISTIO_META_GENERATOR=grpc ISTIO_META_DNS_CAPTURE=false DISABLE_ENVOY=true \
-            OUTPUT_CERTS="$dir/var/lib/istio/data" GRPC_XDS_BOOTSTRAP="$dir/etc/istio/proxy/grpc-bootstrap.json" \
-            ISTIOD_SAN=istiod.istio-system.svc \
-            PROXY_CONFIG="{\"discoveryAddress\": \"$(cluster_ip "$istiod_cluster"):15012\", \"configPath\": \"$dir/etc/istio/proxy\", \"statusPort\": $status_port}" \
-            setsid "$bin/pilot-agent" proxy sidecar --domain "$ns.svc.cluster.local" >"$dir/agent.log" 2>&1 </dev/null &
+        env "${agent_env[@]}" setsid "$bin/pilot-agent" proxy sidecar --domain "$ns.svc.cluster.local" >"$dir/agent.log" 2>&1 </dev/null &
         echo $! >"$state/$name/pod-$ns-$pod-agent.pid"
     )
     wait_for "$name/$ns/$pod's workload certificate" 60 test -s "$dir/var/lib/istio/data/cert-chain.pem" ||
@@ -426,7 +434,7 @@ cmd_workload() {
     )
     wait_for "$name/$ns/$pod's echo server" 30 grep -q "Echo server is now ready" "$dir/echo.log" ||
         { log "echo server of $ns/$pod not ready; log: $dir/echo.log"; tail -20 "$dir/echo.log" >&2; return 1; }
-    log "workload $ns/$pod of $name on $pod_ip ($role; cluster $cluster_id, network ${network:-none}, istiod of $istiod_cluster)"
+    log "workload $ns/$pod of $name on $pod_ip ($role; cluster $cluster_id, istiod of $istiod_cluster)"
 }
 
 cmd_workload_stop() {
