@@ -72,9 +72,9 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
     verb("preview", "Every stack's diff, grouped per stack; \"no changes\" when there are none.")
         .addOption(remotesOption())
         .action((o) => done(verbs.preview(o.remotes)));
-    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and with --istiod istiod's own view; then each cluster's CA expiry, warning under 30 days. Exit 1 on any problem or an expired CA.")
+    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and with --istiod istiod's own view; then each cluster's CA expiry, warning under 30 days; with --istiod, each network's east-west gateway and whether istiod lists it. Exit 1 on any problem, an expired CA or an unlisted gateway.")
         .option("--json", "the rows as JSON")
-        .option("--istiod <url>", "the primary istiod's debug port (e.g. http://10.0.0.5:15014), to show its view of each cluster")
+        .option("--istiod <url>", "the primary istiod's debug port (e.g. http://10.0.0.5:15014), to show its view of each cluster and gateway")
         .action((o) => done(verbs.status(o.json === true, o.istiod)));
     verb("heal", "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted.")
         .action(() => done(verbs.heal()));

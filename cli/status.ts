@@ -8,7 +8,7 @@ import { coreApi, statusOf, unlessNotFound } from "../lib/kube";
 import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "../lib/kubeconfig";
 import { Fleet, FleetStack, UsageError } from "./fleet";
 import { loadFleet, openStack, outputValues, say } from "./stackRuns";
-import { caRows, caTable, RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
+import { caRows, caTable, ExportedGateway, gatewayRows, gatewayTable, RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
 
 /** A cluster's kubeconfig from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
 async function clusterConfig(stack: Stack, fleetStack: FleetStack, contextKey: string, kubeconfigKey: string): Promise<KubeConfig> {
@@ -45,12 +45,9 @@ const WRITES_TO_REFUSE: ReadonlyArray<{ verb: string; resource: string; group?: 
     { verb: "get", resource: "secrets" }, { verb: "create", resource: "deployments", group: "apps" },
 ];
 
-/** What the primary's istiod says of each cluster it reads (its /debug/clusterz), or undefined when not asked. */
-async function istiodClusters(debugUrl: string | undefined): Promise<Record<string, string> | undefined> {
-    if (debugUrl === undefined) {
-        return undefined;
-    }
-    const url = new URL("/debug/clusterz", debugUrl);
+/** One of the primary's istiod's debug endpoints (/debug/<endpoint>), parsed. */
+async function istiodDebug<T>(debugUrl: string, endpoint: string): Promise<T> {
+    const url = new URL(`/debug/${endpoint}`, debugUrl);
     const body = await new Promise<string>((resolve, reject) => {
         http.get(url, { timeout: 5000 }, (res) => {
             let text = "";
@@ -58,7 +55,21 @@ async function istiodClusters(debugUrl: string | undefined): Promise<Record<stri
             res.on("end", () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`${url}: HTTP ${res.statusCode}`))));
         }).on("error", (err) => reject(new Error(`istiod's debug port ${url} does not answer: ${err.message}`)));
     });
-    return Object.fromEntries((JSON.parse(body) as Array<{ id: string; syncStatus: string }>).map((c) => [c.id, c.syncStatus]));
+    return JSON.parse(body) as T;
+}
+
+/** What the primary's istiod says of each cluster it reads (its /debug/clusterz), or undefined when not asked. */
+async function istiodClusters(debugUrl: string | undefined): Promise<Record<string, string> | undefined> {
+    if (debugUrl === undefined) {
+        return undefined;
+    }
+    const clusters = await istiodDebug<Array<{ id: string; syncStatus: string }>>(debugUrl, "clusterz");
+    return Object.fromEntries(clusters.map((c) => [c.id, c.syncStatus]));
+}
+
+/** A stack's exported east-west gateway, when it has one. */
+function exportedGateway(outputs: Record<string, any>): ExportedGateway | undefined {
+    return outputs.eastWestGatewayAddress ? { network: outputs.network, address: outputs.eastWestGatewayAddress } : undefined;
 }
 
 /** Who a remote's exported kubeconfig authenticates as, and which writes it may make. */
@@ -114,10 +125,11 @@ async function remoteFacts(
         accountNamespace: (remote.config.istioNamespace as string | undefined) ?? "istio-system",
         istiodView: istiod === undefined ? undefined : istiod[clusterName] ?? "absent",
         caCertExpiry: outputs.caCertExpiry,
+        gateway: exportedGateway(outputs),
     };
 }
 
-export async function status(json: boolean, istiodDebug: string | undefined): Promise<number> {
+export async function status(json: boolean, istiodDebugUrl: string | undefined): Promise<number> {
     const { fleet } = await loadFleet(undefined, false);
     const primaryStack = await openStack(fleet.primary.name, false);
     const outputs = await outputValues(primaryStack);
@@ -126,13 +138,13 @@ export async function status(json: boolean, istiodDebug: string | undefined): Pr
     }
     const primary = await clusterConfig(primaryStack, fleet.primary, "kubeContext", "kubeconfig");
     const current = outputs.meshModel ? outputs : await currentPrimaryAddresses(fleet, outputs, primary);
-    const istiod = await istiodClusters(istiodDebug);
+    const istiod = await istiodClusters(istiodDebugUrl);
     // Every remote at once: each row is a few reads of outputs and API calls, no CPU-bound run.
-    const expiryOf = new Map<string, string | undefined>();
+    const factsOf = new Map<string, RemoteFacts>();
     const rows: StatusRow[] = await Promise.all(fleet.remotes.map(async (remote): Promise<StatusRow> => {
         try {
             const facts = await remoteFacts(remote, primary, outputs.istioNamespace, istiod);
-            expiryOf.set(remote.name, facts.caCertExpiry);
+            factsOf.set(remote.name, facts);
             return statusRow(facts, current, outputs.istioNamespace);
         } catch (err) {
             return { remote: remote.name, registered: false, addressesCurrent: false, tokenValid: false, readOnly: false,
@@ -140,15 +152,19 @@ export async function status(json: boolean, istiodDebug: string | undefined): Pr
         }
     }));
     const primaryView = outputs.meshModel ? { meshModel: outputs.meshModel, discoveryAddress: outputs.discoveryAddress } : { addresses: current };
-    const cas = caRows([{ stack: fleet.primary.name, caCertExpiry: outputs.caCertExpiry },
-        ...fleet.remotes.map((r) => ({ stack: r.name, caCertExpiry: expiryOf.get(r.name) }))]);
-    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows, ca: cas }, null, 2)
-        : statusTable(rows) + (cas.length > 0 ? `\n\n${caTable(cas)}` : ""));
+    const clusters = [{ stack: fleet.primary.name, caCertExpiry: outputs.caCertExpiry, gateway: exportedGateway(outputs) },
+        ...fleet.remotes.map((r) => ({ stack: r.name, ...factsOf.get(r.name) }))];
+    const cas = caRows(clusters);
+    // Each network's gateway, as the primary's istiod dials it (asked of istiod only with --istiod).
+    const gateways = istiodDebugUrl === undefined || !clusters.some((c) => c.gateway) ? []
+        : gatewayRows(clusters, await istiodDebug(istiodDebugUrl, "networkz"));
+    say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows, ca: cas, gateways }, null, 2)
+        : [statusTable(rows), ...(cas.length > 0 ? [caTable(cas)] : []), ...(gateways.length > 0 ? [gatewayTable(gateways)] : [])].join("\n\n"));
     const broken = rows.filter((r) => r.problems.length > 0);
     if (!json && broken.length > 0) {
         const drifted = broken.filter((r) => !r.addressesCurrent).map((r) => r.remote);
         const other = broken.filter((r) => !r.registered || !r.tokenValid || !r.readOnly).map((r) => r.remote);
         say(`\nto fix:${drifted.length ? " `mesh heal` (drift);" : ""}${other.length ? ` \`mesh up --remotes ${other.join(",")}\`` : ""}`);
     }
-    return broken.length === 0 && cas.every((c) => c.state !== "EXPIRED") ? 0 : 1;
+    return broken.length === 0 && cas.every((c) => c.state !== "EXPIRED") && gateways.every((g) => g.istiod === "listed") ? 0 : 1;
 }

@@ -24,6 +24,8 @@ export interface RemoteFacts {
     readonly allowedWrites: string[];
     /** When the CA its istiod signs with expires, when it has one of its own (a multi-primary peer). */
     readonly caCertExpiry?: string;
+    /** Its network and east-west gateway address, when it has a gateway. */
+    readonly gateway?: ExportedGateway;
 }
 
 /** One row of `mesh status`. */
@@ -142,5 +144,49 @@ export function caTable(rows: CaRow[]): string {
         const advice = r.state === "ok" ? "" : "  renew it: raise ca.rotate.<cluster> on the primary (or give a new cacerts) and `mesh up`";
         lines.push(`${r.stack.padEnd(width)}  ${r.expires.padEnd(24)}  ${String(r.daysLeft).padStart(9)}  ${r.state}${advice}`);
     }
+    return lines.join("\n");
+}
+
+/** A network's east-west gateway as a stack exported it (`network`, `eastWestGatewayAddress`). */
+export interface ExportedGateway {
+    readonly network: string;
+    readonly address: string;
+}
+
+/** One gateway in `mesh status --istiod`: what a stack exported, and whether the primary's istiod lists it there. */
+export interface GatewayRow extends ExportedGateway {
+    /** The stack that exported it. */
+    readonly stack: string;
+    /** `listed` when istiod's /debug/networkz has this network's gateway at this address (15443), else `ABSENT`. */
+    readonly istiod: "listed" | "ABSENT";
+}
+
+/** The port every istiod dials another network's east-west gateway on. */
+const CROSS_NETWORK_PORT = 15443;
+
+/**
+ * The gateways the stacks exported, each checked against istiod's own list (its /debug/networkz
+ * entries: Network, Addr, Port); stacks without a gateway have no row.
+ */
+export function gatewayRows(stacks: ReadonlyArray<{ readonly stack: string; readonly gateway?: ExportedGateway }>,
+    networkz: ReadonlyArray<{ readonly Network: string; readonly Addr: string; readonly Port: number }>): GatewayRow[] {
+    return stacks.filter((s) => s.gateway !== undefined).map(({ stack, gateway }) => ({
+        stack, ...gateway!,
+        istiod: networkz.some((g) => g.Network === gateway!.network && g.Addr === gateway!.address && g.Port === CROSS_NETWORK_PORT)
+            ? "listed" : "ABSENT",
+    }));
+}
+
+/** The gateway table: each network's east-west gateway, and whether istiod dials it there. */
+export function gatewayTable(rows: GatewayRow[]): string {
+    const width = Math.max(7, ...rows.map((r) => r.network.length));
+    const gateways = rows.map((r) => `${r.address}:${CROSS_NETWORK_PORT}`);
+    const gatewayWidth = Math.max(7, ...gateways.map((g) => g.length));
+    const stackWidth = Math.max(5, ...rows.map((r) => r.stack.length));
+    const lines = [`${"network".padEnd(width)}  ${"gateway".padEnd(gatewayWidth)}  ${"stack".padEnd(stackWidth)}  istiod`];
+    rows.forEach((r, i) => {
+        const advice = r.istiod === "listed" ? "" : "  istiod does not dial this network there: is the gateway Service labelled topology.istio.io/network?";
+        lines.push(`${r.network.padEnd(width)}  ${gateways[i].padEnd(gatewayWidth)}  ${r.stack.padEnd(stackWidth)}  ${r.istiod}${advice}`);
+    });
     return lines.join("\n");
 }

@@ -21,7 +21,6 @@ const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache
 const CHARTS = path.join(CACHE, "toolchain", "istio-charts");
 const ISTIOCTL = path.join(CACHE, "toolchain", "bin", "istioctl");
 const HELM = path.join(CACHE, "toolchain", "bin", "helm");
-const KUBECTL = path.join(CACHE, "toolchain", "bin", "kubectl");
 const NS = "istio-system";
 const IP: Record<string, string> = { primary: "127.0.0.2", "remote-a": "127.0.0.3", "remote-b": "127.0.0.4" };
 /** The mesh service the traffic tests call, and how a proxyless gRPC client names it. */
@@ -76,6 +75,22 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         await cliOk(["up", "--yes", "--skip-preview", "-s", stack]);
         return (Date.now() - start) / 1000;
     };
+    /**
+     * Waits until each stack's istiod has made its validating webhook fail-closed (it does once the
+     * API server reaches its webhook), then updates each stack once, which renders them so: after
+     * that a preview finds nothing to change, and no server-side apply conflict with istiod.
+     */
+    const settleFailClosedValidation = async (stacks: string[]) => {
+        for (const stack of stacks) {
+            await eventually(`${stack}'s istiod to make its validating webhook fail-closed`, 180, async () => {
+                const validator = await cluster(stack).objects.read({ apiVersion: "admissionregistration.k8s.io/v1",
+                    kind: "ValidatingWebhookConfiguration", metadata: { name: "istiod-default-validator" } }) as any;
+                return validator.webhooks.every((w: any) => w.failurePolicy === "Fail") ? true : undefined;
+            });
+            await up(stack);
+            await cliOk(["preview", "--expect-no-changes", "-s", stack]);
+        }
+    };
 
     before(async () => {
         assert.ok(fs.existsSync(path.join(CHARTS, "base", "Chart.yaml")), `Istio's charts are extracted to ${CHARTS}`);
@@ -121,17 +136,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             assert.ok(clusters.some((c) => c.id === "primary"), JSON.stringify(clusters));
         }));
 
-        it("stays previewable and updatable once istiod has made its validating webhooks fail-closed", () => timer.time("primary-remote: webhooks taken over by istiod", async () => {
-            // What istiod does once its webhook answers (as field manager pilot-discovery). The API
-            // servers here never reach it, so the test makes the same change under istiod's name.
-            for (const name of ["istiod-default-validator", `istio-validator-${NS}`]) {
-                const r = await runCommand(KUBECTL, ["--kubeconfig", kubeconfigPath, "--context", "primary", "patch",
-                    "validatingwebhookconfiguration", name, "--type", "json", "--field-manager", "pilot-discovery",
-                    "-p", JSON.stringify([{ op: "replace", path: "/webhooks/0/failurePolicy", value: "Fail" }])], workDir, env, 60);
-                assert.strictEqual(r.code, 0, r.stderr);
-            }
-            await cliOk(["preview", "-s", "primary"]);
-            await up("primary");
+        it("once istiod has made its validating webhooks fail-closed, one update records it; then the primary previews with no changes", () => timer.time("primary-remote: webhooks taken over by istiod", async () => {
+            await settleFailClosedValidation(["primary"]);
         }));
 
         it("refuses a remote of another model, naming both, and changes nothing", () => timer.time("primary-remote: model mismatch", async () => {
@@ -344,6 +350,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                     (await clusterz(self)).find((c) => c.id === other)?.syncStatus === "synced" ? true : undefined);
             }
             measured.multiPrimarySyncedAfterUp = (Date.now() - joined) / 1000;
+            await settleFailClosedValidation(["primary", "remote-a"]);
             const ipPrimary = (await deploy("primary", "sample", "from-primary", 5001)).ip;
             const ipPeer = (await deploy("remote-a", "sample", "from-peer", 5002)).ip;
             for (const [self, host, ip] of [["primary", "from-peer", ipPeer], ["remote-a", "from-primary", ipPrimary]]) {
@@ -565,6 +572,16 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                         ? true : undefined;
                 });
             }
+        }));
+
+        it("`mesh status --istiod` shows remote-a synced and each network's gateway, as istiod lists it", () => timer.time("networks: mesh status", async () => {
+            fs.rmSync(path.join(workDir, "Pulumi.remote-b.yaml"), { force: true }); // remote-b left the mesh above
+            const r = await runCommand(process.execPath, [path.join(workDir, "bin", "mesh"), "status", "--istiod", `http://${IP.primary}:15014`],
+                workDir, env, 300);
+            assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
+            assert.match(r.stdout, /^remote-a +ok +current +ok +ok +synced +-$/m);
+            assert.match(r.stdout, new RegExp(`^network1 +${gateway.primary.replace(/\./g, "\\.")}:15443 +primary +listed$`, "m"));
+            assert.match(r.stdout, new RegExp(`^network2 +${gateway["remote-a"].replace(/\./g, "\\.")}:15443 +remote-a +listed$`, "m"));
         }));
 
         it("a client in network1 is sent to network2's gateway (15443), not to the pod, for a service whose pods are only in network2", () => timer.time("networks: endpoints through the gateway", async () => {

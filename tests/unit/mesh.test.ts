@@ -7,7 +7,7 @@ import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
 import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
-import { caRows, caTable, drift, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
+import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
 import { ROOT } from "./harness";
 
 const HEALTHY: RemoteFacts = {
@@ -222,6 +222,18 @@ describe("mesh", () => {
             assert.match(table, /^remote-a +2026-12-20T00:00:00\.000Z +19 +WARNING +renew it: raise ca\.rotate\.<cluster> on the primary/m);
             assert.match(table, /^remote-b .* EXPIRED/m);
             assert.strictEqual(caRows([{ stack: "primary", caCertExpiry: "2026-12-31T00:00:00.000Z" }], now)[0].state, "ok", "30 days left is not yet a warning");
+        });
+        it("with --istiod, shows each network's gateway as the stacks exported it, and whether istiod lists it there", () => {
+            const networkz = [{ Network: "network1", Addr: "203.0.113.1", Port: 15443 }, { Network: "network2", Addr: "203.0.113.9", Port: 15443 }];
+            const rows = gatewayRows([
+                { stack: "primary", gateway: { network: "network1", address: "203.0.113.1" } },
+                { stack: "remote-a", gateway: { network: "network2", address: "203.0.113.2" } },
+                { stack: "remote-b" },
+            ], networkz);
+            assert.deepStrictEqual(rows.map((r) => [r.stack, r.istiod]), [["primary", "listed"], ["remote-a", "ABSENT"]]);
+            const table = gatewayTable(rows);
+            assert.match(table, /^network1 +203\.0\.113\.1:15443 +primary +listed$/m);
+            assert.match(table, /^network2 +203\.0\.113\.2:15443 +remote-a +ABSENT +istiod does not dial this network there/m);
         });
         it("prints one row per remote", () => {
             const table = statusTable([statusRow(HEALTHY, CURRENT, "istio-system"), statusRow({ ...HEALTHY, stack: "remote-b", registration: undefined }, CURRENT, "istio-system")]);

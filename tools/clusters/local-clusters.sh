@@ -374,7 +374,7 @@ cmd_workload() {
     # The agent's environment, NUL-separated: the injected container's, with the pod's fields filled
     # in, and where this host differs from a pod: istiod dialed at its cluster's address (its
     # certificate still checked for its Service's name) and absolute paths (the bootstrap names the
-    # xDS socket as unix:///PATH). Then the app's port and the cluster name, for the echo server.
+    # xDS socket as unix:///PATH). Then the app's port, the cluster name and the service account.
     local agent_env=()
     mapfile -d '' agent_env < <(node -e '
         const [podJson, dir, nodeIp, istiod, statusPort] = process.argv.slice(1);
