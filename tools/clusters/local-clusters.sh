@@ -298,6 +298,14 @@ cmd_istiod() {
             }
         });')
     [ ${#env_args[@]} -gt 0 ] || { log "no istiod Deployment in $name/$ns"; return 1; }
+    # istiod reads its mesh config and injection templates when it starts, and skips injection for
+    # good when they are missing: start it once the chart has made them, as a pod that starts seconds
+    # after its Deployment would (a test may start it the moment the Deployment exists).
+    local configmap
+    for configmap in istio istio-sidecar-injector; do
+        wait_for "$name's $ns/$configmap ConfigMap" 120 api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/$configmap" -f ||
+            { log "no $ns/$configmap ConfigMap in $name: is the istiod chart installed?"; return 1; }
+    done
     (
         cd "$run_dir"
         env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod-$name" SERVICE_ACCOUNT=istiod ISTIOD_CUSTOM_HOST="$ip" \
