@@ -76,6 +76,19 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         return (Date.now() - start) / 1000;
     };
     /**
+     * remote-a leaves an istiod mesh (its istiod stopped first): the primary's istiod drops it and
+     * nothing of it is left; then the primary goes too.
+     */
+    const leaveThenTearDown = async () => {
+        await stopIstiod("remote-a");
+        await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
+        await eventually("the primary's istiod to drop remote-a", 60, async () =>
+            (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
+        assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
+        await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
+        await stopIstiod("primary");
+    };
+    /**
      * Waits until each stack's istiod has made its validating webhook fail-closed (it does once the
      * API server reaches its webhook), then updates each stack once, which renders them so: after
      * that a preview finds nothing to change, and no server-side apply conflict with istiod.
@@ -523,13 +536,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                 assert.strictEqual(await cluster(self).has("v1", "Secret", "istio-remote-secret-remote-b", NS), false);
             }
             assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-b"), "remote-b"), []);
-            await stopIstiod("remote-a");
-            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
-            await eventually("the primary's istiod to drop remote-a", 60, async () =>
-                (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
-            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
-            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
-            await stopIstiod("primary");
+            await leaveThenTearDown();
         }));
     });
 
@@ -613,13 +620,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             for (const pod of started.splice(0)) {
                 await stopWorkload(pod);
             }
-            await stopIstiod("remote-a");
-            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
-            await eventually("the primary's istiod to drop remote-a", 60, async () =>
-                (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
-            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
-            await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
-            await stopIstiod("primary");
+            await leaveThenTearDown();
         }));
     });
 });
