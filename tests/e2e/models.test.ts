@@ -297,14 +297,14 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
 
         it("after `pulumi destroy -s remote-a`, istiod no longer lists it and nothing of it is left", () => timer.time("primary-remote: leave", async () => {
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
-            await eventually("istiod to drop remote-a", 60, async () =>
-                (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
-            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
             // remote-a's server still runs, but the mesh no longer routes to it.
             await eventually("the client's calls to reach the primary only", 60, async () => {
                 const r = await call(client, ECHO_URL, 10);
                 return r.ok && r.clusters.length === 10 && r.clusters.every((c) => c === "primary") ? true : undefined;
             });
+            await eventually("istiod to drop remote-a", 60, async () =>
+                (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);
+            assert.deepStrictEqual(await istiodLeftovers(cluster("primary"), cluster("remote-a"), "remote-a"), []);
             for (const pod of started.splice(0)) {
                 await stopWorkload(pod);
             }
