@@ -5,6 +5,11 @@
 #   MODEL primary-remote (default) or multi-primary: examples/MODEL's stack files on Istio's own
 #   charts, with a real istiod per control-plane cluster on the local clusters; `mesh status` shows
 #   istiod's view.
+#   MODEL multi-network: multi-primary with each cluster on a network of its own and an east-west
+#   gateway on each (examples/multi-network). On local clusters it runs in a network namespace of
+#   its own (tools/clusters/with-clusters.sh: the API servers must reach istiod's webhooks through
+#   its Service's cluster IP, which nothing may dial on the host's network), so its clusters live as
+#   long as the demo: it ends by holding them until Enter (at a terminal) and then stops them.
 #   MODEL istio-1.0: the repository's own stack files, Istio 1.0's flow on fixture charts.
 # Run it again to converge; `npm run demo:down [-- MODEL]` runs `mesh down` and stops the local clusters.
 set -euo pipefail
@@ -12,14 +17,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 cache=${ISTIO_MC_CACHE:-$HOME/.cache/istio-multicluster}
 demo=$cache/demo
-export ISTIO_MC_CLUSTERS=$demo/clusters
+# Local clusters live there, but for the multi-network demo's, which with-clusters.sh makes (below).
+[ -n "${ISTIO_MC_NETNS:-}" ] || export ISTIO_MC_CLUSTERS=$demo/clusters
 
 action=up
 [ "${1:-}" = down ] && { action=down; shift; }
 model=${1:-primary-remote}
 case $model in
     istio-1.0) state=$demo ;;
-    primary-remote | multi-primary)
+    primary-remote | multi-primary | multi-network)
         # A copy of the project with the model's stack files, so that the repository's stay Istio 1.0's.
         state=$demo/$model
         export MESH_PROJECT_DIR=$state/project
@@ -31,7 +37,7 @@ case $model in
         ln -s "$root/node_modules" "$MESH_PROJECT_DIR/node_modules"
         cp "examples/$model"/Pulumi.*.yaml "$MESH_PROJECT_DIR/"
         ;;
-    *) echo "usage: npm start [-- primary-remote|multi-primary|istio-1.0]" >&2; exit 2 ;;
+    *) echo "usage: npm start [-- primary-remote|multi-primary|multi-network|istio-1.0]" >&2; exit 2 ;;
 esac
 
 has_contexts() {
@@ -43,8 +49,13 @@ has_contexts() {
     ' "${file%%:*}" 2>/dev/null
 }
 
-tools/toolchain/build.sh
+# Inside with-clusters.sh's network namespace the toolchain is built and nothing may reach a registry.
+[ -n "${ISTIO_MC_NETNS:-}" ] || tools/toolchain/build.sh
 if [ $action = down ]; then
+    if [ "$model" = multi-network ] && ! has_contexts; then
+        echo "[demo] the multi-network demo's local clusters stopped when it ended: nothing to take down"
+        exit 0
+    fi
     [ -f "$ISTIO_MC_CLUSTERS/kubeconfig" ] && export KUBECONFIG=$ISTIO_MC_CLUSTERS/kubeconfig
     source tools/offline-pulumi.sh "$state"
     node bin/mesh down
@@ -52,7 +63,13 @@ if [ $action = down ]; then
     exit 0
 fi
 local_clusters=false
-if ! has_contexts; then
+if [ -n "${ISTIO_MC_NETNS:-}" ]; then
+    # Run by with-clusters.sh (below): its fresh clusters, its KUBECONFIG and Pulumi state.
+    local_clusters=true
+elif ! has_contexts; then
+    if [ "$model" = multi-network ]; then
+        exec tools/clusters/with-clusters.sh "primary remote-a" bash tools/demo.sh "$model"
+    fi
     if tools/clusters/local-clusters.sh status | grep -q "primary .* ready" &&
         tools/clusters/local-clusters.sh status | grep -q "remote-a .* ready"; then
         echo "[demo] reusing the running local clusters"
@@ -63,20 +80,41 @@ if ! has_contexts; then
     local_clusters=true
 fi
 source tools/offline-pulumi.sh "$state"
-node bin/mesh up --remotes remote-a
-status_args=()
+# The charts' istiod pods are played by kwok: on local clusters the real istiods run beside them,
+# each started as soon as its chart made its Deployment (as a kubelet would start the pod), since
+# an east-west gateway's pod is created only once istiod's injection webhook answers.
+istiods=()
 if [ "$model" != istio-1.0 ] && $local_clusters; then
-    # The charts' istiod pods are played by kwok: run the real istiods beside the local clusters.
-    tools/clusters/local-clusters.sh istiod primary
-    [ "$model" = multi-primary ] && tools/clusters/local-clusters.sh istiod remote-a
-    status_args=(--istiod http://127.0.0.2:15014)
-    echo "[demo] waiting for the primary's istiod to sync remote-a"
+    istiods=(primary)
+    [ "$model" = primary-remote ] || istiods+=(remote-a)
+fi
+node bin/mesh up --remotes remote-a &
+mesh_up=$!
+for cluster in "${istiods[@]}"; do
+    until kubectl --context "$cluster" -n istio-system get deployment istiod >/dev/null 2>&1; do
+        # `mesh up` ended before the chart made it: it failed, and said why.
+        kill -0 $mesh_up 2>/dev/null || { wait $mesh_up; echo "[demo] no istiod Deployment in $cluster" >&2; exit 1; }
+        sleep 2
+    done
+    tools/clusters/local-clusters.sh istiod "$cluster"
+done
+wait $mesh_up
+status_args=()
+# await_istiod DEBUG WHAT CHECK: waits (a minute at most) until the primary's istiod's
+# /debug/DEBUG, parsed as `list`, passes the JavaScript expression CHECK.
+await_istiod() {
+    echo "[demo] waiting for the primary's istiod to list $2"
     for _ in $(seq 1 60); do
-        curl -sf http://127.0.0.2:15014/debug/clusterz | node -e '
-            let s = ""; process.stdin.on("data", (d) => s += d).on("end", () =>
-                process.exit(JSON.parse(s).some((c) => c.id === "remote-a" && c.syncStatus === "synced") ? 0 : 1));' && break
+        curl -sf "http://127.0.0.2:15014/debug/$1" | node -e "
+            let s = ''; process.stdin.on('data', (d) => s += d).on('end', () => {
+                const list = JSON.parse(s); process.exit(($3) ? 0 : 1); });" && return
         sleep 1
     done
+}
+if [ ${#istiods[@]} -gt 0 ]; then
+    status_args=(--istiod http://127.0.0.2:15014)
+    await_istiod clusterz "remote-a synced" 'list.some((c) => c.id === "remote-a" && c.syncStatus === "synced")'
+    [ "$model" != multi-network ] || await_istiod networkz "both networks' gateways" 'list.length === 2'
 fi
 for stack in primary remote-a; do
     echo "== outputs of $stack"
@@ -85,4 +123,12 @@ done
 echo "== mesh status"
 node bin/mesh status "${status_args[@]}"
 echo "[demo] KUBECONFIG=${KUBECONFIG:-} PULUMI_BACKEND_URL=$PULUMI_BACKEND_URL PULUMI_HOME=$PULUMI_HOME"
-echo "[demo] try: kubectl --context remote-a get namespaces   (kubectl and helm are in $cache/toolchain/bin)"
+if [ -n "${ISTIO_MC_NETNS:-}" ]; then
+    echo "[demo] these clusters run in a network namespace of their own; from another terminal:"
+    echo "[demo]   nsenter --net=/proc/$$/ns/net env KUBECONFIG=$KUBECONFIG $cache/toolchain/bin/kubectl --context remote-a get services -n istio-system"
+    if [ -t 0 ]; then
+        read -r -p "[demo] press Enter to stop them " _
+    fi
+else
+    echo "[demo] try: kubectl --context remote-a get namespaces   (kubectl and helm are in $cache/toolchain/bin)"
+fi

@@ -541,8 +541,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     });
 
     describe("multi-primary on two networks, through east-west gateways", () => {
-        const primaryConfig = { ...exampleConfig("multi-primary", "primary"), network: "network1", eastWestGateway: true };
-        const peerConfig = { ...exampleConfig("multi-primary", "remote-a"), network: "network2", eastWestGateway: true };
+        const primaryConfig = exampleConfig("multi-network", "primary");
+        const peerConfig = exampleConfig("multi-network", "remote-a");
         const gateway: Record<string, string> = {};
         let client: Pod;
         let server: Pod;
