@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { PrimaryRemotePrimaryConfig } from "../lib/config";
-import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
+import { istiodValues, primaryMeshOutputs, webhookHostValues } from "../lib/istiod";
+import { mergeValues } from "../lib/values";
 import { definedOnly, Exports, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
 import { InstalledIstio } from "../lib/installed";
 import { primaryCa } from "./GeneratedCa";
@@ -32,10 +34,24 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
         const cfg = args.config;
         const { material, ...caOutputs } = primaryCa(name, cfg, this);
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, true),
+            config: cfg, mesh: cfg.mesh,
+            istiod: mergeValues(istiodValues(cfg.istioNamespace, cfg.mesh, true), webhookHostValues({
+                // The gateway's address is known once its load balancer gave it: from the last deployment.
+                discoveryAddress: cfg.discoveryAddress ?? args.installed.eastWestGatewayAddress,
+                injectionAddress: cfg.injectionAddress,
+            }, cfg.values)),
             ca: material, exposeIstiod: true, installed: args.installed, provider: args.provider,
         }, { parent: this });
 
+        if (cfg.discoveryAddress === undefined && cfg.injectionAddress === undefined && istiod.eastWestGatewayAddress) {
+            istiod.eastWestGatewayAddress.apply((address) => {
+                if (!net.isIP(address) && address !== args.installed.eastWestGatewayAddress) {
+                    pulumi.log.warn(`the east-west gateway's load balancer gave the host name ${address}: the remotes' API servers ` +
+                        `call istiod's injection webhook there, and istiod's certificate names it from the next \`pulumi up\` ` +
+                        `of this stack on; run it once more before remotes join`, this);
+                }
+            });
+        }
         this.outputs = definedOnly({
             ...primaryMeshOutputs(cfg),
             ...caOutputs,

@@ -11,6 +11,8 @@ export const DEFAULT_VALIDATOR = "istiod-default-validator";
 export interface InstalledIstio {
     /** Whether the east-west gateway's Service can be read during this run: false in a preview before a deployment made it. */
     readonly gatewayReadable: boolean;
+    /** The east-west gateway's address as the last deployment exported it, when it did. */
+    readonly eastWestGatewayAddress?: string;
     /**
      * Whether istiod has made its validating webhooks fail-closed, which it does once its webhook
      * answers. The charts then render them fail-closed, as Istio's charts do on a Helm upgrade, so
@@ -19,10 +21,12 @@ export interface InstalledIstio {
     readonly validationFailClosed: boolean;
 }
 
-/** Reads both facts: the gateway's from the last deployment, the webhook's from the cluster (false when it has none yet). */
+/** Reads the facts: the gateway's from the last deployment, the webhook's from the cluster (false when it has none yet). */
 export async function installedIstio(last: LastDeployment, cluster: ClusterAccess): Promise<InstalledIstio> {
+    const gateway = await last.output("eastWestGatewayAddress");
     return {
         gatewayReadable: await last.readableOnceExported("eastWestGatewayAddress"),
+        eastWestGatewayAddress: typeof gateway === "string" ? gateway : undefined,
         validationFailClosed: await validationFailsClosed(cluster),
     };
 }

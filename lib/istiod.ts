@@ -75,9 +75,7 @@ export interface DiscoveryEndpoints {
  */
 export function remoteIstiodValues(namespace: string, mesh: MeshIdentity, primary: DiscoveryEndpoints): Values {
     const injectionPath = `/inject/cluster/${mesh.clusterName}/net/${mesh.network}`;
-    // A host name becomes an ExternalName Service `istiod`, which maps no port: the webhook would
-    // call <host>:443, where neither istiod nor the east-west gateway listens. It calls 15017 there.
-    const injectionAddress = primary.injectionAddress ?? (net.isIP(primary.discoveryAddress) ? undefined : primary.discoveryAddress);
+    const injectionAddress = webhookAddress(primary.discoveryAddress, primary.injectionAddress);
     const injectionUrl = injectionAddress === undefined ? undefined
         : `https://${withPort(injectionAddress, WEBHOOK_PORT)}${injectionPath}`;
     return {
@@ -91,6 +89,41 @@ export function remoteIstiodValues(namespace: string, mesh: MeshIdentity, primar
         },
         istiodRemote: injectionUrl === undefined ? { injectionPath } : { injectionPath, injectionURL: injectionUrl },
     };
+}
+
+/**
+ * HOST[:PORT] where the remotes' API servers call the primary's injection webhook by URL, or
+ * undefined when they go through their `istiod` Service. A host name becomes an ExternalName
+ * Service `istiod`, which maps no port: the webhook would call <host>:443, where neither istiod
+ * nor the east-west gateway listens, so a host name is called on 15017 by URL, as an injection
+ * address always is.
+ */
+function webhookAddress(discoveryAddress: string | undefined, injectionAddress: string | undefined): string | undefined {
+    return injectionAddress ?? (discoveryAddress === undefined || net.isIP(discoveryAddress) ? undefined : discoveryAddress);
+}
+
+/**
+ * The `istiod` chart's values that put the host the remotes' API servers call by URL (an
+ * injection address, or a host-name discovery address) into istiod's serving certificate
+ * (`ISTIOD_CUSTOM_HOST`): an API server checks the certificate against the URL's host, and
+ * istiod's names only its Services otherwise. Hosts the user set there are kept.
+ */
+export function webhookHostValues(primary: Partial<DiscoveryEndpoints>, user: Values): Values {
+    const address = webhookAddress(primary.discoveryAddress, primary.injectionAddress);
+    if (address === undefined) {
+        return {};
+    }
+    const own = String((user.env as Values | undefined)?.ISTIOD_CUSTOM_HOST ?? "").split(",").filter((h) => h !== "");
+    return { env: { ISTIOD_CUSTOM_HOST: [...new Set([...own, hostOf(address)])].join(",") } };
+}
+
+/** The host of HOST[:PORT] (an IPv6 host without its brackets). */
+export function hostOf(hostPort: string): string {
+    const bracketed = /^\[(.*)\](?::\d+)?$/.exec(hostPort);
+    if (bracketed) {
+        return bracketed[1];
+    }
+    return net.isIPv6(hostPort) ? hostPort : hostPort.replace(/:\d+$/, "");
 }
 
 /** HOST[:PORT] with the default port when none is given (IPv6 hosts in brackets). */

@@ -160,6 +160,8 @@ export interface RunOptions {
     readonly tokensUnfilled?: boolean;
     /** What this stack exported at its last deployment (read by a preview); none by default. */
     readonly previousOutputs?: Record<string, unknown>;
+    /** The host name the cloud's load balancers report (as EKS does) instead of an IP. */
+    readonly loadBalancerHost?: string;
 }
 
 export interface RunResult {
@@ -171,6 +173,8 @@ export interface RunResult {
     readonly error?: Error;
     /** Everything registered or read, in order. */
     readonly resources: Registered[];
+    /** The warnings the program logged (pulumi.log.warn). */
+    readonly warnings: string[];
 }
 
 /** Runs index.ts as the given stack and returns what it registered and exported. */
@@ -208,6 +212,13 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
 
     // Each run re-reads config, so the module can be loaded once.
     const program: () => Promise<Record<string, unknown>> = require("../../index");
+    // Without an engine (under the mocks) pulumi.log writes its warnings to the console.
+    const warnings: string[] = [];
+    const consoleWarn = console.warn;
+    console.warn = (...args: unknown[]) => {
+        const logged = /^warning: \[runtime\] ([\s\S]*)$/.exec(args.join(" "));
+        return logged ? warnings.push(logged[1]) : consoleWarn(...args);
+    };
     try {
         const exported = await program();
         const outputs: Record<string, unknown> = {};
@@ -220,10 +231,12 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
         }
         // Registrations still in flight (a resource with transforms registers its callbacks first) belong to this run.
         await waitForRPCs();
-        return { outputs, secretOutputs, resources };
+        return { outputs, secretOutputs, resources, warnings };
     } catch (error) {
         await waitForRPCs();
-        return { error: error as Error, secretOutputs: new Set(), resources };
+        return { error: error as Error, secretOutputs: new Set(), resources, warnings };
+    } finally {
+        console.warn = consoleWarn;
     }
 }
 
@@ -306,9 +319,9 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
                 if (!spec) {
                     throw new Error(`services "${name}" not found`);
                 }
-                return { metadata: { name, namespace, labels: { app: name } }, spec, status: loadBalancerStatus(spec) };
+                return { metadata: { name, namespace, labels: { app: name } }, spec, status: loadBalancerStatus(spec, opts) };
             }
-            return { ...inputs, status: loadBalancerStatus(inputs.spec) };
+            return { ...inputs, status: loadBalancerStatus(inputs.spec, opts) };
         case "kubernetes:core/v1:Secret":
             if (inputs.type === "kubernetes.io/service-account-token" && !opts.tokensUnfilled) {
                 return { ...inputs, data: { token: Buffer.from(ISTIO_MULTI_TOKEN).toString("base64"), "ca.crt": CLUSTER_CA_DATA } };
@@ -325,7 +338,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
     }
 }
 
-/** A cloud's answer to a LoadBalancer service: an ingress address. */
-function loadBalancerStatus(spec: Record<string, any> | undefined): Record<string, any> {
-    return spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } : { loadBalancer: {} };
+/** A cloud's answer to a LoadBalancer service: an ingress address, or the host name the run asked for. */
+function loadBalancerStatus(spec: Record<string, any> | undefined, opts: RunOptions): Record<string, any> {
+    const ingress = opts.loadBalancerHost ? { hostname: opts.loadBalancerHost } : { ip: "203.0.113.7" };
+    return spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [ingress] } } : { loadBalancer: {} };
 }

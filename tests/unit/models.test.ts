@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/registration";
-import { istiodCharts, istiodValues, remoteIstiodValues, withPort } from "../../lib/istiod";
+import { hostOf, istiodCharts, istiodValues, remoteIstiodValues, webhookHostValues, withPort } from "../../lib/istiod";
 import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 import { chartsOf } from "../../lib/charts";
 import { MeshModel, Role } from "../../lib/config";
@@ -80,6 +80,9 @@ describe("PrimaryRemoteControlPlane (meshModel primary-remote, the primary)", ()
         const guard = assertGuardsControlPlane(run.resources);
         const c = charts(run.resources);
         assert.ok(guard.dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${c["istio-discovery"].name}`));
+    });
+    it("names the injection address in istiod's serving certificate (ISTIOD_CUSTOM_HOST), which the remotes' API servers check against the webhook's URL", () => {
+        assert.strictEqual(charts(run.resources)["istio-discovery"].inputs.values.env.ISTIOD_CUSTOM_HOST, "192.0.2.10");
     });
     it("exports what the remotes are rendered with", () => {
         const o = run.outputs!;
@@ -336,6 +339,21 @@ describe("EastWestGateway (clusters on different networks)", () => {
         assert.deepStrictEqual(ofType(again.resources, "kubernetes:core/v1:Service").filter((s) => s.readId).map((s) => s.readId),
             ["istio-system/istio-eastwestgateway"]);
     });
+    it("names a host name the gateway's load balancer gave (EKS) in istiod's serving certificate once a deployment exported it, and warns until then", async () => {
+        const host = "a1b2c3.elb.us-east-1.amazonaws.com";
+        const customHost = (r: Awaited<ReturnType<typeof runProgram>>) => charts(r.resources)["istio-discovery"].inputs.values.env.ISTIOD_CUSTOM_HOST;
+        const config = { ...withoutAddress, injectionAddress: undefined, eastWestGateway: "true" };
+        const first = await runProgram({ stack: "primary", config, loadBalancerHost: host });
+        assert.ifError(first.error);
+        assert.strictEqual(customHost(first), undefined);
+        assert.match(first.warnings.join("\n"), new RegExp(`gave the host name ${host.replace(/\./g, "\\.")}: .* run it once more before remotes join`));
+        const next = await runProgram({ stack: "primary", config, loadBalancerHost: host,
+            previousOutputs: { meshModel: "primary-remote", clusterName: "primary", eastWestGatewayAddress: host } });
+        assert.ifError(next.error);
+        assert.strictEqual(customHost(next), host);
+        assert.deepStrictEqual(next.warnings.filter((w) => w.includes(host)), []);
+        assert.strictEqual(next.outputs!.discoveryAddress, host);
+    });
     it("lets a remote with its own gateway join from another network; its gateway does not expose istiod", async () => {
         const r = await runProgram({ stack: "remote-a", primaryOutputs: { ...PRIMARY_REMOTE_OUTPUTS, eastWestGatewayAddress: "203.0.113.7" },
             config: { ...REMOTE, network: "network2", eastWestGateway: "true" } });
@@ -450,6 +468,29 @@ describe("remoteIstiodValues", () => {
         assert.strictEqual(withPort("istiod.example:443", 15017), "istiod.example:443");
         assert.strictEqual(withPort("2001:db8::1", 15017), "[2001:db8::1]:15017");
         assert.strictEqual(withPort("[2001:db8::1]:8443", 15017), "[2001:db8::1]:8443");
+    });
+});
+
+describe("webhookHostValues", () => {
+    const customHost = (values: Record<string, unknown>) => (values.env as Record<string, string> | undefined)?.ISTIOD_CUSTOM_HOST;
+    it("names the injection address's host in istiod's serving certificate, which the remotes' API servers check against the URL", () => {
+        assert.strictEqual(customHost(webhookHostValues({ discoveryAddress: "10.0.0.5", injectionAddress: "192.0.2.7:15017" }, {})), "192.0.2.7");
+    });
+    it("names a host-name discovery address, which the remotes call by URL too", () => {
+        const host = "a1b2c3.elb.us-east-1.amazonaws.com";
+        assert.strictEqual(customHost(webhookHostValues({ discoveryAddress: host }, {})), host);
+    });
+    it("adds nothing when the remotes go through their istiod Service (an IP discovery address), or the address is not known yet", () => {
+        assert.deepStrictEqual(webhookHostValues({ discoveryAddress: "10.0.0.5" }, {}), {});
+        assert.deepStrictEqual(webhookHostValues({}, {}), {});
+    });
+    it("keeps the hosts the user set there", () => {
+        const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example,10.1.1.1" } };
+        assert.strictEqual(customHost(webhookHostValues({ injectionAddress: "[2001:db8::1]:15017" }, user)), "istiod.corp.example,10.1.1.1,2001:db8::1");
+    });
+    it("takes the host of HOST[:PORT], IPv6 with or without brackets", () => {
+        assert.deepStrictEqual(["istiod.example:443", "istiod.example", "2001:db8::1", "[2001:db8::1]:8443", "192.0.2.7:15017"].map(hostOf),
+            ["istiod.example", "istiod.example", "2001:db8::1", "2001:db8::1", "192.0.2.7"]);
     });
 });
 

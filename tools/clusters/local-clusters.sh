@@ -288,7 +288,9 @@ cmd_istiod() {
     } >"$run_dir/kubeconfig"
     chmod 600 "$run_dir/kubeconfig"
     copy_cacerts "$name" "$ns"
-    # The environment the chart gave the discovery container: plain values only; the pod's own are set below.
+    # The environment the chart gave the discovery container: plain values only; the pod's own are
+    # set below. Nothing is added to its serving certificate's names (ISTIOD_CUSTOM_HOST): what
+    # other clusters' API servers call it by must come from the chart, as on a real cluster.
     local env_args=()
     mapfile -t env_args < <(api "$p" "$ip" "/apis/apps/v1/namespaces/$ns/deployments/istiod" -f | node -e '
         let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
@@ -308,7 +310,7 @@ cmd_istiod() {
     done
     (
         cd "$run_dir"
-        env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod-$name" SERVICE_ACCOUNT=istiod ISTIOD_CUSTOM_HOST="$ip" \
+        env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod-$name" SERVICE_ACCOUNT=istiod \
             setsid "$bin/pilot-discovery" discovery --kubeconfig "$run_dir/kubeconfig" --domain cluster.local \
             --httpAddr "$ip:8080" --httpsAddr "$ip:15017" --grpcAddr "$ip:15010" --secureGRPCAddr "$ip:15012" \
             --monitoringAddr "$ip:15014" --ctrlz_address "$ip" >"$dir/istiod.log" 2>&1 </dev/null &
