@@ -3,11 +3,14 @@
 // tools/clusters/local-clusters.sh as the charts' `istiod` service account). The oracle is istiod's
 // own view (its debug endpoints) and istioctl, not a re-read of what the program wrote.
 import * as assert from "assert";
+import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
+import * as dns from "dns";
 import * as fs from "fs";
 import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import * as tls from "tls";
 import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
 import { statusOf, unlessNotFound } from "../../lib/kube";
 import { certificateFingerprint, pemCertificates } from "../../lib/pki";
@@ -74,6 +77,33 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         const start = Date.now();
         await cliOk(["up", "--yes", "--skip-preview", "-s", stack]);
         return (Date.now() - start) / 1000;
+    };
+    /**
+     * A pod created in remote-a's injected namespace (`default`) comes back with `istio-proxy`,
+     * injected for remote-a; retried while the webhook does not answer yet (`why`: what it waits for).
+     */
+    const assertInjectedForRemoteA = async (why: string) => {
+        const pod: any = await eventually(`the injection webhook to answer ${why}`, 120, async () =>
+            cluster("remote-a").core.createNamespacedPod({ namespace: "default", body: {
+                apiVersion: "v1", kind: "Pod", metadata: { generateName: "injected-" },
+                spec: { containers: [{ name: "app", image: "registry.example/app:1" }] },
+            } }));
+        const containers = [...(pod.spec.initContainers ?? []), ...pod.spec.containers];
+        const proxy = containers.find((c: any) => c.name === "istio-proxy");
+        assert.ok(proxy, `containers: ${containers.map((c: any) => c.name).join(", ")}`);
+        assert.strictEqual(proxy.env.find((e: any) => e.name === "ISTIO_META_CLUSTER_ID")?.value, "remote-a", "injected for remote-a");
+    };
+    /**
+     * `pulumi up` of a stack whose charts include the east-west gateway, starting the cluster's
+     * istiod as soon as its Deployment exists: the gateway's pod is created only once istiod's
+     * injection webhook answers, as a kubelet would have started istiod's pod by then.
+     */
+    const upWithIstiod = async (stack: string) => {
+        const run = cliOk(["up", "--yes", "--skip-preview", "-s", stack]);
+        await eventually(`${stack}'s istiod Deployment`, 300, async () =>
+            (await cluster(stack).has("apps/v1", "Deployment", "istiod", NS)) ? true : undefined);
+        await startIstiod(stack);
+        return run;
     };
     /**
      * remote-a leaves an istiod mesh (its istiod stopped first): the primary's istiod drops it and
@@ -273,19 +303,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         }));
 
         it("a pod created in remote-a's injected namespace gets istio-proxy from the primary's istiod", () => timer.time("primary-remote: injection", async () => {
-            const remote = cluster("remote-a");
-            const pod = await eventually("the injection webhook to answer (istiod patches its caBundle)", 120, async () => {
-                const created: any = await remote.core.createNamespacedPod({ namespace: "default", body: {
-                    apiVersion: "v1", kind: "Pod", metadata: { generateName: "injected-" },
-                    spec: { containers: [{ name: "app", image: "registry.example/app:1" }] },
-                } });
-                return created;
-            });
-            const names = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].map((c: any) => c.name);
-            assert.ok(names.includes("istio-proxy"), `containers: ${names.join(", ")}`);
-            const proxy = [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((c: any) => c.name === "istio-proxy");
-            const clusterId = proxy.env.find((e: any) => e.name === "ISTIO_META_CLUSTER_ID")?.value;
-            assert.strictEqual(clusterId, "remote-a", "injected for remote-a");
+            await assertInjectedForRemoteA("(istiod patches its caBundle)");
         }));
 
         it("remote-a's namespaces get the mesh root from istiod", () => timer.time("primary-remote: root cert", async () => {
@@ -318,6 +336,48 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             writeStack("primary", primaryConfig);
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "primary"]);
             await stopIstiod("primary");
+        }));
+    });
+
+    describe("primary-remote through the east-west gateway, whose load balancer gives a host name (as EKS does)", () => {
+        const { discoveryAddress: _d, injectionAddress: _i, ...viaGateway } = exampleConfig("primary-remote", "primary");
+        const primaryConfig = {
+            ...viaGateway, eastWestGateway: true,
+            // The user's values for the gateway's chart: a Service annotation, which the local load balancer answers with a host name.
+            eastWestGatewayValues: { service: { annotations: { "local-clusters.test/load-balancer-hostname": "true" } } },
+        };
+        let host: string;
+        let gatewayRelay: ChildProcess | undefined;
+        after(() => gatewayRelay?.kill());
+
+        it("the primary exports the gateway's host name as the discovery address; the first up warns, the next puts it in istiod's serving certificate", () => timer.time("gateway host name: primary", async () => {
+            writeStack("primary", primaryConfig);
+            const first = await upWithIstiod("primary");
+            host = (await outputs("primary")).discoveryAddress;
+            assert.match(host, /^istio-eastwestgateway\.istio-system\.127-0-2-\d+\.lb\.test$/);
+            assert.match(first.stdout + first.stderr, /gave the host name .*run it once more before remotes join/s);
+            const next = await cliOk(["up", "--yes", "--skip-preview", "-s", "primary"]);
+            assert.doesNotMatch(next.stdout + next.stderr, /run it once more/);
+            await startIstiod("primary"); // its Deployment changed: a new pod, as a rollout would start
+            const names = await servingCertificateNames(IP.primary, 15017);
+            assert.ok(names.includes(`DNS:${host}`), `istiod's webhook certificate names ${names.join(", ")}`);
+        }));
+
+        it("remote-a joins by that host name: its API server calls the primary's injection webhook there, through the gateway, and pods are injected", () => timer.time("gateway host name: remote-a injected", async () => {
+            // Nothing here runs the gateway's Envoy; its istiod ports are TLS passthrough to istiod
+            // (the Gateway istiod-gateway), which a TCP relay on the gateway's address plays.
+            const { address } = await dns.promises.lookup(host);
+            gatewayRelay = spawn(process.execPath, [path.join(ROOT, "tools/clusters/service-proxy.js"),
+                `${address}:15017=${IP.primary}:15017`, `${address}:15012=${IP.primary}:15012`], { stdio: "ignore" });
+            writeStack("remote-a", exampleConfig("primary-remote", "remote-a"));
+            await up("remote-a");
+            const istiod = await cluster("remote-a").core.readNamespacedService({ name: "istiod", namespace: NS });
+            assert.deepStrictEqual([istiod.spec?.type, istiod.spec?.externalName], ["ExternalName", host]);
+            await assertInjectedForRemoteA("at the gateway's host name");
+        }));
+
+        it("leaving: the primary's istiod drops remote-a, and nothing of it is left", () => timer.time("gateway host name: leave", async () => {
+            await leaveThenTearDown();
         }));
     });
 
@@ -547,19 +607,6 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         let client: Pod;
         let server: Pod;
 
-        /**
-         * `pulumi up` of a stack whose charts include the east-west gateway, starting the cluster's
-         * istiod as soon as its Deployment exists: the gateway's pod is created only once istiod's
-         * injection webhook answers, as a kubelet would have started istiod's pod by then.
-         */
-        const upWithIstiod = async (stack: string) => {
-            const run = up(stack);
-            await eventually(`${stack}'s istiod Deployment`, 300, async () =>
-                (await cluster(stack).has("apps/v1", "Deployment", "istiod", NS)) ? true : undefined);
-            await startIstiod(stack);
-            await run;
-        };
-
         it("installs each primary with its network's gateway: both get a load balancer address, and both istiods list both networks' gateways there", () => timer.time("networks: two primaries with gateways", async () => {
             writeStack("primary", primaryConfig);
             await upWithIstiod("primary");
@@ -626,6 +673,18 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
 });
 
 /** istiod's debug endpoint on a local cluster's address. */
+/** The names (`DNS:…`, `IP Address:…`) in the certificate a TLS server at address:port serves. */
+function servingCertificateNames(address: string, port: number): Promise<string[]> {
+    return new Promise((resolve, reject) => {
+        // Only the certificate is read; nothing is sent over an unverified connection.
+        const socket = tls.connect({ host: address, port, rejectUnauthorized: false }, () => {
+            resolve((socket.getPeerCertificate().subjectaltname ?? "").split(", "));
+            socket.end();
+        });
+        socket.on("error", reject);
+    });
+}
+
 function debug(clusterName: string, endpoint: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
         http.get(`http://${IP[clusterName]}:15014/debug/${endpoint}`, { timeout: 10000 }, (res) => {

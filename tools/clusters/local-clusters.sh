@@ -274,6 +274,15 @@ cmd_istiod() {
     cmd_istiod_stop "$name"
     rm -rf "$run_dir"
     mkdir -p "$run_dir/etc/cacerts"
+    # istiod reads its mesh config and injection templates when it starts, and skips injection for
+    # good when they are missing: start it once the chart has made them and its service account,
+    # as a pod that starts seconds after its Deployment would (a test may start it the moment the
+    # Deployment exists, which the install may make before the rest).
+    local made
+    for made in serviceaccounts/istiod configmaps/istio configmaps/istio-sidecar-injector; do
+        wait_for "$name's $ns/$made" 120 api "$p" "$ip" "/api/v1/namespaces/$ns/$made" -f ||
+            { log "no $ns/$made in $name: is the istiod chart installed?"; return 1; }
+    done
     token=$(api "$p" "$ip" "/api/v1/namespaces/$ns/serviceaccounts/istiod/token" -f -X POST \
         -H 'Content-Type: application/json' \
         -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":86400}}' |
@@ -300,14 +309,6 @@ cmd_istiod() {
             }
         });')
     [ ${#env_args[@]} -gt 0 ] || { log "no istiod Deployment in $name/$ns"; return 1; }
-    # istiod reads its mesh config and injection templates when it starts, and skips injection for
-    # good when they are missing: start it once the chart has made them, as a pod that starts seconds
-    # after its Deployment would (a test may start it the moment the Deployment exists).
-    local configmap
-    for configmap in istio istio-sidecar-injector; do
-        wait_for "$name's $ns/$configmap ConfigMap" 120 api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/$configmap" -f ||
-            { log "no $ns/$configmap ConfigMap in $name: is the istiod chart installed?"; return 1; }
-    done
     (
         cd "$run_dir"
         env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod-$name" SERVICE_ACCOUNT=istiod \
@@ -405,7 +406,10 @@ cmd_workload() {
         }
         const proxyConfig = JSON.parse(env.PROXY_CONFIG || "{}");
         Object.assign(proxyConfig, { discoveryAddress: `${istiod}:15012`, configPath: `${dir}/etc/istio/proxy`, statusPort: Number(statusPort) });
-        Object.assign(env, { PROXY_CONFIG: JSON.stringify(proxyConfig), CA_ADDR: `${istiod}:15012`, ISTIOD_SAN: "istiod.istio-system.svc",
+        // No CA_ADDR: the agent then asks the discovery address for its certificate, and checks
+        // istiod there for ISTIOD_SAN (an explicit CA_ADDR is checked for its own host, an IP here).
+        delete env.CA_ADDR;
+        Object.assign(env, { PROXY_CONFIG: JSON.stringify(proxyConfig), ISTIOD_SAN: "istiod.istio-system.svc",
             OUTPUT_CERTS: `${dir}/var/lib/istio/data`, GRPC_XDS_BOOTSTRAP: `${dir}/etc/istio/proxy/grpc-bootstrap.json` });
         const out = Object.entries(env).map(([k, v]) => `${k}=${v}`);
         out.push(String(app.ports[0].containerPort), env.ISTIO_META_CLUSTER_ID || "Kubernetes", fields["spec.serviceAccountName"]);

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The part of kube-proxy the local clusters need: TCP from a Service's cluster IP and port to the
 // process that plays its pod (istiod runs beside the API server, not in a pod). Only inside the
-// suite's network namespace, where each cluster's service range is routed to loopback.
+// suite's network namespace, where each cluster's service range is routed to loopback. A test also
+// runs it on an east-west gateway's address for istiod's ports, which the gateway passes through
+// to istiod as TLS it does not terminate (no Envoy runs the gateway here).
 //   service-proxy.js LISTEN_IP:PORT=TARGET_IP:PORT ...
 const net = require("net");
 

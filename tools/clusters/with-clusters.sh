@@ -16,13 +16,18 @@ if [ -z "${ISTIO_MC_NETNS:-}" ]; then
     # The rest runs in a network namespace of its own, with loopback alone: each cluster's pod range
     # is routed to loopback there (local-clusters.sh), so that whatever dials a pod or Service
     # address (an API server calling a webhook, a test reaching a workload) never leaves this host.
-    # What needs a registry (npm, the Go module proxy) has run by now.
-    exec unshare --net env ISTIO_MC_NETNS=1 bash "$root/tools/clusters/with-clusters.sh" "$clusters" "$@"
+    # What needs a registry (npm, the Go module proxy) has run by now. A mount namespace of its
+    # own too, for an /etc/hosts of its own (below).
+    exec unshare --net --mount env ISTIO_MC_NETNS=1 bash "$root/tools/clusters/with-clusters.sh" "$clusters" "$@"
 fi
 ip link set lo up
 
 work=$(mktemp -d -t istio-mc-run-XXXXXX)
 export ISTIO_MC_CLUSTERS=$work/clusters
+# The local load balancers' host names (lb-allocator.js) resolve here alone: /etc/hosts is a copy.
+cp /etc/hosts "$work/hosts"
+mount --bind "$work/hosts" /etc/hosts
+export ISTIO_MC_HOSTS=1
 cleanup() {
     tools/clusters/local-clusters.sh stop || true
     rm -rf "$work"
