@@ -17,7 +17,7 @@ import { certificateFingerprint, pemCertificates } from "../../lib/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
 import { eventually, localCluster, localKubeconfigPath, makeWorkDir, TestCluster } from "./helpers";
 import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
-import { call, deploy, ECHO_PORT, peerAuthentication, Pod, requireMutualTls, startWorkload, stopWorkload, workloadChain } from "./workloads";
+import { call, callSeparately, deploy, ECHO_PORT, peerAuthentication, Pod, requireMutualTls, startWorkload, stopWorkload, workloadChain } from "./workloads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
@@ -317,8 +317,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await cliOk(["destroy", "--yes", "--skip-preview", "-s", "remote-a"]);
             // remote-a's server still runs, but the mesh no longer routes to it.
             await eventually("the client's calls to reach the primary only", 60, async () => {
-                const r = await call(client, ECHO_URL, 10);
-                return r.ok && r.clusters.length === 10 && r.clusters.every((c) => c === "primary") ? true : undefined;
+                const r = await callSeparately(client, ECHO_URL, 16);
+                return r.ok && r.clusters.length === 16 && r.clusters.every((c) => c === "primary") ? true : undefined;
             });
             await eventually("istiod to drop remote-a", 60, async () =>
                 (await clusterz("primary")).some((c) => c.id === "remote-a") ? undefined : true);

@@ -114,6 +114,18 @@ export async function call(from: Pod, url: string, count = 1): Promise<Calls> {
     }
 }
 
+/**
+ * `times` ForwardEcho requests of one call each. The echo client calls a request's calls over one
+ * connection, to one server: only separate requests sample every server the mesh routes to.
+ */
+export async function callSeparately(from: Pod, url: string, times: number): Promise<Calls> {
+    const each: Calls[] = [];
+    for (let i = 0; i < times; i++) {
+        each.push(await call(from, url));
+    }
+    return { ok: each.every((c) => c.ok), clusters: each.flatMap((c) => c.clusters), output: each.map((c) => c.output).join("\n") };
+}
+
 /** The certificate chain the pod's agent got from istiod and handed its gRPC library, leaf first. */
 export function workloadChain(pod: Pod): crypto.X509Certificate[] {
     const file = path.join(requiredEnv("ISTIO_MC_CLUSTERS"), pod.cluster, "pods", `${pod.namespace}-${pod.name}`, "var/lib/istio/data/cert-chain.pem");
