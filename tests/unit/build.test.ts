@@ -1,4 +1,5 @@
 import * as assert from "assert";
+import { execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -38,5 +39,31 @@ describe("bin/current-build.js (how the program and mesh start)", () => {
         const root = project();
         fs.rmSync(path.join(root, "dist"), { recursive: true });
         assert.strictEqual(loadProjectModule("index", root).built, "typescript");
+    });
+});
+
+describe("the unit tests on a fresh clone", () => {
+    it("make the CA material they read before loading any test (npx mocha, nothing run before it)", function () {
+        this.timeout(120000);
+        const root = path.resolve(__dirname, "..", "..");
+        const clone = fs.mkdtempSync(path.join(os.tmpdir(), "fresh-clone-"));
+        try {
+            // What git tracks, as a clone has it: no CA material (it is made on each machine).
+            for (const file of execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).split("\n").filter(Boolean)) {
+                fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+                fs.copyFileSync(path.join(root, file), path.join(clone, file));
+            }
+            fs.symlinkSync(path.join(root, "node_modules"), path.join(clone, "node_modules"));
+            assert.ok(!fs.existsSync(path.join(clone, "tests/fixtures/certs/mesh")));
+            // What the repository's mocha config loads first, then one test file that reads the material.
+            const config = JSON.parse(fs.readFileSync(path.join(root, ".mocharc.json"), "utf8")) as { require: string[] };
+            const run = spawnSync(process.execPath, [path.join(root, "node_modules/mocha/bin/mocha.js"), "--no-config",
+                ...config.require.flatMap((r) => ["--require", r]), "--extension", "ts", "tests/unit/pki.test.ts"],
+            { cwd: clone, encoding: "utf8" });
+            assert.strictEqual(run.status, 0, `mocha in a fresh clone exited ${run.status}:\n${run.stdout}\n${run.stderr}`);
+            assert.ok(fs.existsSync(path.join(clone, "tests/fixtures/certs/mesh/primary/ca-key.pem")));
+        } finally {
+            fs.rmSync(clone, { recursive: true, force: true });
+        }
     });
 });
