@@ -45,6 +45,10 @@ export class CaCertificate extends pulumi.dynamic.Resource {
     declare public readonly notAfter: pulumi.Output<string>;
     /** Its serial number, hex. */
     declare public readonly serial: pulumi.Output<string>;
+    /** The common name it was made with. */
+    declare public readonly commonName: pulumi.Output<string>;
+    /** The validity it was made with, in days. */
+    declare public readonly validityDays: pulumi.Output<number>;
 
     constructor(name: string, args: CaCertificateArgs, opts?: pulumi.CustomResourceOptions) {
         super(caProvider, name, {

@@ -25,10 +25,8 @@ export class CaCerts extends pulumi.ComponentResource {
 
     constructor(name: string, args: CaCertsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:CaCerts", name, {}, opts);
-        const stringData: Record<string, pulumi.Output<string>> = {};
-        for (const [field, file] of CA_FILES) {
-            stringData[file] = pulumi.secret(args.bundle[field]);
-        }
+        // A Secret's data is a Pulumi secret in inputs, state and outputs: @pulumi/kubernetes marks it so.
+        const stringData = Object.fromEntries(CA_FILES.map(([field, file]) => [file, args.bundle[field]]));
         const secret = new k8s.core.v1.Secret(name, {
             metadata: { name: "cacerts", namespace: args.namespace },
             type: "Opaque",

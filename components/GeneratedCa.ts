@@ -8,6 +8,9 @@ import { CaMaterial } from "./CaCerts";
 /** The subject organization of every certificate made here. */
 const ORGANIZATION = "istio-multicluster";
 
+/** The inputs a root keeps from when it was made, whatever the config says later. */
+const ROOT_SETTINGS_KEPT = ["organization", "commonName", "validityDays"];
+
 /** Arguments of GeneratedCa. */
 export interface GeneratedCaArgs {
     /** The mesh's ID, named in the root's subject. */
@@ -37,24 +40,37 @@ export class GeneratedCa extends pulumi.ComponentResource {
     public readonly trustBundle: pulumi.Output<string>;
     /** SHA-256 of the root that signs the intermediates, as the remotes compare it. */
     public readonly rootFingerprint: pulumi.Output<string>;
+    /** SHA-256 of each root the mesh trusts, by generation. */
+    public readonly rootFingerprints: pulumi.Output<Record<string, string>>;
     /** Each cluster's intermediate, by cluster name. */
     public readonly clusters: Record<string, ClusterCa>;
 
     constructor(name: string, args: GeneratedCaArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-multicluster:index:GeneratedCa", name, {}, opts);
         const s = args.settings;
-        // Every root the mesh trusts: the signing one, and during a rotation the other.
+        // Every root the mesh trusts: the signing one, and during a rotation the other. A root keeps
+        // the subject and validity it was made with: a new meshID or ca.rootValidityDays applies to
+        // the roots made from then on, never re-issues a trusted one in place, which would cut every
+        // cluster's trust at once (a new root is a rotation: ca.trustRoots, then ca.root).
         const roots: Record<number, CaCertificate> = {};
         for (const generation of trustedRoots(s)) {
-            roots[generation] = new CaCertificate(generation === 0 ? `${name}-root` : `${name}-root-${generation}`, {
-                organization: ORGANIZATION, commonName: `${args.meshID} root CA${generation === 0 ? "" : ` ${generation}`}`,
-                // Never renewed on its own: a new root is a rotation (ca.trustRoots, ca.root).
-                validityDays: s.rootValidityDays, rotation: 0,
-            }, { parent: this });
+            const commonName = `${args.meshID} root CA${generation === 0 ? "" : ` ${generation}`}`;
+            const root = new CaCertificate(generation === 0 ? `${name}-root` : `${name}-root-${generation}`, {
+                organization: ORGANIZATION, commonName, validityDays: s.rootValidityDays, rotation: 0,
+            }, { parent: this, ignoreChanges: ROOT_SETTINGS_KEPT });
+            roots[generation] = root;
+            pulumi.all([root.commonName, root.validityDays]).apply(([madeAs, madeFor]) => {
+                if (madeAs !== undefined && (madeAs !== commonName || madeFor !== s.rootValidityDays)) {
+                    pulumi.log.warn(`root ${generation} keeps the subject and validity it was made with (${madeAs}, ${madeFor} days); ` +
+                        `meshID and ca.rootValidityDays (${commonName}, ${s.rootValidityDays} days) apply to the next root, ` +
+                        "made by a root rotation (ca.trustRoots, then ca.root: see the README)", root);
+                }
+            });
         }
         const signing = roots[s.root];
         this.trustBundle = pulumi.concat(...trustedRoots(s).map((g) => roots[g].certPem));
         this.rootFingerprint = signing.certPem.apply(certificateFingerprint);
+        this.rootFingerprints = pulumi.all(Object.fromEntries(trustedRoots(s).map((g) => [String(g), roots[g].certPem.apply(certificateFingerprint)])));
         this.clusters = {};
         for (const cluster of args.clusters) {
             const intermediate = new CaCertificate(`${name}-${cluster}`, {
@@ -89,6 +105,8 @@ export interface PrimaryCa {
     readonly caRoot?: number;
     /** The root generations the mesh trusts. */
     readonly caTrustedRoots?: number[];
+    /** SHA-256 of each root the mesh trusts, by generation. */
+    readonly caRootFingerprints?: pulumi.Output<Record<string, string>>;
     /** The other primaries the generated CA issued an intermediate for. */
     readonly caIssuedFor?: string[];
     /** Their intermediates, by cluster name (a secret). */
@@ -115,6 +133,7 @@ export function primaryCa(name: string, cfg: IstiodPrimaryConfig, parent: pulumi
         caCertExpiry: own.expiry,
         caRoot: cfg.generatedCa.root,
         caTrustedRoots: trustedRoots(cfg.generatedCa),
+        caRootFingerprints: ca.rootFingerprints,
         ...(peers.length === 0 ? {} : {
             caIssuedFor: peers,
             peerCas: pulumi.secret(pulumi.all(peerBundles) as pulumi.Output<Record<string, CaBundle>>),

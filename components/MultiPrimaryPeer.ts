@@ -4,7 +4,7 @@ import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config";
 import { istiodValues, remoteSecretName } from "../lib/istiod";
 import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
 import { PeerOutputs } from "../lib/primary";
-import { certificateExpiry, chainRootFingerprint } from "../lib/pki";
+import { certificateExpiry, certificateFingerprints, chainRootFingerprint } from "../lib/pki";
 import { InstalledIstio } from "../lib/installed";
 import { issuedTo } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
@@ -83,6 +83,8 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
             caCertExpiry: pulumi.unsecret(pulumi.output(ca.caCert).apply(certificateExpiry)),
             // The first primary checks it before it stops trusting a root (a root rotation's last step).
             caChainRootFingerprint: pulumi.unsecret(pulumi.output(ca.certChain).apply(chainRootFingerprint)),
+            // And before it signs with a new root, that this cluster trusts it (a root rotation's second step).
+            caTrustedRootFingerprints: pulumi.unsecret(pulumi.output(ca.rootCert).apply(certificateFingerprints)),
         });
         this.registerOutputs(this.outputs);
     }

@@ -69,6 +69,8 @@ export interface PeerRef {
 export interface CaGeneration {
     /** The other primaries of a multi-primary mesh this stack issues an intermediate for, by cluster name. */
     readonly peers: string[];
+    /** Each peer's stack (a StackReference name), read before a root rotation's steps: by default named as its cluster. */
+    readonly peerStacks: Record<string, string>;
     /** Per cluster name, a number to raise to have its intermediate made anew (0 when absent). */
     readonly rotations: Record<string, number>;
     /** Days the root is valid for. */

@@ -252,7 +252,7 @@ export class RawConfig {
             throw new ConfigError("ca", value, "must be a map with generate: true", example);
         }
         const ca = value as Record<string, unknown>;
-        const known = ["generate", "peers", "rotate", "rootValidityDays", "intermediateValidityDays", "renewBeforeDays", "root", "trustRoots"];
+        const known = ["generate", "peers", "peerStacks", "rotate", "rootValidityDays", "intermediateValidityDays", "renewBeforeDays", "root", "trustRoots"];
         const unknownKey = Object.keys(ca).find((k) => !known.includes(k));
         if (unknownKey !== undefined) {
             throw new ConfigError(`ca.${unknownKey}`, ca[unknownKey], "is not a setting of ca", `use only ${known.join(", ")}`);
@@ -265,6 +265,26 @@ export class RawConfig {
         if (!Array.isArray(peers) || !peers.every((p) => typeof p === "string" && isDns1123Label(p))) {
             throw new ConfigError("ca.peers", peers, "must be a list of cluster names (DNS-1123 labels)",
                 "list the other primaries' clusterNames, e.g. `pulumi config set --path 'ca.peers[0]' remote-a`");
+        }
+        const peerStackNames = ca.peerStacks ?? {};
+        if (typeof peerStackNames !== "object" || peerStackNames === null || Array.isArray(peerStackNames)) {
+            throw new ConfigError("ca.peerStacks", peerStackNames, "must be a map of a peer's cluster name to its stack",
+                "e.g. `pulumi config set --path ca.peerStacks.remote-a eu-west`");
+        }
+        const peerStacks: Record<string, string> = {};
+        for (const peer of peers as string[]) {
+            peerStacks[peer] = `${pulumi.getOrganization()}/${pulumi.getProject()}/${peer}`;
+        }
+        for (const [cluster, stack] of Object.entries(peerStackNames as Record<string, unknown>)) {
+            if (!(peers as string[]).includes(cluster)) {
+                throw new ConfigError(`ca.peerStacks.${cluster}`, stack, `names a cluster that is not one of ca.peers (${(peers as string[]).join(", ") || "none"})`,
+                    "list the cluster in ca.peers, or remove this entry");
+            }
+            if (typeof stack !== "string") {
+                throw new ConfigError(`ca.peerStacks.${cluster}`, stack, "must be a stack name",
+                    `e.g. \`pulumi config set --path ca.peerStacks.${cluster} ${cluster}\``);
+            }
+            peerStacks[cluster] = this.stackName(`ca.peerStacks.${cluster}`, stack);
         }
         const rotate = ca.rotate ?? {};
         if (typeof rotate !== "object" || rotate === null || Array.isArray(rotate)) {
@@ -301,6 +321,7 @@ export class RawConfig {
         }
         const generation: CaGeneration = {
             peers: peers as string[],
+            peerStacks,
             rotations,
             rootValidityDays: days("rootValidityDays", 3650),
             intermediateValidityDays: days("intermediateValidityDays", 365),

@@ -33,6 +33,8 @@ interface IstiodPrimaryBaseOutputs extends MeshIdentity {
     readonly caRoot?: number;
     /** With `ca.generate`: the root generations the mesh trusts. */
     readonly caTrustedRoots?: number[];
+    /** With `ca.generate`: SHA-256 of each root the mesh trusts, by generation. */
+    readonly caRootFingerprints?: Record<string, string>;
 }
 
 /** A primary-remote primary's outputs. */
@@ -100,6 +102,8 @@ export interface IstiodRemoteOutputs extends RemoteBaseOutputs, MeshIdentity {
     readonly discoveryAddress?: string;
     /** multi-primary: SHA-256 of the root its CA's chain (cert-chain.pem) ends at. */
     readonly caChainRootFingerprint?: string;
+    /** multi-primary: SHA-256 of each root its cluster trusts (root-cert.pem). */
+    readonly caTrustedRootFingerprints?: string[];
 }
 
 /** What a component exports of a contract type: each value as an input, absent ones left out. */

@@ -113,6 +113,11 @@ export function pemCertificates(pem: string): string[] {
     return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
 }
 
+/** The SHA-256 fingerprints of every certificate of a PEM bundle, in order. */
+export function certificateFingerprints(bundlePem: string): string[] {
+    return pemCertificates(bundlePem).map(certificateFingerprint);
+}
+
 /** The SHA-256 fingerprint of the last certificate of a PEM chain: the root it ends at. */
 export function chainRootFingerprint(chainPem: string): string {
     const blocks = pemCertificates(chainPem);

@@ -520,6 +520,15 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             };
             const oldRoot = (await outputs("primary")).rootCertFingerprint;
 
+            // A new root validity never re-issues the deployed root (every cluster's trust would go
+            // with it at once): the preview keeps it and warns that the setting is for the next root.
+            writeStack("primary", ca({ rootValidityDays: 7300 }));
+            const kept = JSON.parse((await cliOk(["preview", "--json", "-s", "primary"])).stdout) as
+                { steps: Array<{ op: string; urn: string }>; diagnostics?: Array<{ message: string }> };
+            assert.deepStrictEqual(kept.steps.filter((step) => /::istio-ca-root$/.test(step.urn)).map((step) => step.op), ["same"],
+                "the root is kept as it is");
+            assert.match(JSON.stringify(kept.diagnostics ?? []), /root 0 keeps the subject and validity it was made with \(mesh1 root CA, 3650 days\)/);
+
             // 1. A second root, trusted everywhere beside the first; the intermediates stay.
             writeStack("primary", ca({ trustRoots: [1] }));
             await up("primary");
@@ -543,7 +552,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await up("primary");
             // remote-a has not deployed its new intermediate yet: dropping the old root is refused, naming it.
             writeStack("primary", ca({ root: 1 }));
-            await refusedUp("primary", /drops root 0, and remote-a's intermediate still chains to it.*`pulumi up -s remote-a` first/);
+            await refusedUp("primary", /drops root 0, and remote-a's intermediate still chains to it.*`pulumi up -s organization\/istio-multicluster\/remote-a` first/);
             writeStack("primary", ca({ root: 1, trustRoots: [0] }));
             await up("remote-a");
             await refreshIstiods();

@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
 import { caChanges, issueCa } from "../../lib/ca";
-import { checkRootRotation, DeployedCa } from "../../lib/caRotation";
+import { checkCaSwitch, checkRootRotation, DeployedCa, PeerCa } from "../../lib/caRotation";
 import { CaGeneration } from "../../lib/config";
 import { caBundleProblems, certificateFingerprint } from "../../lib/pki";
 import { isSecretInput, ofType, parseConfig, plain, Registered, runProgram } from "./harness";
@@ -124,6 +124,27 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
             assert.doesNotMatch(plainInputs(run.resources), PEM_KEY);
             assert.doesNotMatch(JSON.stringify(Object.fromEntries(Object.entries(run.outputs!).filter(([k]) => !run.secretOutputs.has(k)))), PEM_KEY);
         });
+        it("keeps each made key a secret in the state (the engine's additionalSecretOutputs), and the cacerts files a secret", () => {
+            for (const made of ofType(run.resources, "pulumi-nodejs:dynamic:CaCertificate")) {
+                assert.deepStrictEqual(made.additionalSecretOutputs, ["keyPem"], made.name);
+            }
+            const secret = ofType(run.resources, "kubernetes:core/v1:Secret").find((x) => x.inputs.metadata.name === "cacerts")!;
+            assert.ok(isSecretInput(secret.inputs.stringData), "the cacerts files reach the engine as a secret");
+        });
+        it("makes a root valid for 10 years, never renewed by itself, and intermediates for a year, renewed 30 days before they expire", () => {
+            const [root, intermediate] = ofType(run.resources, "pulumi-nodejs:dynamic:CaCertificate");
+            assert.deepStrictEqual([root.inputs.validityDays, root.inputs.renewBeforeDays], [3650, undefined]);
+            assert.deepStrictEqual([intermediate.inputs.validityDays, intermediate.inputs.renewBeforeDays], [365, 30]);
+        });
+        it("keeps a root's subject and validity as made: a new meshID or ca.rootValidityDays never re-issues a trusted root", () => {
+            const [root, intermediate] = ofType(run.resources, "pulumi-nodejs:dynamic:CaCertificate");
+            assert.deepStrictEqual([...root.ignoreChanges].sort(), ["commonName", "organization", "validityDays"]);
+            assert.deepStrictEqual(intermediate.ignoreChanges, [], "an intermediate is re-issued when its settings change");
+        });
+        it("exports the fingerprint of each root it trusts, by generation", () => {
+            const files = cacerts(run.resources);
+            assert.deepStrictEqual(run.outputs!.caRootFingerprints, { 0: certificateFingerprint(files["root-cert.pem"]) });
+        });
         it("re-issues a cluster's intermediate when its ca.rotate number is raised, and nothing else", async () => {
             const rotated = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, ca: { generate: true, rotate: { primary: 2 } } } });
             assert.ifError(rotated.error);
@@ -164,6 +185,9 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
             });
             assert.deepStrictEqual(ofType(peer.resources, "pulumi-nodejs:dynamic:CaCertificate"), [], "the peer makes no CA");
             assert.strictEqual(peer.outputs!.caCertExpiry, new Date(new crypto.X509Certificate(peerCas["remote-a"].caCert).validTo).toISOString());
+            const rootFingerprint = certificateFingerprint(peerCas["remote-a"].rootCert);
+            assert.strictEqual(peer.outputs!.caChainRootFingerprint, rootFingerprint, "the root its chain ends at, which the primary checks before dropping a root");
+            assert.deepStrictEqual(peer.outputs!.caTrustedRootFingerprints, [rootFingerprint], "the roots its cluster trusts");
             const keys = JSON.stringify(Object.values(peerCas)).match(/-----BEGIN PRIVATE KEY-----[^-]+/g)!;
             assert.strictEqual(keys.length, 1, "the peers' material holds their intermediates' keys, not the root's");
         });
@@ -180,33 +204,92 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
 });
 
 describe("root rotation (ca.root, ca.trustRoots)", () => {
-    const ca = (root: number, trustRoots: number[], peers: string[] = []): CaGeneration => ({
-        peers, rotations: {}, rootValidityDays: 3650, intermediateValidityDays: 365, renewBeforeDays: 30, root, trustRoots,
+    const ca = (root: number, trustRoots: number[], peers: string[] = [], peerStacks: Record<string, string> = {}): CaGeneration => ({
+        peers, peerStacks: { ...Object.fromEntries(peers.map((p) => [p, `organization/istio-multicluster/${p}`])), ...peerStacks },
+        rotations: {}, rootValidityDays: 3650, intermediateValidityDays: 365, renewBeforeDays: 30, root, trustRoots,
     });
     const noPeers = async () => undefined;
-    const check = (config: CaGeneration, deployed: DeployedCa, peerRoot: (c: string) => Promise<string | undefined> = noPeers) =>
-        checkRootRotation(config, deployed, peerRoot);
+    const check = (config: CaGeneration, deployed: DeployedCa, readPeer: (c: string) => Promise<PeerCa | undefined> = noPeers) =>
+        checkRootRotation(config, deployed, readPeer);
+    const overlap = { root: 0, trustedRoots: [0, 1], rootFingerprint: "R0", rootFingerprints: { 0: "R0", 1: "R1" } };
 
     it("accepts each step of the procedure: trust the new root, sign with it, drop the old", async () => {
         await check(ca(0, [1]), { root: 0, trustedRoots: [0], rootFingerprint: "R0" });
-        await check(ca(1, [0]), { root: 0, trustedRoots: [0, 1], rootFingerprint: "R0" });
+        await check(ca(1, [0]), overlap);
         await check(ca(1, []), { root: 1, trustedRoots: [0, 1], rootFingerprint: "R1" });
     });
     it("refuses signing with a root the mesh does not trust yet, and says how to add it", () =>
         assert.rejects(check(ca(1, []), { root: 0, trustedRoots: [0], rootFingerprint: "R0" }),
             /istio-multicluster:ca\.root = 1: root 1 is not trusted in the mesh yet \(it trusts 0\).*set ca\.trustRoots to \[1\] with ca\.root 0/));
+    it("refuses signing with the new root before every peer's cluster trusts it, naming the peer's stack", async () => {
+        await check(ca(1, [0], ["remote-a"]), overlap, async () => ({ chainRoot: "R0", trustedRoots: ["R0", "R1"] }));
+        await assert.rejects(check(ca(1, [0], ["remote-a"]), overlap, async () => ({ chainRoot: "R0", trustedRoots: ["R0"] })),
+            /istio-multicluster:ca\.root = 1: signs with root 1, which remote-a does not trust yet.*Fix: run `pulumi up -s organization\/istio-multicluster\/remote-a` first/);
+        await assert.rejects(check(ca(1, [0], ["remote-a"]), overlap, async () => undefined),
+            /which remote-a could not be confirmed to trust.*ca\.peerStacks\.remote-a <stack>/);
+        await assert.rejects(check(ca(1, [0], ["remote-a"]), { ...overlap, rootFingerprints: undefined }, async () => ({ trustedRoots: ["R0", "R1"] })),
+            /exported no fingerprint of root 1.*run `pulumi up` on this stack once more with ca\.root 0/);
+    });
     it("refuses dropping the root the last deployment signed with", () =>
         assert.rejects(check(ca(1, []), { root: 0, trustedRoots: [0, 1], rootFingerprint: "R0" }),
             /istio-multicluster:ca\.trustRoots = "\[\]": drops root 0, which the intermediates were signed with at the last deployment.*switch first/));
     it("refuses dropping the old root while a peer's deployed intermediate still chains to it, naming the peer", async () => {
         const deployed = { root: 1, trustedRoots: [0, 1], rootFingerprint: "R1" };
-        await assert.rejects(check(ca(1, [], ["remote-a"]), deployed, async () => "R0"),
-            /drops root 0, and remote-a's intermediate still chains to it.*run `pulumi up -s remote-a` first/);
+        await assert.rejects(check(ca(1, [], ["remote-a"]), deployed, async () => ({ chainRoot: "R0" })),
+            /drops root 0, and remote-a's intermediate still chains to it.*run `pulumi up -s organization\/istio-multicluster\/remote-a` first/);
         await assert.rejects(check(ca(1, [], ["remote-a"]), deployed, async () => undefined),
             /remote-a's intermediate could not be confirmed to have moved off it/);
-        await check(ca(1, [], ["remote-a"]), deployed, async () => "R1");
+        await check(ca(1, [], ["remote-a"]), deployed, async () => ({ chainRoot: "R1" }));
+    });
+    it("reads a peer from the stack ca.peerStacks names, when its stack is not named after its cluster", async () => {
+        const asked: string[] = [];
+        const config = ca(1, [], ["remote-a"], { "remote-a": "organization/istio-multicluster/eu-west" });
+        await assert.rejects(check(config, { root: 1, trustedRoots: [0, 1], rootFingerprint: "R1" }, async (peer) => {
+            asked.push(peer);
+            return { chainRoot: "R0" };
+        }), /run `pulumi up -s organization\/istio-multicluster\/eu-west` first/);
+        assert.deepStrictEqual(asked, ["remote-a"]);
+    });
+    it("reads whether a peer trusts the new root from the peer's stack, as ca.peerStacks names it", async () => {
+        const switching = { ...MULTI_PRIMARY, ca: { generate: true, peers: ["remote-a"], peerStacks: { "remote-a": "eu-west" }, root: 1, trustRoots: [0] } };
+        const previousOutputs = { meshModel: "multi-primary", caRoot: 0, caTrustedRoots: [0, 1], rootCertFingerprint: "R0", caRootFingerprints: { 0: "R0", 1: "R1" } };
+        const trusting = { caTrustedRootFingerprints: ["R0", "R1"], caChainRootFingerprint: "R0" };
+        const ok = await runProgram({ stack: "primary", config: switching, previousOutputs,
+            stackOutputs: { "organization/istio-multicluster/eu-west": trusting } });
+        assert.ifError(ok.error);
+        const wrongStack = await runProgram({ stack: "primary", config: switching, previousOutputs,
+            stackOutputs: { "organization/istio-multicluster/remote-a": trusting } });
+        assert.match(String(wrongStack.error?.message), /signs with root 1, which remote-a could not be confirmed to trust/);
+    });
+    it("takes ca.peerStacks from config, qualified as a stack reference, and refuses one for a cluster that is no peer", () => {
+        const peerStacks = (caConfig: Record<string, unknown>) => (parseConfig({ ...MULTI_PRIMARY, ca: caConfig }, [], "primary") as any).generatedCa.peerStacks;
+        assert.deepStrictEqual(peerStacks({ generate: true, peers: ["remote-a", "remote-b"], peerStacks: { "remote-b": "eu-west" } }), {
+            "remote-a": "organization/istio-multicluster/remote-a", "remote-b": "organization/istio-multicluster/eu-west",
+        });
+        assert.throws(() => peerStacks({ generate: true, peers: ["remote-a"], peerStacks: { "remote-c": "x" } }),
+            /istio-multicluster:ca\.peerStacks\.remote-c = "x": names a cluster that is not one of ca\.peers \(remote-a\)/);
     });
     it("checks nothing at a generated CA's first deployment", () => check(ca(3, [1]), {}));
+
+    it("refuses swapping a deployed primary's CA for another kind in one step, either way", () => {
+        const primary = (caConfig?: Record<string, unknown>) => parseConfig({ ...PRIMARY_REMOTE, ca: caConfig }, [], "primary") as any;
+        const generated = primary(GENERATE);
+        const ownRoot = primary(undefined);
+        assert.throws(() => checkCaSwitch(generated, true, { rootFingerprint: "AB:CD" }),
+            /istio-multicluster:ca\.generate = true: this primary was deployed with the root of its cacerts \(AB:CD\); a generated CA would replace the mesh's root in one step.*Fix: keep the CA it was deployed with \(remove ca and set cacerts as before\), or take the mesh down/);
+        assert.throws(() => checkCaSwitch(generated, true, {}), /deployed with istiod's own self-signed root/);
+        assert.throws(() => checkCaSwitch(ownRoot, true, { root: 0, trustedRoots: [0], rootFingerprint: "R0" }),
+            /istio-multicluster:ca is not set: this primary's mesh trusts the root the program made \(ca\.generate, root 0\); switching to istiod's own self-signed root/);
+        checkCaSwitch(generated, false, {});
+        checkCaSwitch(generated, true, { root: 0, trustedRoots: [0], rootFingerprint: "R0" });
+        checkCaSwitch(ownRoot, true, { rootFingerprint: "AB:CD" });
+    });
+    it("refuses ca.generate on a primary deployed with cacerts before anything is registered", async () => {
+        const r = await runProgram({ stack: "primary", config: PRIMARY_REMOTE,
+            previousOutputs: { meshModel: "primary-remote", rootCertFingerprint: "AB:CD", caCertExpiry: "2030-01-01T00:00:00.000Z" } });
+        assert.match(String(r.error?.message), /ca\.generate = true: this primary was deployed with the root of its cacerts/);
+        assert.deepStrictEqual(r.resources.filter((x) => !x.type.startsWith("pulumi:pulumi:")), []);
+    });
 
     it("trusts both roots during the overlap: two roots made, root-cert.pem holds both, the intermediate signed by the signing one", async () => {
         for (const [root, other] of [[0, 1], [1, 0]]) {
@@ -251,6 +334,9 @@ describe("ca config: bad input is refused naming the key", () => {
     it("a renewal margin as long as the intermediates' validity", () =>
         refused({ ...PRIMARY_REMOTE, ca: { generate: true, intermediateValidityDays: 30, renewBeforeDays: 30 } },
             /istio-multicluster:ca\.renewBeforeDays = 30: is not less than ca\.intermediateValidityDays \(30\)/));
+    it("intermediates that outlast the root", () =>
+        refused({ ...PRIMARY_REMOTE, ca: { generate: true, rootValidityDays: 100, intermediateValidityDays: 200 } },
+            /istio-multicluster:ca\.intermediateValidityDays = 200: outlasts the root \(ca\.rootValidityDays 100\)/));
     it("ca on a remote, where the primary's CA issues", () =>
         assert.throws(() => parseConfig({ ...PEER, ca: GENERATE }), /istio-multicluster:ca = .*: belongs to the primary stack.*list it in the primary's ca\.peers/));
     it("selfSignedCa true together with ca", () =>

@@ -72,6 +72,12 @@ export interface Registered {
     readonly readId?: string;
     /** What it was registered depending on, as `type::name` (dependsOn, component children, inputs). */
     readonly dependsOn: string[];
+    /** Its inputs whose changes the engine ignores (the `ignoreChanges` option). */
+    readonly ignoreChanges: string[];
+    /** Its outputs the engine keeps as secrets (the `additionalSecretOutputs` option). */
+    readonly additionalSecretOutputs: string[];
+    /** Its aliases: a URN, or the name of an alias given by its parts. */
+    readonly aliases: string[];
 }
 
 /** What the primary stack exports in the tests: its pods' IPs, security on, cacerts. */
@@ -180,7 +186,8 @@ export interface RunResult {
 /** Runs index.ts as the given stack and returns what it registered and exported. */
 export async function runProgram(opts: RunOptions): Promise<RunResult> {
     const resources: Registered[] = [];
-    const dependencies = new Map<string, string[]>();
+    // What each registration request carried beside its inputs, by `type::name`: the mocks see only the inputs.
+    const requests = new Map<string, Pick<Registered, "dependsOn" | "ignoreChanges" | "additionalSecretOutputs" | "aliases">>();
     const { unknownValue } = pulumi.runtime;
     const podIps = opts.podIps ?? PRIMARY_POD_IPS;
     await pulumi.runtime.setMocks({
@@ -189,10 +196,12 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
                 // The engine skips a read whose id is not known yet; its outputs stay unknown.
                 return { id: unknownValue, state: { subsets: unknownValue, status: unknownValue } };
             }
+            const request = requests.get(`${args.type}::${args.name}`);
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id || undefined,
-                dependsOn: dependencies.get(`${args.type}::${args.name}`) ?? [] });
+                dependsOn: request?.dependsOn ?? [], ignoreChanges: request?.ignoreChanges ?? [],
+                additionalSecretOutputs: request?.additionalSecretOutputs ?? [], aliases: request?.aliases ?? [] });
             if (args.type === "pulumi-nodejs:dynamic:CaCertificate") {
-                return madeCa(args);
+                return madeCa(args, resources[resources.length - 1].additionalSecretOutputs);
             }
             return { id: args.id || `${args.name}-id`, state: mockState(args, opts, podIps) };
         },
@@ -200,12 +209,17 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             return args.inputs;
         },
     }, "istio-multicluster", opts.stack, opts.preview ?? false, "organization");
-    // The mocks do not pass a registration's dependencies on: read them off each request.
+    // The mocks do not pass a registration's options on (dependencies, ignoreChanges,
+    // additionalSecretOutputs): read them off each request as the engine would.
     const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, callback: unknown): unknown };
     const register = monitor.registerResource.bind(monitor);
     monitor.registerResource = (req, callback) => {
-        dependencies.set(`${req.getType()}::${req.getName()}`, (req.getDependenciesList() as string[])
-            .map((urn) => `${urn.split("::")[2].split("$").pop()}::${urn.split("::")[3]}`));
+        requests.set(`${req.getType()}::${req.getName()}`, {
+            dependsOn: (req.getDependenciesList() as string[]).map((urn) => `${urn.split("::")[2].split("$").pop()}::${urn.split("::")[3]}`),
+            ignoreChanges: req.getIgnorechangesList() as string[],
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList() as string[],
+            aliases: (req.getAliasesList() as any[]).map((alias) => alias.getUrn() || alias.getSpec()?.getName()),
+        });
         return register(req, callback);
     };
     setStackConfig(opts.config, opts.secretKeys);
@@ -286,12 +300,14 @@ export function plain(value: any): any {
 /**
  * A CA certificate as the dynamic provider makes it (its create is not run under mocks): really
  * issued, by the same function, so that what the program wires from it can be checked as X.509.
+ * The outputs the registration named in additionalSecretOutputs come back secret, as the engine
+ * makes them (the mocks do not), and only those.
  */
-async function madeCa(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: Record<string, any> }> {
+async function madeCa(args: pulumi.runtime.MockResourceArgs, secretOutputs: readonly string[]): Promise<{ id: string; state: Record<string, any> }> {
     const { id, outs } = await createCaCertificate({ ...args.inputs as CaSettings, issuerKeyPem: plain(args.inputs.issuerKeyPem) });
-    // The engine makes keyPem secret (the resource's additionalSecretOutputs); the mocks do not, so the mock does.
-    const keyPem = { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value: outs.keyPem };
-    return { id, state: { ...outs, keyPem } };
+    const state = Object.fromEntries(Object.entries(outs).map(([key, value]) =>
+        [key, secretOutputs.includes(key) ? { [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig, value } : value]));
+    return { id, state };
 }
 
 function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podIps: Record<string, string | undefined>): Record<string, any> {

@@ -224,6 +224,9 @@ describe("multi-primary", () => {
             assert.ifError(r.error);
             const providers = ofType(r.resources, "pulumi:providers:kubernetes");
             assert.deepStrictEqual(providers.map((p) => [p.name, p.inputs.context]).sort(), [["main", "primary"], ["primary", "eu"], ["remote-a", "remote-a"]]);
+            // The first primary's provider was called `primary` whatever its cluster's name: the alias
+            // keeps what a stack made through it. The peer's provider, made under its own name, has none.
+            assert.deepStrictEqual(providers.map((p) => [p.name, p.aliases]).sort(), [["main", ["primary"]], ["primary", []], ["remote-a", []]]);
         });
         it("refuses two peers of one cluster name, naming the second", () => {
             const peer = { meshModel: "multi-primary", meshID: "mesh1", clusterName: "remote-b", istioNamespace: "istio-system", kubeconfig: "k" };

@@ -202,6 +202,17 @@ EOF
     fi
 }
 
+# show_logs NAME: the last lines of each of the cluster's component logs, on stderr: the state
+# directory they are in is deleted when the clusters stop, so a failure prints what explains it.
+show_logs() {
+    local f
+    for f in "$state/$1"/*.log; do
+        [ -f "$f" ] || continue
+        log "$1: last lines of $(basename "$f"):"
+        tail -n 15 "$f" | sed 's/^/    | /' >&2
+    done
+}
+
 node_ready() { # DIR IP NAME
     api "$1" "$2" "/api/v1/nodes/$3-node" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
 }
@@ -245,14 +256,15 @@ cmd_start() {
     local start=$SECONDS
     for name in "${names[@]}"; do
         log "starting $name on $(cluster_ip "$name") (pods $(pod_cidr "$name"), services $(service_cidr "$name"))"
-        start_cluster "$name" || { log "$name failed to start; logs in $state/$name"; cmd_stop; exit 1; }
+        start_cluster "$name" || { log "$name failed to start"; show_logs "$name"; cmd_stop; exit 1; }
     done
     for name in "${names[@]}"; do
         local dir=$state/$name/pki ip
         ip=$(cluster_ip "$name")
         wait_for "$name node Ready" 120 node_ready "$dir" "$ip" "$name" &&
             wait_for "$name default service account" 120 default_sa "$dir" "$ip" ||
-            { log "$name is not ready; logs in $state/$name"; cmd_stop; exit 1; }
+            { log "$name is not ready; its node: $(api "$dir" "$ip" "/api/v1/nodes/$name-node" 2>&1 | tr -d '\n' | cut -c1-600)"
+              show_logs "$name"; cmd_stop; exit 1; }
     done
     merge_kubeconfigs
     log "ready in $((SECONDS - start))s: ${names[*]}; KUBECONFIG=$kubeconfig"
