@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
 import { ChartInstall } from "../lib/charts";
 import { ChartSource, InstallMethod } from "../lib/config";
+import { secretIfConfigSecret } from "../lib/redaction";
 import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
 import { CaCerts, CaMaterial } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";
@@ -81,9 +82,11 @@ export class IstioInstallation extends pulumi.ComponentResource {
             // The first chart keeps the installation's own name, as it had when there was one chart.
             const resourceName = spec === args.charts[0] ? name : `${name}-${spec.release}`;
             const chartOpts = { ...childOpts, dependsOn: installed };
+            // The user's values may hold secrets (`pulumi config set --secret --path values…`).
+            const values = secretIfConfigSecret(spec.values);
             if (args.installMethod === "template") {
                 const rendered = new k8s.helm.v4.Chart(resourceName, {
-                    chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
+                    chart, version, repositoryOpts, namespace: namespace.metadata.name, values,
                     // The provider waits ten seconds of quiet endpoints on each Service: only where it buys a read.
                     postRenderer: { command: CHART_AWAITS, args: [...args.awaitedServices] },
                 }, chartOpts);
@@ -91,7 +94,7 @@ export class IstioInstallation extends pulumi.ComponentResource {
                 installed = [rendered];
             } else {
                 const release = new k8s.helm.v3.Release(resourceName, {
-                    name: spec.release, chart, version, repositoryOpts, namespace: namespace.metadata.name, values: spec.values,
+                    name: spec.release, chart, version, repositoryOpts, namespace: namespace.metadata.name, values,
                     // The installation owns the namespace; the release must not create (or later delete) it.
                     createNamespace: false,
                 }, chartOpts);

@@ -17,6 +17,18 @@ export function secretConfigValues(): string[] {
 }
 
 /**
+ * `value` as a Pulumi secret when any string in it is (a leaf of) this stack's secret config, as
+ * is; otherwise as it is. For what a user's values reach, such as a chart's values: Pulumi keeps
+ * an input secret only when it arrives as one, and a merged plain object has lost the mark.
+ */
+export function secretIfConfigSecret<T>(value: T): pulumi.Input<T> {
+    const secrets = new Set(secretConfigValues());
+    const strings = (v: unknown): string[] => typeof v === "string" ? [v]
+        : typeof v === "object" && v !== null ? Object.values(v).flatMap(strings) : [];
+    return secrets.size > 0 && strings(value).some((s) => secrets.has(s)) ? pulumi.secret(value) as pulumi.Output<T> : value;
+}
+
+/**
  * Runs the program; an error it throws leaves with every secret config value in its message
  * replaced by `[secret]`, whatever path quoted it.
  */

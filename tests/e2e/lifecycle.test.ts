@@ -235,10 +235,16 @@ describe("end to end: the real engine on two real clusters", function () {
     }));
 
     it("6d. while both stacks are up, the state holds their secrets encrypted and no plaintext token, kubeconfig or CA key", () => timer.time("6d state scan", async () => {
+        // A secret chart value (remote-a is a Helm release now): its release's values stay a secret in the state.
+        const chartToken = "eyJhbGciOiJSUzI1NiJ9.Y2hhcnQtdmFsdWU.c2lnbmF0dXJl";
+        await cliOk(["config", "set", "--secret", "--path", "values.notes.token", chartToken, "-s", "remote-a"]);
+        const applied = await cliOk(["up", "--yes", "--skip-preview", "-s", "remote-a"]);
+        assert.ok(!(applied.stdout + applied.stderr).includes(chartToken), "the run's output does not show the secret value");
+        plaintextSecrets.push(chartToken);
         const backend = new URL(requiredEnv("PULUMI_BACKEND_URL")).pathname;
         const files = listFiles(backend);
         assert.ok(files.some((f) => f.endsWith(".json")), "the backend has state files to scan");
-        assert.ok(plaintextSecrets.length >= 4);
+        assert.ok(plaintextSecrets.length >= 5);
         const current = files.filter((f) => /\.pulumi\/stacks\/.*\/(primary|remote-a)\.json$/.test(f));
         assert.strictEqual(current.length, 2, "both stacks' current state is scanned");
         for (const file of current) {

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import { redactSecrets } from "../../lib/errors";
-import { ROLE_CONFIG, runProgram } from "./harness";
+import { isSecretInput, ofType, plain, Registered, ROLE_CONFIG, runProgram } from "./harness";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl";
 const PEM_KEY = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n";
@@ -31,6 +31,44 @@ describe("secret config never appears in an error message", () => {
             secretKeys: ["values"] });
         assert.match(r.error!.message, /istio-multicluster:values\.global\.remotePilotAddress = "\[secret\]": this chart value is derived/);
         assert.ok(!r.error!.message.includes(passphrase), r.error!.message);
+    });
+});
+
+describe("secret chart values (`pulumi config set --secret --path values…`) stay secret", () => {
+    const ISTIOD_PRIMARY = {
+        role: "primary", meshModel: "primary-remote", kubeContext: "primary", chartDir: "tests/fixtures/istiod-charts",
+        cacerts: { dir: "tests/fixtures/certs/mesh/primary" }, podCidr: "10.10.0.0/16", serviceCidr: "10.110.0.0/16",
+    };
+    /** Every registered input that is not a secret, every output that is not, and every warning, as text. */
+    const inClear = (r: { resources: Registered[]; outputs?: Record<string, unknown>; secretOutputs: Set<string>; warnings: string[] }) => JSON.stringify([
+        r.resources.map((x) => Object.fromEntries(Object.entries(x.inputs).filter(([, v]) => !isSecretInput(v)))),
+        Object.entries(r.outputs ?? {}).filter(([k]) => !r.secretOutputs.has(k)), r.warnings,
+    ]);
+    const charts = (resources: Registered[]) => [...ofType(resources, "kubernetes:helm.sh/v4:Chart"), ...ofType(resources, "kubernetes:helm.sh/v3:Release")];
+
+    for (const installMethod of ["template", "release"]) {
+        it(`registers each chart's values as a secret when values is one, and the token nowhere in clear (installMethod ${installMethod})`, async () => {
+            const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, installMethod, values: { kiali: { token: TOKEN } } },
+                secretKeys: ["values"] });
+            assert.ifError(r.error);
+            const [chart] = charts(r.resources);
+            assert.ok(isSecretInput(chart.inputs.values), `${chart.name}'s values are a secret`);
+            assert.strictEqual(plain(chart.inputs.values).kiali.token, TOKEN, "and hold the value");
+            assertNoSecret(inClear(r));
+        });
+    }
+    it("keeps the east-west gateway's values secret when eastWestGatewayValues is, and the other charts' plain", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...ISTIOD_PRIMARY, eastWestGateway: "true",
+            eastWestGatewayValues: { service: { annotations: { "example.com/token": TOKEN } } } }, secretKeys: ["eastWestGatewayValues"] });
+        assert.ifError(r.error);
+        assert.deepStrictEqual(charts(r.resources).map((c) => [c.name, isSecretInput(c.inputs.values)]),
+            [["istio", false], ["istio-istiod", false], ["istio-istio-eastwestgateway", true]]);
+        assertNoSecret(inClear(r));
+    });
+    it("leaves plain values plain, so that a preview shows their diff", async () => {
+        const r = await runProgram({ stack: "remote-a", config: { ...ROLE_CONFIG.remote, values: { kiali: { token: "not-a-secret" } } } });
+        assert.ifError(r.error);
+        assert.ok(!isSecretInput(charts(r.resources)[0].inputs.values));
     });
 });
 
