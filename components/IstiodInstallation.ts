@@ -17,6 +17,8 @@ export interface IstiodInstallationArgs {
     readonly mesh: MeshIdentity;
     /** The `istiod` chart's derived values: istiodValues() or remoteIstiodValues(). */
     readonly istiod: Values;
+    /** The user's values for every chart, where the model took some into `istiod` (the config's `values` otherwise). */
+    readonly values?: Values;
     /** Annotations of the Istio namespace (a remote's names its control plane clusters). */
     readonly namespaceAnnotations?: Record<string, string>;
     /** The CA istiod signs with (`cacerts`); absent where another istiod signs (or istiod mints its own root). */
@@ -52,7 +54,7 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         const cfg = args.config;
         this.injectedNamespaces = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         this.installation = new IstioInstallation(name, {
-            charts: istiodCharts(cfg.values, cfg.istioNamespace, args.ca ? mergeValues(args.istiod, PLUGIN_CA_VALUES) : args.istiod,
+            charts: istiodCharts(args.values ?? cfg.values, cfg.istioNamespace, args.ca ? mergeValues(args.istiod, PLUGIN_CA_VALUES) : args.istiod,
                 args.installed.validationFailClosed,
                 cfg.eastWestGateway ? { network: args.mesh.network, values: cfg.eastWestGatewayValues } : undefined),
             source: cfg.chart,

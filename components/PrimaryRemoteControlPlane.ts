@@ -33,13 +33,14 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
         super("istio-multicluster:index:PrimaryRemoteControlPlane", name, {}, opts);
         const cfg = args.config;
         const { material, ...caOutputs } = primaryCa(name, cfg, this);
+        const webhookHost = webhookHostValues({
+            // The gateway's address is known once its load balancer gave it: from the last deployment.
+            discoveryAddress: cfg.discoveryAddress ?? args.installed.eastWestGatewayAddress,
+            injectionAddress: cfg.injectionAddress,
+        }, cfg.values);
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: cfg.mesh,
-            istiod: mergeValues(istiodValues(cfg.istioNamespace, cfg.mesh, true), webhookHostValues({
-                // The gateway's address is known once its load balancer gave it: from the last deployment.
-                discoveryAddress: cfg.discoveryAddress ?? args.installed.eastWestGatewayAddress,
-                injectionAddress: cfg.injectionAddress,
-            }, cfg.values)),
+            config: cfg, mesh: cfg.mesh, values: webhookHost.user,
+            istiod: mergeValues(istiodValues(cfg.istioNamespace, cfg.mesh, true), webhookHost.istiod),
             ca: material, exposeIstiod: true, installed: args.installed, provider: args.provider,
         }, { parent: this });
 

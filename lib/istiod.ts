@@ -106,15 +106,21 @@ function webhookAddress(discoveryAddress: string | undefined, injectionAddress: 
  * The `istiod` chart's values that put the host the remotes' API servers call by URL (an
  * injection address, or a host-name discovery address) into istiod's serving certificate
  * (`ISTIOD_CUSTOM_HOST`): an API server checks the certificate against the URL's host, and
- * istiod's names only its Services otherwise. Hosts the user set there are kept.
+ * istiod's names only its Services otherwise. Hosts the user set there are kept: they are taken
+ * into the derived value, and `user` comes back without them, so that the two do not conflict.
  */
-export function webhookHostValues(primary: Partial<DiscoveryEndpoints>, user: Values): Values {
+export function webhookHostValues(primary: Partial<DiscoveryEndpoints>, user: Values): { istiod: Values; user: Values } {
     const address = webhookAddress(primary.discoveryAddress, primary.injectionAddress);
     if (address === undefined) {
-        return {};
+        return { istiod: {}, user };
     }
-    const own = String((user.env as Values | undefined)?.ISTIOD_CUSTOM_HOST ?? "").split(",").filter((h) => h !== "");
-    return { env: { ISTIOD_CUSTOM_HOST: [...new Set([...own, hostOf(address)])].join(",") } };
+    const { ISTIOD_CUSTOM_HOST: ownHosts, ...otherEnv } = (user.env as Values | undefined) ?? {};
+    const own = String(ownHosts ?? "").split(",").filter((h) => h !== "");
+    const { env: _taken, ...otherValues } = user;
+    return {
+        istiod: { env: { ISTIOD_CUSTOM_HOST: [...new Set([...own, hostOf(address)])].join(",") } },
+        user: Object.keys(otherEnv).length === 0 ? otherValues : { ...otherValues, env: otherEnv },
+    };
 }
 
 /** The host of HOST[:PORT] (an IPv6 host without its brackets). */

@@ -475,7 +475,7 @@ describe("remoteIstiodValues", () => {
 });
 
 describe("webhookHostValues", () => {
-    const customHost = (values: Record<string, unknown>) => (values.env as Record<string, string> | undefined)?.ISTIOD_CUSTOM_HOST;
+    const customHost = (values: { istiod: Record<string, unknown> }) => (values.istiod.env as Record<string, string> | undefined)?.ISTIOD_CUSTOM_HOST;
     it("names the injection address's host in istiod's serving certificate, which the remotes' API servers check against the URL", () => {
         assert.strictEqual(customHost(webhookHostValues({ discoveryAddress: "10.0.0.5", injectionAddress: "192.0.2.7:15017" }, {})), "192.0.2.7");
     });
@@ -484,12 +484,21 @@ describe("webhookHostValues", () => {
         assert.strictEqual(customHost(webhookHostValues({ discoveryAddress: host }, {})), host);
     });
     it("adds nothing when the remotes go through their istiod Service (an IP discovery address), or the address is not known yet", () => {
-        assert.deepStrictEqual(webhookHostValues({ discoveryAddress: "10.0.0.5" }, {}), {});
-        assert.deepStrictEqual(webhookHostValues({}, {}), {});
+        const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example" } };
+        assert.deepStrictEqual(webhookHostValues({ discoveryAddress: "10.0.0.5" }, user), { istiod: {}, user });
+        assert.deepStrictEqual(webhookHostValues({}, {}), { istiod: {}, user: {} });
     });
-    it("keeps the hosts the user set there", () => {
-        const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example,10.1.1.1" } };
-        assert.strictEqual(customHost(webhookHostValues({ injectionAddress: "[2001:db8::1]:15017" }, user)), "istiod.corp.example,10.1.1.1,2001:db8::1");
+    it("keeps the hosts the user set there, taking them out of the user's values (the rest of which stay)", () => {
+        const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example,10.1.1.1", OTHER: "x" }, pilot: { a: 1 } };
+        const values = webhookHostValues({ injectionAddress: "[2001:db8::1]:15017" }, user);
+        assert.strictEqual(customHost(values), "istiod.corp.example,10.1.1.1,2001:db8::1");
+        assert.deepStrictEqual(values.user, { env: { OTHER: "x" }, pilot: { a: 1 } });
+    });
+    it("runs a primary whose values name hosts of their own beside an injection address, with both in istiod's certificate", async () => {
+        const r = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, values: { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example" } } } });
+        assert.ifError(r.error);
+        const istiod = ofType(r.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
+        assert.strictEqual(istiod.inputs.values.env.ISTIOD_CUSTOM_HOST, "istiod.corp.example,192.0.2.10");
     });
     it("takes the host of HOST[:PORT], IPv6 with or without brackets", () => {
         assert.deepStrictEqual(["istiod.example:443", "istiod.example", "2001:db8::1", "[2001:db8::1]:8443", "192.0.2.7:15017"].map(hostOf),
