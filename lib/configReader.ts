@@ -7,19 +7,9 @@ import * as path from "path";
 import { ChartRef } from "./charts";
 import { CaGeneration, ChartSource, ClusterAccess, PeerRef, ServiceRef } from "./config";
 import { ConfigError } from "./errors";
-import { isDns1123Label, isHostAddress, isLoopback, parseCidr } from "./net";
+import { hostOf, isDns1123Label, isHostAddress, isLoopback, parseCidr } from "./net";
 import { CA_FILES, CaBundle, caBundleProblems, readCaDirectory } from "./pki";
 import { Values } from "./values";
-
-/** The host of HOST[:PORT] or a URL (IPv6 without its brackets). */
-export function hostOf(address: string): string {
-    const withoutScheme = address.replace(/^https?:\/\//, "").replace(/\/.*$/, "");
-    const bracketed = /^\[([^\]]+)\](:\d+)?$/.exec(withoutScheme);
-    if (bracketed) {
-        return bracketed[1];
-    }
-    return withoutScheme.replace(/:\d+$/, "");
-}
 
 /** A whole number 0 or more, given as a number or (as `pulumi config set --path` stores it) digits; else undefined. */
 function wholeNumber(value: unknown): number | undefined {

@@ -5,6 +5,7 @@ import * as net from "net";
 import { ChartInstall, CHARTS } from "./charts";
 import { IstiodPrimaryConfig, MeshIdentity } from "./config";
 import { Exports, IstiodPrimaryOutputs } from "./outputs";
+import { hostOf, withPort } from "./net";
 import { mergeValues, Values } from "./values";
 
 /** The service account `base` creates for other clusters' istiods to read this one. */
@@ -121,23 +122,6 @@ export function webhookHostValues(primary: Partial<DiscoveryEndpoints>, user: Va
         istiod: { env: { ISTIOD_CUSTOM_HOST: [...new Set([...own, hostOf(address)])].join(",") } },
         user: Object.keys(otherEnv).length === 0 ? otherValues : { ...otherValues, env: otherEnv },
     };
-}
-
-/** The host of HOST[:PORT] (an IPv6 host without its brackets). */
-export function hostOf(hostPort: string): string {
-    const bracketed = /^\[(.*)\](?::\d+)?$/.exec(hostPort);
-    if (bracketed) {
-        return bracketed[1];
-    }
-    return net.isIPv6(hostPort) ? hostPort : hostPort.replace(/:\d+$/, "");
-}
-
-/** HOST[:PORT] with the default port when none is given (IPv6 hosts in brackets). */
-export function withPort(hostPort: string, port: number): string {
-    if (/^\[.*\]:\d+$/.test(hostPort) || /^[^:]+:\d+$/.test(hostPort)) {
-        return hostPort;
-    }
-    return hostPort.includes(":") && !hostPort.startsWith("[") ? `[${hostPort}]:${port}` : `${hostPort}:${port}`;
 }
 
 /**

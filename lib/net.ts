@@ -83,6 +83,41 @@ function ipv6ToBigInt(address: string): bigint {
     return parts.reduce((acc, hextet) => (acc << 16n) | BigInt(parseInt(hextet, 16)), 0n);
 }
 
+/**
+ * HOST[:PORT], or a URL's, split into its host (an IPv6 address without brackets) and its port
+ * when one is given. A bare IPv6 address (`2001:db8::1`) is a host without a port; a port after
+ * an IPv6 host needs brackets (`[2001:db8::1]:443`), as Go's net.SplitHostPort and kubectl read it.
+ */
+export function splitHostPort(address: string): { host: string; port?: string } {
+    const authority = address.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "").replace(/[/?#].*$/, "");
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(authority);
+    if (bracketed) {
+        return { host: bracketed[1], port: bracketed[2] };
+    }
+    if (net.isIPv6(authority)) {
+        return { host: authority };
+    }
+    const withPort = /^(.*):(\d+)$/.exec(authority);
+    return withPort ? { host: withPort[1], port: withPort[2] } : { host: authority };
+}
+
+/** The host of HOST[:PORT] or a URL (an IPv6 address without its brackets). */
+export function hostOf(address: string): string {
+    return splitHostPort(address).host;
+}
+
+/** HOST[:PORT] of a host and an optional port, an IPv6 host in brackets. */
+export function joinHostPort(host: string, port?: string | number): string {
+    const shown = net.isIPv6(host) ? `[${host}]` : host;
+    return port === undefined ? shown : `${shown}:${port}`;
+}
+
+/** HOST[:PORT] with `port` when it gives none. */
+export function withPort(hostPort: string, port: number): string {
+    const split = splitHostPort(hostPort);
+    return joinHostPort(split.host, split.port ?? port);
+}
+
 /** The host of a URL as a resolver or a socket takes it (an IPv6 address without its brackets). */
 export function urlHost(url: string | URL): string {
     return new URL(url).hostname.replace(/^\[(.*)\]$/, "$1");

@@ -7,11 +7,11 @@ import {
     PrimaryConfig, PrimaryRemotePrimaryConfig, PrimaryRemoteRemoteConfig, RemoteConfig, StackConfig,
 } from "./config";
 import { checkKeysBelong, keysSet, secretKeysSet } from "./configKeys";
-import { hostOf, RawConfig, suggestLabel } from "./configReader";
+import { RawConfig, suggestLabel } from "./configReader";
 import { ConfigError } from "./errors";
 import { checkOverlap, noMultiPrimaryCa, requireCaBundle } from "./meshRules";
 import { CONFIG_NAMESPACE } from "./namespace";
-import { isDns1123Label, isHostAddress } from "./net";
+import { hostOf, isDns1123Label, isHostAddress } from "./net";
 import { CaBundle } from "./pki";
 import { Values } from "./values";
 

@@ -8,7 +8,7 @@ import { getProxyForUrl } from "proxy-from-env";
 import { ClusterAccess, StackConfig } from "./config";
 import { ConfigError } from "./errors";
 import { contextNames, LoadedKubeconfig, loadKubeconfig, resolveContext } from "./kubeconfig";
-import { isLoopback, urlHost } from "./net";
+import { isLoopback, joinHostPort, splitHostPort, urlHost } from "./net";
 
 /** The clusters a stack touches: the config key naming each, its access, and the key of its inline kubeconfig. */
 function clustersOf(config: StackConfig): Array<[string, ClusterAccess, string]> {
@@ -140,7 +140,9 @@ export function apiServerFor(
 ): string {
     let server: string;
     if (config.apiServerAddress) {
-        server = /^https?:\/\//.test(config.apiServerAddress) ? config.apiServerAddress : `https://${config.apiServerAddress}`;
+        // HOST[:PORT] as a URL: a bare IPv6 host gets its brackets.
+        const { host, port } = splitHostPort(config.apiServerAddress);
+        server = /^https?:\/\//.test(config.apiServerAddress) ? config.apiServerAddress : `https://${joinHostPort(host, port)}`;
     } else {
         const found = kubeconfig === undefined
             ? { problem: "no kubeconfig was found ($KUBECONFIG, ~/.kube/config)" }

@@ -2,7 +2,8 @@ import * as assert from "assert";
 import * as yaml from "js-yaml";
 import { PEER_OUTPUTS } from "../../lib/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/registration";
-import { hostOf, istiodCharts, istiodValues, remoteIstiodValues, webhookHostValues, withPort } from "../../lib/istiod";
+import { istiodCharts, istiodValues, remoteIstiodValues, webhookHostValues } from "../../lib/istiod";
+import { hostOf, withPort } from "../../lib/net";
 import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 import { chartsOf } from "../../lib/charts";
 import { MeshModel, Role } from "../../lib/config";
@@ -471,6 +472,27 @@ describe("remoteIstiodValues", () => {
         assert.strictEqual(withPort("istiod.example:443", 15017), "istiod.example:443");
         assert.strictEqual(withPort("2001:db8::1", 15017), "[2001:db8::1]:15017");
         assert.strictEqual(withPort("[2001:db8::1]:8443", 15017), "[2001:db8::1]:8443");
+    });
+});
+
+describe("a bare IPv6 address as injectionAddress or apiServerAddress", () => {
+    it("is taken whole: the primary names it in istiod's certificate, and a remote calls its webhook at [ADDRESS]:15017", async () => {
+        const primary = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, injectionAddress: "2001:db8::1" } });
+        assert.ifError(primary.error);
+        const istiod = ofType(primary.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
+        assert.strictEqual(istiod.inputs.values.env.ISTIOD_CUSTOM_HOST, "2001:db8::1");
+        const remote = await runProgram({ stack: "remote-a", config: REMOTE,
+            primaryOutputs: { ...PRIMARY_REMOTE_OUTPUTS, injectionAddress: primary.outputs!.injectionAddress } });
+        assert.ifError(remote.error);
+        assert.strictEqual(charts(remote.resources)["istio-discovery"].inputs.values.istiodRemote.injectionURL,
+            "https://[2001:db8::1]:15017/inject/cluster/remote-a/net/network1");
+    });
+    it("is the API server the primary's istiod reads a remote at, as https://[ADDRESS]", async () => {
+        const r = await runProgram({ stack: "remote-a", config: { ...REMOTE, apiServerAddress: "2001:db8::3" }, primaryOutputs: PRIMARY_REMOTE_OUTPUTS });
+        assert.ifError(r.error);
+        const secret = ofType(r.resources, "kubernetes:core/v1:Secret").find((x) => x.inputs.metadata.name === "istio-remote-secret-remote-a")!;
+        const kubeconfig = yaml.load(plain(secret.inputs.stringData)["remote-a"]) as any;
+        assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://[2001:db8::3]");
     });
 });
 

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { cidrsOverlap, isDns1123Label, isDnsName, isHostAddress, parseCidr } from "../../lib/net";
+import { cidrsOverlap, isDns1123Label, isDnsName, isHostAddress, joinHostPort, parseCidr, splitHostPort } from "../../lib/net";
 
 function overlap(a: string, b: string): boolean {
     return cidrsOverlap(parseCidr(a)!, parseCidr(b)!);
@@ -71,5 +71,27 @@ describe("CIDR ranges", () => {
     });
     it("treats /0 as containing everything of its family", () => {
         assert.ok(overlap("0.0.0.0/0", "192.168.1.0/24"));
+    });
+});
+
+describe("HOST[:PORT] (one reading for every address the config gives)", () => {
+    it("splits a host from its port as Go's net.SplitHostPort does, a bare IPv6 address whole", () => {
+        const cases: Array<[string, { host: string; port?: string }]> = [
+            ["istiod.example", { host: "istiod.example" }],
+            ["istiod.example:443", { host: "istiod.example", port: "443" }],
+            ["192.0.2.7:15017", { host: "192.0.2.7", port: "15017" }],
+            ["2001:db8::1", { host: "2001:db8::1" }],
+            ["[2001:db8::1]", { host: "2001:db8::1" }],
+            ["[2001:db8::1]:8443", { host: "2001:db8::1", port: "8443" }],
+            ["https://[2001:db8::1]:6443/", { host: "2001:db8::1", port: "6443" }],
+            ["https://api.example:6443/path", { host: "api.example", port: "6443" }],
+        ];
+        for (const [address, expected] of cases) {
+            assert.deepStrictEqual(JSON.parse(JSON.stringify(splitHostPort(address))), expected, address);
+        }
+    });
+    it("joins a host and a port, an IPv6 host in brackets", () => {
+        assert.deepStrictEqual([joinHostPort("2001:db8::1", 443), joinHostPort("2001:db8::1"), joinHostPort("a.example", "80")],
+            ["[2001:db8::1]:443", "[2001:db8::1]", "a.example:80"]);
     });
 });
