@@ -4,7 +4,7 @@ import * as path from "path";
 import { serverOfContext } from "../lib/kubeconfig";
 import { isLoopback, urlHost } from "../lib/net";
 import { NewRemoteSettings, newRemoteStackFile, UsageError } from "./fleet";
-import { automation, projectDir, say, workspaceOptions } from "./stackRuns";
+import { automation, creatingWorkspaceOptions, projectDir, say } from "./stackRuns";
 
 /** What add-remote is told about the new cluster. */
 export interface NewRemote extends Omit<NewRemoteSettings, "sameHost"> {
@@ -37,7 +37,7 @@ export async function addRemote(remote: NewRemote): Promise<number> {
     }
     fs.writeFileSync(target, text);
     // The stack too: the fleet is the stacks that exist, so a file alone would not join `mesh up`.
-    await (await automation()).LocalWorkspace.createStack({ stackName: stack, workDir: projectDir }, await workspaceOptions());
+    await (await automation()).LocalWorkspace.createStack({ stackName: stack, workDir: projectDir }, await creatingWorkspaceOptions(stack));
     say(`wrote ${path.basename(target)} and created stack ${stack} (cluster ${stack}, context ${remote.context}); \`mesh up\` joins it`);
     return 0;
 }

@@ -56,6 +56,7 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
             "  PULUMI_BACKEND_URL, PULUMI_CONFIG_PASSPHRASE  the state backend and its secrets passphrase, as for pulumi",
             "  MESH_PROJECT_DIR                              the Pulumi project (default: the working directory)",
             "  MESH_PARALLEL                                 how many stacks run at once (default: the number of cores)",
+            "  MESH_SECRETS_PROVIDER                         the secrets provider of the stacks mesh creates (as --secrets-provider)",
         ].join("\n"));
     const verb = (name: string, description: string) => program.command(name).description(description)
         .addOption(new Option("--backend <url>", "the state backend (file://…, postgres://…) instead of $PULUMI_BACKEND_URL")
@@ -63,6 +64,13 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
                 // Every Pulumi command mesh runs (Automation API) takes its backend from the environment.
                 process.env.PULUMI_BACKEND_URL = url;
                 return url;
+            }))
+        .addOption(new Option("--secrets-provider <provider>", "the secrets provider of the stacks mesh creates, as `pulumi stack init " +
+            "--secrets-provider` takes it (passphrase, awskms://…, hashivault://…, …); by default the one a stack's file names, " +
+            "else Pulumi's default for the backend")
+            .argParser((provider) => {
+                process.env.MESH_SECRETS_PROVIDER = provider;
+                return provider;
             }));
     const done = (code: Promise<number>) => code.then(onExit);
 

@@ -2,7 +2,10 @@
 // fleet itself, opening a stack, one stack's up/preview/destroy with progress lines, and the
 // summary table at the end.
 import type { EngineEvent, LocalWorkspaceOptions, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import * as fs from "fs";
+import * as yaml from "js-yaml";
 import * as os from "os";
+import * as path from "path";
 import { stackNames } from "../lib/stacks";
 import { declaredFleet, Fleet, FleetStack, fleetRangeOverlap, readFleet, selectRemotes, UsageError } from "./fleet";
 import { mapLimited } from "./limit";
@@ -45,7 +48,28 @@ let pulumiCli: Promise<PulumiCommand> | undefined;
 /** Workspace options for every stack of this run: one Pulumi CLI, its version checked once rather than once per stack. */
 export async function workspaceOptions(): Promise<LocalWorkspaceOptions> {
     pulumiCli ??= automation().then((a) => a.PulumiCommand.get());
-    return { secretsProvider: "passphrase", pulumiCommand: await pulumiCli };
+    return { pulumiCommand: await pulumiCli };
+}
+
+/**
+ * The secrets provider a stack `mesh` creates is made with, as `pulumi stack init --secrets-provider`
+ * takes it: --secrets-provider ($MESH_SECRETS_PROVIDER), else the one the stack's file already
+ * names (`secretsprovider:`, as a team commits it), else none, leaving Pulumi's default for the
+ * backend (Pulumi Cloud's own keys; a passphrase for a self-managed one).
+ */
+export function secretsProviderFor(stackFile: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+    if (env.MESH_SECRETS_PROVIDER) {
+        return env.MESH_SECRETS_PROVIDER;
+    }
+    const settings = stackFile === undefined ? undefined : yaml.load(stackFile) as { secretsprovider?: unknown } | undefined;
+    return typeof settings?.secretsprovider === "string" ? settings.secretsprovider : undefined;
+}
+
+/** Workspace options that create stack `name`: with its secrets provider (secretsProviderFor) when one is chosen. */
+export async function creatingWorkspaceOptions(name: string): Promise<LocalWorkspaceOptions> {
+    const file = path.join(projectDir, `Pulumi.${name}.yaml`);
+    const secretsProvider = secretsProviderFor(fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined);
+    return { ...await workspaceOptions(), ...(secretsProvider === undefined ? {} : { secretsProvider }) };
 }
 
 /**
@@ -74,7 +98,7 @@ export async function loadFleet(named: string[] | undefined, checkRanges: boolea
 export async function openStack(name: string, create: boolean): Promise<Stack> {
     const args = { stackName: name, workDir: projectDir };
     if (create) {
-        return (await automation()).LocalWorkspace.createOrSelectStack(args, await workspaceOptions());
+        return (await automation()).LocalWorkspace.createOrSelectStack(args, await creatingWorkspaceOptions(name));
     }
     try {
         return await (await automation()).LocalWorkspace.selectStack(args, await workspaceOptions());

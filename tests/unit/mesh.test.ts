@@ -7,6 +7,7 @@ import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
 import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
+import { secretsProviderFor } from "../../cli/stackRuns";
 import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
 import { ROOT } from "./harness";
 
@@ -24,6 +25,18 @@ const HEALTHY: RemoteFacts = {
 const CURRENT = { pilotAddress: "10.10.0.2", policyAddress: "10.10.0.5" };
 
 describe("mesh", () => {
+    describe("the secrets provider of a stack it creates", () => {
+        const file = "secretsprovider: hashivault://mesh\nconfig:\n  istio-multicluster:role: remote\n";
+        it("is --secrets-provider when given", () =>
+            assert.strictEqual(secretsProviderFor(file, { MESH_SECRETS_PROVIDER: "awskms://alias/mesh" }), "awskms://alias/mesh"));
+        it("else the one the stack's file names, as a team commits it", () =>
+            assert.strictEqual(secretsProviderFor(file, {}), "hashivault://mesh"));
+        it("else none: Pulumi's default for the backend (not always a passphrase)", () => {
+            assert.strictEqual(secretsProviderFor("config:\n  istio-multicluster:role: remote\n", {}), undefined);
+            assert.strictEqual(secretsProviderFor(undefined, {}), undefined);
+        });
+    });
+
     describe("command line", () => {
         /** Parses `argv` with verbs that only record their call; what was called, the exit code and the output. */
         async function parse(argv: string[]) {
@@ -45,7 +58,10 @@ describe("mesh", () => {
                 restore.forEach((r) => r());
             }
         }
-        afterEach(() => delete process.env.PULUMI_BACKEND_URL);
+        afterEach(() => {
+            delete process.env.PULUMI_BACKEND_URL;
+            delete process.env.MESH_SECRETS_PROVIDER;
+        });
 
         it("reads a verb and its flags", async () => {
             assert.deepStrictEqual((await parse(["up", "--remotes", "remote-a,remote-b"])).calls, [["up", ["remote-a", "remote-b"]]]);
@@ -62,6 +78,13 @@ describe("mesh", () => {
                 delete process.env.PULUMI_BACKEND_URL;
                 assert.strictEqual((await parse([verb, "--backend", url])).code, 0, `mesh ${verb} --backend`);
                 assert.strictEqual(process.env.PULUMI_BACKEND_URL, url, `mesh ${verb} --backend`);
+            }
+        });
+        it("takes --secrets-provider on every verb, for the stacks it creates", async () => {
+            for (const verb of ["up", "preview", "down", "status", "heal"]) {
+                delete process.env.MESH_SECRETS_PROVIDER;
+                assert.strictEqual((await parse([verb, "--secrets-provider", "awskms://alias/mesh?region=eu-west-1"])).code, 0);
+                assert.strictEqual(process.env.MESH_SECRETS_PROVIDER, "awskms://alias/mesh?region=eu-west-1", `mesh ${verb} --secrets-provider`);
             }
         });
         it("answers --help for the tool and for each verb, running nothing", async () => {
