@@ -42,7 +42,6 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     const timer = new StepTimer();
     const kubeconfigPath = localKubeconfigPath();
     const cluster = localCluster;
-    const rootCert = fs.readFileSync(path.join(ROOT, "tests/fixtures/certs/mesh/root/root-cert.pem"), "utf8");
     const measured: Record<string, number> = {};
     /** Workloads this suite runs, stopped at its end (or when their part is done). */
     const started: Pod[] = [];
@@ -162,6 +161,12 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
     describe("primary-remote", () => {
         const primaryConfig = exampleConfig("primary-remote", "primary");
         const remoteConfig = exampleConfig("primary-remote", "remote-a");
+        /** The mesh root the demo's primary made (ca.generate): in its cluster's cacerts, and the one its stack exports. */
+        const meshRoot = async () => {
+            const root = (await cacerts("primary"))["root-cert.pem"];
+            assert.strictEqual(certificateFingerprint(root), (await outputs("primary")).rootCertFingerprint);
+            return root;
+        };
         let client: Pod;
         let joinedAt: number;
 
@@ -210,7 +215,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             client = await deploy("primary", "sample", "client");
             await startWorkload(client, "primary", "client");
             started.push(client);
-            assertMeshIdentity(workloadChain(client), "sample", "client", rootCert);
+            assertMeshIdentity(workloadChain(client), "sample", "client", await meshRoot());
         }));
 
         it("joins remote-a; the primary's istiod reports it synced", () => timer.time("primary-remote: join remote-a", async () => {
@@ -237,7 +242,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             await eventually("a first call from the primary's client to remote-a", 120, async () => ((await call(client, ECHO_URL)).ok ? true : undefined));
             // From `pulumi up -s remote-a` returning, through a new Deployment there and its workload's start.
             measured.primaryRemoteFirstCallAfterUp = (Date.now() - joinedAt) / 1000;
-            assertMeshIdentity(workloadChain(server), "sample", "echo", rootCert);
+            assertMeshIdentity(workloadChain(server), "sample", "echo", await meshRoot());
             const calls = await call(client, ECHO_URL, 10);
             assert.ok(calls.ok, calls.output);
             assert.deepStrictEqual(calls.clusters, Array(10).fill("remote-a"), calls.output);
@@ -310,7 +315,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             const cm = await eventually("istio-ca-root-cert in remote-a", 60, async () => {
                 return unlessNotFound(cluster("remote-a").core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: "default" }));
             });
-            assert.strictEqual(cm.data?.["root-cert.pem"]?.trim(), rootCert.trim());
+            assert.strictEqual(cm.data?.["root-cert.pem"]?.trim(), (await meshRoot()).trim());
         }));
 
         it("after `pulumi destroy -s remote-a`, istiod no longer lists it and nothing of it is left", () => timer.time("primary-remote: leave", async () => {
