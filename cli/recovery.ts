@@ -32,11 +32,71 @@ export function lockHolders(message: string): LockHolder[] {
 }
 
 /**
- * Whether a lock was left by a run that is gone: taken on this host by a process that no longer
- * exists. A lock of another host, or of a live process, is a run in progress.
+ * Whether a lock was left by a run that is gone, as far as this machine can prove it: taken on
+ * this host by a pulumi process that `mesh` started in this process namespace since the machine
+ * booted (`startedHere`, from the run records), which no longer exists. A host name proves nothing
+ * alone: containers sharing one have pids of their own, so a pid gone here may be a live run
+ * there. Any other lock may be a run in progress.
  */
-export function isStale(holder: LockHolder, thisHost: string, isAlive: (pid: number) => boolean): boolean {
-    return holder.host === thisHost && !isAlive(holder.pid);
+export function isStale(holder: LockHolder, thisHost: string, isAlive: (pid: number) => boolean, startedHere: (pid: number) => boolean): boolean {
+    return holder.host === thisHost && startedHere(holder.pid) && !isAlive(holder.pid);
+}
+
+/**
+ * The pulumi processes `mesh` started, recorded while each run lasts, so that a lock a killed run
+ * left can be proven gone: one file per pid under a directory of this boot and this process
+ * namespace, which no other machine, boot or container with pids of its own shares.
+ */
+export class RunRecords {
+    constructor(private readonly dir: string = runRecordsDir()) {}
+
+    /** Whether this process namespace ran a pulumi process of this pid for `mesh` since the machine booted. */
+    startedHere(pid: number): boolean {
+        return fs.existsSync(path.join(this.dir, String(pid)));
+    }
+
+    /** Forgets a pid whose lock is cleared. */
+    forget(pid: number): void {
+        fs.rmSync(path.join(this.dir, String(pid)), { force: true });
+    }
+
+    /**
+     * Records each pulumi process this process starts while `operation` runs (checked every 50 ms:
+     * the CLI takes a stack's lock only after it has loaded its plugins); a run that ends forgets
+     * its own, a killed one leaves them for the next run to prove its lock stale.
+     */
+    async recording<T>(operation: () => Promise<T>): Promise<T> {
+        fs.mkdirSync(this.dir, { recursive: true });
+        const seen = new Set<number>();
+        const scan = () => {
+            for (const p of listProcesses()) {
+                if (p.ppid === process.pid && path.basename(p.command) === "pulumi" && !seen.has(p.pid)) {
+                    seen.add(p.pid);
+                    fs.writeFileSync(path.join(this.dir, String(p.pid)), "");
+                }
+            }
+        };
+        scan();
+        const timer = setInterval(scan, 50);
+        try {
+            return await operation();
+        } finally {
+            clearInterval(timer);
+            seen.forEach((pid) => processAlive(pid) || this.forget(pid));
+        }
+    }
+}
+
+/**
+ * Where this boot's and this process namespace's run records live: under the project's cache
+ * ($ISTIO_MC_CACHE, ~/.cache/istio-multicluster), named by the kernel's boot id and the pid
+ * namespace's inode, so that only a process that shares both finds them.
+ */
+export function runRecordsDir(env: NodeJS.ProcessEnv = process.env): string {
+    const bootId = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+    const pidNamespace = /\[(\d+)\]/.exec(fs.readlinkSync("/proc/self/ns/pid"))?.[1] ?? "unknown";
+    const cache = env.ISTIO_MC_CACHE ?? path.join(os.homedir(), ".cache", "istio-multicluster");
+    return path.join(cache, "mesh-runs", `${bootId}-${pidNamespace}`);
 }
 
 /** Whether a process of this pid exists on this host. */
@@ -171,6 +231,7 @@ export class Recovery {
         private readonly stack: Stack,
         private readonly projectDir: string,
         private readonly say: (line: string) => void,
+        private readonly records: RunRecords = new RunRecords(),
     ) {}
 
     /**
@@ -180,23 +241,31 @@ export class Recovery {
      */
     async clearingStaleLocks<T>(operation: () => Promise<T>): Promise<T> {
         try {
-            return await operation();
+            return await this.records.recording(operation);
         } catch (err) {
             const holders = lockHolders(String((err as Error)?.message ?? err));
             if (holders.length === 0) {
                 throw err;
             }
-            const live = holders.filter((h) => !isStale(h, os.hostname(), processAlive));
+            const startedHere = (pid: number) => this.records.startedHere(pid);
+            const live = holders.filter((h) => h.host === os.hostname() && processAlive(h.pid));
             if (live.length > 0) {
                 throw new UsageError(`locked by ${live.map(describeHolder).join("; ")}: another run is in progress on this ` +
                     "stack; wait for it to end");
+            }
+            const unproven = holders.filter((h) => !isStale(h, os.hostname(), processAlive, startedHere));
+            if (unproven.length > 0) {
+                throw new UsageError(`locked by ${unproven.map(describeHolder).join("; ")}: a run this machine cannot tell is over ` +
+                    "(not one `mesh` started here, in this process namespace, since the machine booted); wait for it to end, " +
+                    `or, once you know no run is in progress on this stack, remove the lock: \`pulumi cancel --yes -s ${this.stack.name}\``);
             }
             for (const h of holders) {
                 this.say(`[${this.name}] removing the lock left by ${describeHolder(h)}: that process is gone`);
             }
             await this.stack.cancel();
+            holders.forEach((h) => this.records.forget(h.pid));
             await this.stopOrphanedPlugins();
-            return await operation();
+            return await this.records.recording(operation);
         }
     }
 

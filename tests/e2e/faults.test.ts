@@ -1,5 +1,5 @@
-// Interrupted and concurrent runs on the real engine: a `pulumi up` killed part-way (SIGKILL,
-// SIGINT), an API server that goes away during a run, two `mesh up` at once, and the primary
+// Interrupted and concurrent runs on the real engine: a `mesh up` or `pulumi up` killed part-way
+// (SIGKILL), a `pulumi up` stopped with SIGINT, an API server that goes away during a run, two `mesh up` at once, and the primary
 // destroyed and re-created under a joined remote. After each, `mesh up` converges with no manual
 // step, and at the end `mesh down` leaves nothing behind (so nothing was orphaned on the way).
 import * as assert from "assert";
@@ -42,9 +42,18 @@ describe("end to end: interrupted and concurrent runs", function () {
     };
     const pendingInState = () => (checkpoint()?.pending_operations ?? []) as PendingOperation[];
     type PendingOperation = { type: string; resource: { type: string } };
-    /** Starts `pulumi up -s remote-a` and resolves as soon as the engine has recorded an operation `until` picks. */
-    const upUntilPending = async (until: (op: PendingOperation) => boolean) => {
-        const child = spawn("pulumi", ["up", "--yes", "--skip-preview", "--non-interactive", "-s", "remote-a"], { cwd: workDir, env });
+    /** The pid the lock on remote-a names: the pulumi process that holds it. */
+    const lockPid = () => {
+        const dir = path.join(backend, ".pulumi", "locks", "organization", "istio-multicluster", "remote-a");
+        return Number(JSON.parse(fs.readFileSync(path.join(dir, locks()[0]), "utf8")).pid);
+    };
+    /**
+     * Starts an up of remote-a (`pulumi up -s remote-a`, or `command` with its arguments) and
+     * resolves as soon as the engine has recorded an operation `until` picks.
+     */
+    const upUntilPending = async (until: (op: PendingOperation) => boolean,
+        [command, ...args]: string[] = ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "-s", "remote-a"]) => {
+        const child = spawn(command, args, { cwd: workDir, env });
         let output = "";
         child.stdout!.on("data", (d) => (output += d));
         child.stderr!.on("data", (d) => (output += d));
@@ -91,8 +100,8 @@ describe("end to end: interrupted and concurrent runs", function () {
         await cliOk(["up", "--yes", "--skip-preview", "-s", "primary"]);
     });
 
-    after(() => {
-        // A failed step may have left a killed run's plugins behind: they are this suite's to stop.
+    /** Stops the plugin processes a killed run left in this suite's project directory. */
+    const stopOrphanedPlugins = () => {
         for (const p of orphanedPlugins(listProcesses(), workDir)) {
             try {
                 process.kill(p.pid, "SIGKILL");
@@ -100,23 +109,48 @@ describe("end to end: interrupted and concurrent runs", function () {
                 // gone meanwhile
             }
         }
+    };
+
+    after(() => {
+        // A failed step may have left a killed run's plugins behind: they are this suite's to stop.
+        stopOrphanedPlugins();
         console.log(`\nFaults wall time per step:\n${timer.table()}\n`);
     });
 
-    it("a `pulumi up` killed with SIGKILL part-way: `mesh up` clears its lock and pending operations, and converges", () => timer.time("SIGKILL + mesh up", async () => {
-        const run = await upUntilPending(creatingAnObject);
+    it("a `mesh up` killed with SIGKILL part-way (mesh and its pulumi): the next `mesh up` clears its lock and pending operations, and converges", () => timer.time("SIGKILL + mesh up", async () => {
+        const run = await upUntilPending(creatingAnObject, [process.execPath, path.join(workDir, "bin", "mesh"), "up", "--remotes", "remote-a"]);
+        const holder = lockPid();
         run.child.kill("SIGKILL");
+        process.kill(holder, "SIGKILL");
         await run.exited;
+        await eventually("the killed pulumi to be gone", 10, async () => (fs.existsSync(`/proc/${holder}`) ? undefined : true));
         assert.ok(pendingInState().length > 0, "the killed run left pending operations in the state");
         assert.strictEqual(locks().length, 1, "and its lock");
 
         const r = await convergesWithMeshUp();
         assert.deepStrictEqual(locks(), []);
-        assert.match(r.stdout, new RegExp(`^\\[remote-a\\] removing the lock left by pulumi pid ${run.child.pid} of .*: that process is gone$`, "m"));
+        assert.match(r.stdout, new RegExp(`^\\[remote-a\\] removing the lock left by pulumi pid ${holder} of .*: that process is gone$`, "m"));
         assert.match(r.stdout, /^\[remote-a\] an interrupted run left \d+ pending operations? \(creating .*\); refreshing to clear them$/m);
         assert.match(r.stdout, /^\[remote-a\] this run takes over what the interrupted one had begun to create/m);
         assert.match(r.stdout, /^\[remote-a\] stopping what the gone run left running: .*pulumi-resource-kubernetes \(pid \d+\)/m);
         assert.deepStrictEqual(pluginProcesses(), [], "no plugin process outlives its run");
+    }));
+
+    it("a lock left by a `pulumi up` mesh did not start: `mesh up` cannot prove it gone, refuses naming `pulumi cancel`, and changes nothing", () => timer.time("foreign lock refused", async () => {
+        const run = await upUntilPending((op) => op.type === "creating");
+        run.child.kill("SIGKILL");
+        await run.exited;
+        const before = checkpoint();
+        const r = await mesh("up", "--remotes", "remote-a");
+        assert.notStrictEqual(r.code, 0);
+        assert.match(r.stderr, new RegExp(`^mesh: stack remote-a failed: locked by pulumi pid ${run.child.pid} of \\S+, since \\S+: a run this machine ` +
+            "cannot tell is over .*remove the lock: `pulumi cancel --yes -s remote-a`", "m"));
+        assert.strictEqual(locks().length, 1, "the lock stays");
+        assert.deepStrictEqual(checkpoint(), before, "and the state");
+        await cliOk(["cancel", "--yes", "-s", "remote-a"]);
+        await convergesWithMeshUp();
+        // The killed run's plugins: mesh stops them only with a lock it proved stale; here they are the test's to stop.
+        stopOrphanedPlugins();
     }));
 
     it("with remotePilotCreateSvcEndpoint false, remote-a's sidecars dial the primary's pilot at its address", () => timer.time("remotePilotCreateSvcEndpoint false", async () => {

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
-import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive } from "../../cli/recovery";
+import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, RunRecords, runRecordsDir } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
 import { secretsProviderFor } from "../../cli/stackRuns";
 import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
@@ -289,11 +289,37 @@ describe("recovering from an interrupted run", () => {
         assert.deepStrictEqual(lockHolders(`${message}\nstderr: ${message}`).length, 1, "one holder per lock file, however often quoted");
         assert.deepStrictEqual(lockHolders("error: update failed"), []);
     });
-    it("calls a lock stale only when its process is gone from this host", () => {
+    it("calls a lock stale only when mesh started its process here and that process is gone", () => {
         const [holder] = lockHolders(message);
-        assert.strictEqual(isStale(holder, "ci-host", () => false), true);
-        assert.strictEqual(isStale(holder, "ci-host", () => true), false, "a live run holds it");
-        assert.strictEqual(isStale(holder, "laptop", () => false), false, "another host's pid says nothing here");
+        const mine = () => true;
+        assert.strictEqual(isStale(holder, "ci-host", () => false, mine), true);
+        assert.strictEqual(isStale(holder, "ci-host", () => true, mine), false, "a live run holds it");
+        assert.strictEqual(isStale(holder, "laptop", () => false, mine), false, "another host's pid says nothing here");
+        assert.strictEqual(isStale(holder, "ci-host", () => false, () => false), false,
+            "a host name shared with another container (pids of its own) proves nothing: a pid gone here may run there");
+    });
+    it("records the pulumi processes a run starts, in a directory of this boot and pid namespace; a run that ends forgets its own", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-runs-"));
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+        fs.symlinkSync(require("child_process").execFileSync("bash", ["-c", "command -v sleep"], { encoding: "utf8" }).trim(), path.join(bin, "pulumi"));
+        const records = new RunRecords(dir);
+        const { spawn } = require("child_process") as typeof import("child_process");
+        const run = (seconds: string) => records.recording(async () => {
+            const child = spawn(path.join(bin, "pulumi"), [seconds]);
+            await new Promise((resolve) => setTimeout(resolve, 300));
+            return child;
+        });
+        const killed = await run("30"); // still running when its run returns: as a run killed with mesh
+        assert.ok(records.startedHere(killed.pid!), "a pulumi mesh started is recorded while it may hold a lock");
+        killed.kill("SIGKILL");
+        const ended = await run("0.1");
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.ok(records.startedHere(killed.pid!), "and stays recorded once killed, for the next run to prove its lock stale");
+        assert.strictEqual(records.startedHere(ended.pid!), false, "one that ended with its run is forgotten");
+        assert.strictEqual(new RunRecords(dir).startedHere(process.pid), false, "a pid mesh never started is not recorded");
+        records.forget(killed.pid!);
+        assert.strictEqual(records.startedHere(killed.pid!), false);
+        assert.match(runRecordsDir({ ISTIO_MC_CACHE: "/c" }), /^\/c\/mesh-runs\/[0-9a-f-]{36}-\d+$/);
     });
     it("knows this process is alive and a reaped child is not", () => {
         assert.strictEqual(processAlive(process.pid), true);
