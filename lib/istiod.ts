@@ -6,7 +6,7 @@ import { ChartInstall, CHARTS } from "./charts";
 import { IstiodPrimaryConfig, MeshIdentity } from "./config";
 import { Exports, IstiodPrimaryOutputs } from "./outputs";
 import { hostOf, withPort } from "./net";
-import { mergeValues, Values } from "./values";
+import { mergeValues, valueAt, Values, without } from "./values";
 
 /** The service account `base` creates for other clusters' istiods to read this one. */
 export const READER_ACCOUNT = "istio-reader-service-account";
@@ -53,12 +53,21 @@ export function istiodValues(namespace: string, mesh: MeshIdentity, externalIsti
  * The `istiod` chart's values where istiod signs with a plugged-in CA: a multi-root mesh, whose
  * proxies take their trust bundle from istiod (through their agent's xDS proxy), so that a second
  * root can be added, used and the first dropped while traffic flows. (istiod reloads a changed
- * `cacerts` by itself since Istio 1.19; 1.18 and older needed AUTO_RELOAD_PLUGIN_CERTS in `values.env`.)
+ * `cacerts` by itself since Istio 1.19; 1.18 and older needed AUTO_RELOAD_PLUGIN_CERTS in `values.pilot.env`.)
  */
 export const PLUGIN_CA_VALUES: Values = {
-    env: { ISTIO_MULTIROOT_MESH: "true" },
+    ...istiodEnv({ ISTIO_MULTIROOT_MESH: "true" }),
     meshConfig: { defaultConfig: { proxyMetadata: { PROXY_CONFIG_XDS_AGENT: "true" } } },
 };
+
+/**
+ * istiod's environment as every release of the `istiod` chart reads it: under `pilot.env`. Charts
+ * before mid-2024 read only that; later ones copy everything under `pilot` over the top level
+ * (where `env` alone would be dropped by the older ones).
+ */
+export function istiodEnv(env: Record<string, string>): Values {
+    return { pilot: { env } };
+}
 
 /** What the primary of a primary-remote mesh tells its remotes. */
 export interface DiscoveryEndpoints {
@@ -115,12 +124,12 @@ export function webhookHostValues(primary: Partial<DiscoveryEndpoints>, user: Va
     if (address === undefined) {
         return { istiod: {}, user };
     }
-    const { ISTIOD_CUSTOM_HOST: ownHosts, ...otherEnv } = (user.env as Values | undefined) ?? {};
-    const own = String(ownHosts ?? "").split(",").filter((h) => h !== "");
-    const { env: _taken, ...otherValues } = user;
+    // The user's hosts, wherever the chart reads them from (`env`, `pilot.env`), taken into the derived value.
+    const paths = [["env", "ISTIOD_CUSTOM_HOST"], ["pilot", "env", "ISTIOD_CUSTOM_HOST"]];
+    const own = paths.flatMap((p) => String(valueAt(user, p) ?? "").split(",")).filter((h) => h !== "");
     return {
-        istiod: { env: { ISTIOD_CUSTOM_HOST: [...new Set([...own, hostOf(address)])].join(",") } },
-        user: Object.keys(otherEnv).length === 0 ? otherValues : { ...otherValues, env: otherEnv },
+        istiod: istiodEnv({ ISTIOD_CUSTOM_HOST: [...new Set([...own, hostOf(address)])].join(",") }),
+        user: paths.reduce(without, user),
     };
 }
 

@@ -113,3 +113,25 @@ function conflict(keyPath: string, value: unknown): ConfigError {
 function isTree(value: unknown): value is Values {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
+
+/** The value at `path` in `values`; undefined where a key on the way is missing. */
+export function valueAt(values: Values, path: readonly string[]): unknown {
+    return path.reduce<unknown>((v, key) => (isTree(v) ? v[key] : undefined), values);
+}
+
+/** `values` without the key at `path`, and without the maps that emptied on the way (the rest shared, not copied). */
+export function without(values: Values, path: readonly string[]): Values {
+    const [key, ...rest] = path;
+    if (!(key in values)) {
+        return values;
+    }
+    const { [key]: inner, ...others } = values;
+    if (rest.length === 0) {
+        return others;
+    }
+    if (!isTree(inner)) {
+        return values;
+    }
+    const kept = without(inner, rest);
+    return Object.keys(kept).length === 0 ? others : { ...others, [key]: kept };
+}

@@ -11,7 +11,8 @@ import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import * as tls from "tls";
-import { crossNetworkGateway, eastWestGatewayChart, istiodExposure } from "../../lib/istiod";
+import { crossNetworkGateway, eastWestGatewayChart, istiodCharts, istiodExposure, istiodValues, PLUGIN_CA_VALUES, webhookHostValues } from "../../lib/istiod";
+import { mergeValues } from "../../lib/values";
 import { statusOf, unlessNotFound } from "../../lib/kube";
 import { certificateFingerprint, pemCertificates } from "../../lib/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
@@ -408,6 +409,26 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                     assert.strictEqual(pods[key], value, `${gateway.metadata.name} selects the gateway's pods by ${key}`);
                 }
             }
+        }));
+    });
+
+    describe("istiod's environment", () => {
+        it("Istio's istiod chart renders the environment the program sets (pilot.env) beside the user's own (env)", () => timer.time("istiod env render", async () => {
+            const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example", USER_SETTING: "kept" } };
+            const webhookHost = webhookHostValues({ discoveryAddress: "istiod.mesh.example", injectionAddress: "192.0.2.10" }, user);
+            const [, chart] = istiodCharts(webhookHost.user, NS,
+                mergeValues(mergeValues(istiodValues(NS, { meshID: "mesh1", clusterName: "primary", network: "network1" }, true), webhookHost.istiod),
+                    PLUGIN_CA_VALUES), false);
+            const valuesFile = path.join(workDir, "istiod-values.json");
+            fs.writeFileSync(valuesFile, JSON.stringify(chart.values));
+            const r = await runCommand(HELM, ["template", chart.release, path.join(CHARTS, chart.chart.dir), "-n", NS, "-f", valuesFile], workDir, env, 120);
+            assert.strictEqual(r.code, 0, r.stderr);
+            const deployment = (yaml.loadAll(r.stdout) as any[]).find((d) => d?.kind === "Deployment" && d.metadata.name === "istiod");
+            const rendered = Object.fromEntries(deployment.spec.template.spec.containers[0].env.filter((e: any) => e.value !== undefined)
+                .map((e: any) => [e.name, e.value]));
+            assert.strictEqual(rendered.ISTIOD_CUSTOM_HOST, "istiod.corp.example,192.0.2.10");
+            assert.strictEqual(rendered.ISTIO_MULTIROOT_MESH, "true");
+            assert.strictEqual(rendered.USER_SETTING, "kept", "the user's own environment stays");
         }));
     });
 

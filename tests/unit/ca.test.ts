@@ -117,7 +117,7 @@ describe("GeneratedCa (ca.generate on the primary)", () => {
         });
         it("runs istiod as a multi-root mesh whose proxies take their trust bundle over xDS, ready for a root rotation", () => {
             const istiod = ofType(run.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
-            assert.strictEqual(istiod.inputs.values.env.ISTIO_MULTIROOT_MESH, "true");
+            assert.strictEqual(istiod.inputs.values.pilot.env.ISTIO_MULTIROOT_MESH, "true");
             assert.strictEqual(istiod.inputs.values.meshConfig.defaultConfig.proxyMetadata.PROXY_CONFIG_XDS_AGENT, "true");
         });
         it("registers no private key outside a secret", () => {

@@ -83,7 +83,7 @@ describe("PrimaryRemoteControlPlane (meshModel primary-remote, the primary)", ()
         assert.ok(guard.dependsOn.includes(`kubernetes:helm.sh/v4:Chart::${c["istio-discovery"].name}`));
     });
     it("names the injection address in istiod's serving certificate (ISTIOD_CUSTOM_HOST), which the remotes' API servers check against the webhook's URL", () => {
-        assert.strictEqual(charts(run.resources)["istio-discovery"].inputs.values.env.ISTIOD_CUSTOM_HOST, "192.0.2.10");
+        assert.strictEqual(charts(run.resources)["istio-discovery"].inputs.values.pilot.env.ISTIOD_CUSTOM_HOST, "192.0.2.10");
     });
     it("exports what the remotes are rendered with", () => {
         const o = run.outputs!;
@@ -345,7 +345,7 @@ describe("EastWestGateway (clusters on different networks)", () => {
     });
     it("names a host name the gateway's load balancer gave (EKS) in istiod's serving certificate once a deployment exported it, and warns until then", async () => {
         const host = "a1b2c3.elb.us-east-1.amazonaws.com";
-        const customHost = (r: Awaited<ReturnType<typeof runProgram>>) => charts(r.resources)["istio-discovery"].inputs.values.env.ISTIOD_CUSTOM_HOST;
+        const customHost = (r: Awaited<ReturnType<typeof runProgram>>) => charts(r.resources)["istio-discovery"].inputs.values.pilot.env.ISTIOD_CUSTOM_HOST;
         const config = { ...withoutAddress, injectionAddress: undefined, eastWestGateway: "true" };
         const first = await runProgram({ stack: "primary", config, loadBalancerHost: host });
         assert.ifError(first.error);
@@ -480,7 +480,7 @@ describe("a bare IPv6 address as injectionAddress or apiServerAddress", () => {
         const primary = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, injectionAddress: "2001:db8::1" } });
         assert.ifError(primary.error);
         const istiod = ofType(primary.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
-        assert.strictEqual(istiod.inputs.values.env.ISTIOD_CUSTOM_HOST, "2001:db8::1");
+        assert.strictEqual(istiod.inputs.values.pilot.env.ISTIOD_CUSTOM_HOST, "2001:db8::1");
         const remote = await runProgram({ stack: "remote-a", config: REMOTE,
             primaryOutputs: { ...PRIMARY_REMOTE_OUTPUTS, injectionAddress: primary.outputs!.injectionAddress } });
         assert.ifError(remote.error);
@@ -497,7 +497,7 @@ describe("a bare IPv6 address as injectionAddress or apiServerAddress", () => {
 });
 
 describe("webhookHostValues", () => {
-    const customHost = (values: { istiod: Record<string, unknown> }) => (values.istiod.env as Record<string, string> | undefined)?.ISTIOD_CUSTOM_HOST;
+    const customHost = (values: { istiod: Record<string, any> }) => values.istiod.pilot?.env?.ISTIOD_CUSTOM_HOST as string | undefined;
     it("names the injection address's host in istiod's serving certificate, which the remotes' API servers check against the URL", () => {
         assert.strictEqual(customHost(webhookHostValues({ discoveryAddress: "10.0.0.5", injectionAddress: "192.0.2.7:15017" }, {})), "192.0.2.7");
     });
@@ -510,17 +510,20 @@ describe("webhookHostValues", () => {
         assert.deepStrictEqual(webhookHostValues({ discoveryAddress: "10.0.0.5" }, user), { istiod: {}, user });
         assert.deepStrictEqual(webhookHostValues({}, {}), { istiod: {}, user: {} });
     });
-    it("keeps the hosts the user set there, taking them out of the user's values (the rest of which stay)", () => {
-        const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example,10.1.1.1", OTHER: "x" }, pilot: { a: 1 } };
+    it("keeps the hosts the user set there (env or pilot.env), taking them out of the user's values (the rest of which stay)", () => {
+        const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example,10.1.1.1", OTHER: "x" }, pilot: { a: 1, env: { ISTIOD_CUSTOM_HOST: "b.example" } } };
         const values = webhookHostValues({ injectionAddress: "[2001:db8::1]:15017" }, user);
-        assert.strictEqual(customHost(values), "istiod.corp.example,10.1.1.1,2001:db8::1");
+        assert.strictEqual(customHost(values), "istiod.corp.example,10.1.1.1,b.example,2001:db8::1");
         assert.deepStrictEqual(values.user, { env: { OTHER: "x" }, pilot: { a: 1 } });
+    });
+    it("sets istiod's environment under pilot.env, which every release of the istiod chart reads (older ones drop a top-level env)", () => {
+        assert.deepStrictEqual(webhookHostValues({ injectionAddress: "192.0.2.7" }, {}).istiod, { pilot: { env: { ISTIOD_CUSTOM_HOST: "192.0.2.7" } } });
     });
     it("runs a primary whose values name hosts of their own beside an injection address, with both in istiod's certificate", async () => {
         const r = await runProgram({ stack: "primary", config: { ...PRIMARY_REMOTE, values: { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example" } } } });
         assert.ifError(r.error);
         const istiod = ofType(r.resources, "kubernetes:helm.sh/v4:Chart").find((c) => c.inputs.chart.endsWith("istio-discovery"))!;
-        assert.strictEqual(istiod.inputs.values.env.ISTIOD_CUSTOM_HOST, "istiod.corp.example,192.0.2.10");
+        assert.strictEqual(istiod.inputs.values.pilot.env.ISTIOD_CUSTOM_HOST, "istiod.corp.example,192.0.2.10");
     });
     it("takes the host of HOST[:PORT], IPv6 with or without brackets", () => {
         assert.deepStrictEqual(["istiod.example:443", "istiod.example", "2001:db8::1", "[2001:db8::1]:8443", "192.0.2.7:15017"].map(hostOf),
