@@ -10,18 +10,19 @@ import { MultiPrimaryPeer } from "./components/MultiPrimaryPeer";
 import { PrimaryRemoteControlPlane } from "./components/PrimaryRemoteControlPlane";
 import { PrimaryRemoteMember } from "./components/PrimaryRemoteMember";
 import { RegistrationGuard } from "./components/RegistrationGuard";
-import { checkCaRotation } from "./lib/caRotation";
-import { clusterProvider, ownPrimaryProvider, peerProvider, primaryProvider } from "./lib/cluster";
-import { PrimaryConfig, RemoteConfig } from "./lib/config";
-import { warnAboutImages } from "./lib/images";
-import { remoteSecretName } from "./lib/istiod";
-import { installedIstio } from "./lib/installed";
-import { lastDeployment } from "./lib/lastDeployment";
-import { parseStackConfig } from "./lib/parseConfig";
-import { apiServerFor, checkClusters } from "./lib/preflight";
-import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, joinOf, readPeers, readPrimaryOutputs } from "./lib/primary";
-import { redactingSecrets } from "./lib/redaction";
-import { checkClusterNameFree } from "./lib/registration";
+import { checkCaRotation } from "./lib/ca/caRotation";
+import { clusterProvider, ownPrimaryProvider, peerProvider, primaryProvider } from "./lib/kube/cluster";
+import { PrimaryConfig, RemoteConfig } from "./lib/config/config";
+import { warnAboutImages } from "./lib/istio/images";
+import { remoteSecretName } from "./lib/istio/istiod";
+import { installedIstio } from "./lib/istio/installed";
+import { lastDeployment } from "./lib/stacks/lastDeployment";
+import { parseStackConfig } from "./lib/config/parseConfig";
+import { apiServerFor, checkClusters } from "./lib/kube/preflight";
+import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, joinOf } from "./lib/stacks/join";
+import { readPeers, readPrimaryOutputs } from "./lib/stacks/primary";
+import { redactingSecrets } from "./lib/config/redaction";
+import { checkClusterNameFree } from "./lib/kube/registration";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
 // before the first resource is registered: bad input changes nothing.

@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { serverOfContext } from "../lib/kubeconfig";
+import { serverOfContext } from "../lib/kube/kubeconfig";
 import { makeWorkDir } from "../tests/e2e/helpers";
 import { CliResult, runCommand } from "../tests/e2e/pulumi";
 import { HandJoin, joinByHand, leaveByHand } from "./handFlow";

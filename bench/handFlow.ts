@@ -5,8 +5,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { runCommand } from "../tests/e2e/pulumi";
-import { renderKubeconfig } from "../lib/kubeconfig";
-import { PrimaryEndpoints, remoteChartValues } from "../lib/values";
+import { renderKubeconfig } from "../lib/kube/kubeconfig";
+import { PrimaryEndpoints, remoteChartValues } from "../lib/istio/values";
 
 const NS = "istio-system";
 const CA_FILES = ["ca-cert.pem", "ca-key.pem", "cert-chain.pem", "root-cert.pem"];

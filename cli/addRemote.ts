@@ -1,8 +1,8 @@
 // `mesh add-remote`: a new remote's stack file, from remote-a's shared settings, and its stack.
 import * as fs from "fs";
 import * as path from "path";
-import { serverOfContext } from "../lib/kubeconfig";
-import { isLoopback, urlHost } from "../lib/net";
+import { serverOfContext } from "../lib/kube/kubeconfig";
+import { isLoopback, urlHost } from "../lib/config/net";
 import { NewRemoteSettings, newRemoteStackFile, UsageError } from "./fleet";
 import { automation, creatingWorkspaceOptions, projectDir, say } from "./stackRuns";
 

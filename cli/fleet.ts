@@ -1,8 +1,8 @@
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { CONFIG_NAMESPACE } from "../lib/namespace";
-import { cidrsOverlap, isDns1123Label, parseCidr } from "../lib/net";
+import { CONFIG_NAMESPACE } from "../lib/config/namespace";
+import { cidrsOverlap, isDns1123Label, parseCidr } from "../lib/config/net";
 
 /** One stack of the mesh, as its Pulumi.<stack>.yaml describes it. */
 export interface FleetStack {

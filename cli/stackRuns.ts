@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
-import { stackNames } from "../lib/stacks";
+import { stackNames } from "../lib/stacks/stacks";
 import { declaredFleet, Fleet, FleetStack, fleetRangeOverlap, readFleet, selectRemotes, UsageError } from "./fleet";
 import { mapLimited } from "./limit";
 import { Recovery, repairFileBackend } from "./recovery";

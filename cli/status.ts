@@ -3,9 +3,9 @@
 import type { KubeConfig } from "@kubernetes/client-node";
 import type { Stack } from "@pulumi/pulumi/automation";
 import * as http from "http";
-import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/endpoints";
-import { coreApi, statusOf, unlessNotFound } from "../lib/kube";
-import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "../lib/kubeconfig";
+import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/istio/endpoints";
+import { coreApi, statusOf, unlessNotFound } from "../lib/kube/kube";
+import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "../lib/kube/kubeconfig";
 import { Fleet, FleetStack, UsageError } from "./fleet";
 import { loadFleet, openStack, outputValues, say } from "./stackRuns";
 import { caRows, caTable, ExportedGateway, gatewayRows, gatewayTable, RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";

@@ -1,4 +1,4 @@
-import { daysLeft } from "../lib/ca";
+import { daysLeft } from "../lib/ca/ca";
 
 /** What `mesh status` found about one remote. */
 export interface RemoteFacts {

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { Values } from "../lib/values";
+import { Values } from "../lib/istio/values";
 
 /** The `istio` chart's add-ons that log in with an admin secret the chart expects to exist. */
 const ADDONS: ReadonlyArray<{ readonly secret: string; readonly enabled: (v: Values) => boolean }> = [

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { caChanges, createCaCertificate } from "../lib/ca";
+import { caChanges, createCaCertificate } from "../lib/ca/ca";
 
 /** Arguments of CaCertificate. */
 export interface CaCertificateArgs {

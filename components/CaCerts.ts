@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CA_FILES, CaBundle } from "../lib/pki";
+import { CA_FILES, CaBundle } from "../lib/ca/pki";
 
 /** The four files of a `cacerts` secret, from config (checked) or made by the program (GeneratedCa). */
 export type CaMaterial = { readonly [field in keyof CaBundle]: pulumi.Input<string> };
@@ -9,7 +9,7 @@ export type CaMaterial = { readonly [field in keyof CaBundle]: pulumi.Input<stri
 export interface CaCertsArgs {
     /** The Istio namespace the secret goes in. */
     readonly namespace: pulumi.Input<string>;
-    /** The CA material: checked (see lib/pki.ts) when it came from config. */
+    /** The CA material: checked (see lib/ca/pki.ts) when it came from config. */
     readonly bundle: CaMaterial;
     /** The cluster's provider. */
     readonly provider: k8s.Provider;

@@ -1,8 +1,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { requireLoadBalancerAddress } from "../lib/endpoints";
-import { tiedTo } from "../lib/errors";
-import { crossNetworkGateway, EAST_WEST_GATEWAY, istiodExposure } from "../lib/istiod";
+import { requireLoadBalancerAddress } from "../lib/istio/endpoints";
+import { tiedTo } from "../lib/config/errors";
+import { crossNetworkGateway, EAST_WEST_GATEWAY, istiodExposure } from "../lib/istio/eastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";
 
 /** Arguments of EastWestGateway. */

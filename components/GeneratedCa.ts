@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { trustedRoots } from "../lib/ca";
-import { CaGeneration, IstiodPrimaryConfig } from "../lib/config";
-import { bundleOutputs, CaBundle, certificateFingerprint } from "../lib/pki";
+import { trustedRoots } from "../lib/ca/ca";
+import { CaGeneration, IstiodPrimaryConfig } from "../lib/config/config";
+import { bundleOutputs, CaBundle, certificateFingerprint } from "../lib/ca/pki";
 import { CaCertificate } from "./CaCertificate";
 import { CaMaterial } from "./CaCerts";
 

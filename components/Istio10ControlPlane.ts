@@ -1,13 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../lib/charts";
-import { EndpointExposure, Istio10PrimaryConfig } from "../lib/config";
-import { tiedTo } from "../lib/errors";
-import { definedOnly, Exports, Istio10PrimaryOutputs } from "../lib/outputs";
-import { formerly } from "../lib/renamed";
-import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/endpoints";
-import { bundleOutputs } from "../lib/pki";
-import { mergeValues, primaryChartValues } from "../lib/values";
+import { CHARTS } from "../lib/istio/charts";
+import { EndpointExposure, Istio10PrimaryConfig } from "../lib/config/config";
+import { tiedTo } from "../lib/config/errors";
+import { definedOnly, Exports, Istio10PrimaryOutputs } from "../lib/stacks/outputs";
+import { formerly } from "../lib/stacks/renamed";
+import { CONTROL_PLANE_SERVICES, ControlPlaneService, readyPodAddress, requireLoadBalancerAddress } from "../lib/istio/endpoints";
+import { bundleOutputs } from "../lib/ca/pki";
+import { mergeValues, primaryChartValues } from "../lib/istio/values";
 import { IstioInstallation } from "./IstioInstallation";
 
 /** The `istio` chart's ingress gateway, which fronts the control plane with endpointExposure gateway. */

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../lib/charts";
-import { Istio10RemoteConfig } from "../lib/config";
-import { definedOnly, Exports, Istio10PrimaryOutputs, Istio10RemoteOutputs } from "../lib/outputs";
-import { certificateExpiry } from "../lib/pki";
-import { formerly } from "../lib/renamed";
-import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/values";
+import { CHARTS } from "../lib/istio/charts";
+import { Istio10RemoteConfig } from "../lib/config/config";
+import { definedOnly, Exports, Istio10PrimaryOutputs, Istio10RemoteOutputs } from "../lib/stacks/outputs";
+import { certificateExpiry } from "../lib/ca/pki";
+import { formerly } from "../lib/stacks/renamed";
+import { mergeValues, remoteChartValues, SecuritySettings } from "../lib/istio/values";
 import { IstioInstallation } from "./IstioInstallation";
 import { ServiceAccountKubeconfig } from "./ServiceAccountKubeconfig";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { ChartInstall } from "../lib/charts";
-import { ChartSource, InstallMethod } from "../lib/config";
-import { secretIfConfigSecret } from "../lib/redaction";
+import { ChartInstall } from "../lib/istio/charts";
+import { ChartSource, InstallMethod } from "../lib/config/config";
+import { secretIfConfigSecret } from "../lib/config/redaction";
 import { AddonCredentials, addonsNeedingCredentials } from "./AddonCredentials";
 import { CaCerts, CaMaterial } from "./CaCerts";
 import { InjectionLabels } from "./InjectionLabels";

@@ -1,9 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IstiodPrimaryConfig, IstiodRemoteConfig, MeshIdentity } from "../lib/config";
-import { EAST_WEST_GATEWAY, istiodCharts, NETWORK_LABEL, PLUGIN_CA_VALUES, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istiod";
-import { mergeValues, Values } from "../lib/values";
-import { InstalledIstio } from "../lib/installed";
+import { IstiodPrimaryConfig, IstiodRemoteConfig, MeshIdentity } from "../lib/config/config";
+import { EAST_WEST_GATEWAY } from "../lib/istio/eastWestGateway";
+import { istiodCharts, NETWORK_LABEL, PLUGIN_CA_VALUES, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istio/istiod";
+import { mergeValues, Values } from "../lib/istio/values";
+import { InstalledIstio } from "../lib/istio/installed";
 import { CaMaterial } from "./CaCerts";
 import { EastWestGateway } from "./EastWestGateway";
 import { IstioInstallation } from "./IstioInstallation";

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MultiPrimaryPrimaryConfig } from "../lib/config";
-import { istiodValues, primaryMeshOutputs } from "../lib/istiod";
-import { definedOnly, Exports, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
-import { InstalledIstio } from "../lib/installed";
+import { MultiPrimaryPrimaryConfig } from "../lib/config/config";
+import { istiodValues } from "../lib/istio/istiod";
+import { definedOnly, Exports, MultiPrimaryPrimaryOutputs, primaryMeshOutputs } from "../lib/stacks/outputs";
+import { InstalledIstio } from "../lib/istio/installed";
 import { primaryCa } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 

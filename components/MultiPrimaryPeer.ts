@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config";
-import { istiodValues, remoteSecretName } from "../lib/istiod";
-import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/outputs";
-import { PeerOutputs } from "../lib/primary";
-import { certificateExpiry, certificateFingerprints, chainRootFingerprint } from "../lib/pki";
-import { InstalledIstio } from "../lib/installed";
+import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config/config";
+import { istiodValues, remoteSecretName } from "../lib/istio/istiod";
+import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/stacks/outputs";
+import { PeerOutputs } from "../lib/stacks/primary";
+import { certificateExpiry, certificateFingerprints, chainRootFingerprint } from "../lib/ca/pki";
+import { InstalledIstio } from "../lib/istio/installed";
 import { issuedTo } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
-import { PrimaryRemotePrimaryConfig } from "../lib/config";
-import { istiodValues, primaryMeshOutputs, webhookHostValues } from "../lib/istiod";
-import { mergeValues } from "../lib/values";
-import { definedOnly, Exports, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
-import { InstalledIstio } from "../lib/installed";
+import { PrimaryRemotePrimaryConfig } from "../lib/config/config";
+import { istiodValues, webhookHostValues } from "../lib/istio/istiod";
+import { mergeValues } from "../lib/istio/values";
+import { definedOnly, Exports, PrimaryRemotePrimaryOutputs, primaryMeshOutputs } from "../lib/stacks/outputs";
+import { InstalledIstio } from "../lib/istio/installed";
 import { primaryCa } from "./GeneratedCa";
 import { IstiodInstallation } from "./IstiodInstallation";
 

@@ -1,9 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity, PrimaryRemoteRemoteConfig } from "../lib/config";
-import { CONTROL_PLANE_CLUSTERS_ANNOTATION, remoteIstiodValues, remoteSecretName } from "../lib/istiod";
-import { definedOnly, Exports, IstiodRemoteOutputs, PrimaryRemotePrimaryOutputs } from "../lib/outputs";
-import { InstalledIstio } from "../lib/installed";
+import { MeshIdentity, PrimaryRemoteRemoteConfig } from "../lib/config/config";
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, remoteIstiodValues, remoteSecretName } from "../lib/istio/istiod";
+import { definedOnly, Exports, IstiodRemoteOutputs, PrimaryRemotePrimaryOutputs } from "../lib/stacks/outputs";
+import { InstalledIstio } from "../lib/istio/installed";
 import { IstiodInstallation } from "./IstiodInstallation";
 import { RemoteClusterRegistration } from "./RemoteClusterRegistration";
 

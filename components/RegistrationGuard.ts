@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "../lib/config";
-import { destroyRefusal, listRegistrations } from "../lib/registration";
+import { ClusterAccess } from "../lib/config/config";
+import { destroyRefusal, listRegistrations } from "../lib/kube/registration";
 
 /** The guard's inputs, kept in its state for the check at delete time. */
 export interface RegistrationGuardArgs {

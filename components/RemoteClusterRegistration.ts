@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CLUSTER_ANNOTATION } from "../lib/istiod";
+import { CLUSTER_ANNOTATION } from "../lib/istio/istiod";
 
 /** The label Istio's control plane watches for remote cluster secrets. */
 export const MULTICLUSTER_LABEL = "istio/multiCluster";

@@ -1,10 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "../lib/config";
-import { waitForSecretKeys } from "../lib/kube";
-import { withoutStack } from "../lib/errors";
-import { kubeConfigOf, renderKubeconfig } from "../lib/kubeconfig";
-import { formerly } from "../lib/renamed";
+import { ClusterAccess } from "../lib/config/config";
+import { waitForSecretKeys } from "../lib/kube/kube";
+import { withoutStack } from "../lib/config/errors";
+import { kubeConfigOf, renderKubeconfig } from "../lib/kube/kubeconfig";
+import { formerly } from "../lib/stacks/renamed";
 
 /** How long the token controller may take to fill a token secret: it normally takes a moment. */
 const TOKEN_WAIT_SECONDS = 120;

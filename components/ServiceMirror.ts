@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ServiceRef } from "../lib/config";
+import { ServiceRef } from "../lib/config/config";
 
 /** Arguments of ServiceMirror. */
 export interface ServiceMirrorArgs {

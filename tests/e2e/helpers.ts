@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, V1Pod } from "@kubernetes/client-node";
-import { coreApi, unlessNotFound } from "../../lib/kube";
-import { kubeClientLibrary, kubeConfigAt } from "../../lib/kubeconfig";
+import { coreApi, unlessNotFound } from "../../lib/kube/kube";
+import { kubeClientLibrary, kubeConfigAt } from "../../lib/kube/kubeconfig";
 
 const NS = "istio-system";
 

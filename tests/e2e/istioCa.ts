@@ -6,7 +6,7 @@ import "reflect-metadata";
 import * as grpc from "@grpc/grpc-js";
 import * as x509 from "@peculiar/x509";
 import * as crypto from "crypto";
-import { pemCertificates } from "../../lib/pki";
+import { pemCertificates } from "../../lib/ca/pki";
 import { lengthDelimited, repeatedStrings, varintField } from "./protobuf";
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };

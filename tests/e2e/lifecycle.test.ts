@@ -4,8 +4,8 @@
 import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { serverOf, statusOf } from "../../lib/kube";
-import { kubeClientLibrary, kubeConfigAt } from "../../lib/kubeconfig";
+import { serverOf, statusOf } from "../../lib/kube/kube";
+import { kubeClientLibrary, kubeConfigAt } from "../../lib/kube/kubeconfig";
 import { eventually, leftovers, localCluster, makeWorkDir, readyPodIp, requiredEnv, TestCluster } from "./helpers";
 import { pulumi, pulumiOk, StepTimer } from "./pulumi";
 

@@ -1,6 +1,6 @@
 import * as assert from "assert";
 import * as path from "path";
-import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
+import { certificateFingerprint, readCaDirectory } from "../../lib/ca/pki";
 import { PRIMARY_OUTPUTS, ROLE_CONFIG, ROOT, runProgram, RunOptions } from "./harness";
 
 /** Runs the program and checks it failed with `message` having registered nothing but `allowed`. */

@@ -1,9 +1,9 @@
 import * as assert from "assert";
 import * as crypto from "crypto";
-import { caChanges, issueCa } from "../../lib/ca";
-import { checkCaSwitch, checkRootRotation, DeployedCa, PeerCa } from "../../lib/caRotation";
-import { CaGeneration } from "../../lib/config";
-import { caBundleProblems, certificateFingerprint } from "../../lib/pki";
+import { caChanges, issueCa } from "../../lib/ca/ca";
+import { checkCaSwitch, checkRootRotation, DeployedCa, PeerCa } from "../../lib/ca/caRotation";
+import { CaGeneration } from "../../lib/config/config";
+import { caBundleProblems, certificateFingerprint } from "../../lib/ca/pki";
 import { isSecretInput, ofType, parseConfig, plain, Registered, runProgram } from "./harness";
 
 const CHARTS = "tests/fixtures/istiod-charts";

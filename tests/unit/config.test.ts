@@ -1,9 +1,9 @@
 import * as assert from "assert";
-import { Istio10PrimaryConfig, Istio10RemoteConfig } from "../../lib/config";
-import { CONFIG_KEYS } from "../../lib/configKeys";
+import { Istio10PrimaryConfig, Istio10RemoteConfig } from "../../lib/config/config";
+import { CONFIG_KEYS } from "../../lib/config/configKeys";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, tiedTo } from "../../lib/errors";
-import { redactingSecrets } from "../../lib/redaction";
+import { ConfigError, tiedTo } from "../../lib/config/errors";
+import { redactingSecrets } from "../../lib/config/redaction";
 import { parseConfig as parse, ROLE_CONFIG, ROOT, setStackConfig } from "./harness";
 
 function rejects(config: Record<string, unknown>, key: string, message: RegExp, secretKeys: string[] = []): void {

@@ -9,9 +9,9 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as net from "net";
 import * as path from "path";
-import { CaSettings, createCaCertificate } from "../../lib/ca";
-import { StackConfig } from "../../lib/config";
-import { parseStackConfig } from "../../lib/parseConfig";
+import { CaSettings, createCaCertificate } from "../../lib/ca/ca";
+import { StackConfig } from "../../lib/config/config";
+import { parseStackConfig } from "../../lib/config/parseConfig";
 
 // Hermetic: the program under test reads no kubeconfig of the machine it runs on (and so never
 // dials a real cluster); a test that needs one passes it in config.

@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { chartsVersion, imageWarning, releaseOf } from "../../lib/images";
+import { chartsVersion, imageWarning, releaseOf } from "../../lib/istio/images";
 
 describe("the images an istiod stack's charts run (values.global.tag)", () => {
     it("warns when no tag is set, naming the charts' release", () => {

@@ -5,8 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import * as http from "http";
 import * as net from "net";
-import { kubeConfigOf, loadKubeconfig, renderKubeconfig, resolveContext, serverOfContext } from "../../lib/kubeconfig";
-import { answers, apiServerFor, checkClustersAnswer, checkContextsExist, proxyFor } from "../../lib/preflight";
+import { kubeConfigOf, loadKubeconfig, renderKubeconfig, resolveContext, serverOfContext } from "../../lib/kube/kubeconfig";
+import { answers, apiServerFor, checkClustersAnswer, checkContextsExist, proxyFor } from "../../lib/kube/preflight";
 import { listenOnLoopback, oneContextKubeconfig, parseConfig, ROLE_CONFIG } from "./harness";
 
 const OPERATOR_KUBECONFIG = `

@@ -1,13 +1,13 @@
 import * as assert from "assert";
 import * as yaml from "js-yaml";
-import { PEER_OUTPUTS } from "../../lib/primary";
-import { destroyRefusal, foreignRegistration } from "../../lib/registration";
-import { istiodCharts, istiodValues, remoteIstiodValues, webhookHostValues } from "../../lib/istiod";
-import { hostOf, withPort } from "../../lib/net";
+import { PEER_OUTPUTS } from "../../lib/stacks/primary";
+import { destroyRefusal, foreignRegistration } from "../../lib/kube/registration";
+import { istiodCharts, istiodValues, remoteIstiodValues, webhookHostValues } from "../../lib/istio/istiod";
+import { hostOf, withPort } from "../../lib/config/net";
 import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
-import { chartsOf } from "../../lib/charts";
-import { MeshModel, Role } from "../../lib/config";
-import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
+import { chartsOf } from "../../lib/istio/charts";
+import { MeshModel, Role } from "../../lib/config/config";
+import { certificateFingerprint, readCaDirectory } from "../../lib/ca/pki";
 import * as path from "path";
 
 const CHARTS = "tests/fixtures/istiod-charts";

@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { cidrsOverlap, isDns1123Label, isDnsName, isHostAddress, joinHostPort, parseCidr, splitHostPort } from "../../lib/net";
+import { cidrsOverlap, isDns1123Label, isDnsName, isHostAddress, joinHostPort, parseCidr, splitHostPort } from "../../lib/config/net";
 
 function overlap(a: string, b: string): boolean {
     return cidrsOverlap(parseCidr(a)!, parseCidr(b)!);

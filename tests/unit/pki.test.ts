@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { caBundleProblems, certificateFingerprint, readCaDirectory } from "../../lib/pki";
+import { caBundleProblems, certificateFingerprint, readCaDirectory } from "../../lib/ca/pki";
 import { ROOT } from "./harness";
 
 const CERTS = path.join(ROOT, "tests", "fixtures", "certs");

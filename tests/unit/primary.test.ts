@@ -2,7 +2,7 @@ import * as assert from "assert";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "path";
-import { certificateFingerprint, readCaDirectory } from "../../lib/pki";
+import { certificateFingerprint, readCaDirectory } from "../../lib/ca/pki";
 import { assertGuardsControlPlane, awaitedServices, isSecretInput, ofType, plain, PRIMARY_OUTPUTS, PRIMARY_POD_IPS, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 
 /** What the primary exported before its pilot pod restarted. */

@@ -9,7 +9,7 @@ import {
     awaitedServices, CLUSTER_CA_DATA, isSecretInput, ISTIO_MULTI_TOKEN, listenOnLoopback, ofType, oneContextKubeconfig, plain, PRIMARY_OUTPUTS,
     Registered, ROLE_CONFIG, ROOT, runProgram,
 } from "./harness";
-import { readCaDirectory } from "../../lib/pki";
+import { readCaDirectory } from "../../lib/ca/pki";
 
 const REMOTE_PROVIDER = /pulumi:providers:kubernetes::remote-a::/;
 const PRIMARY_PROVIDER = /pulumi:providers:kubernetes::primary::/;

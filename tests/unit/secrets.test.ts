@@ -1,5 +1,5 @@
 import * as assert from "assert";
-import { redactSecrets } from "../../lib/errors";
+import { redactSecrets } from "../../lib/config/errors";
 import { isSecretInput, ofType, plain, Registered, ROLE_CONFIG, runProgram } from "./harness";
 
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl";

@@ -1,6 +1,6 @@
 import * as assert from "assert";
-import { ConfigError } from "../../lib/errors";
-import { mergeValues, primaryChartValues, remoteChartValues } from "../../lib/values";
+import { ConfigError } from "../../lib/config/errors";
+import { mergeValues, primaryChartValues, remoteChartValues } from "../../lib/istio/values";
 import { PRIMARY_OUTPUTS } from "./harness";
 
 const REMOTE = { sidecarInjector: true, remotePilotCreateSvcEndpoint: true };

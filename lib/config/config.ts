@@ -1,7 +1,7 @@
 // A stack's validated config, typed by mesh model and role: each pair of components receives
 // exactly the fields its model and role have. lib/parseConfig.ts builds it from `pulumi.Config`.
-import { CaBundle } from "./pki";
-import { SecuritySettings, Values } from "./values";
+import { CaBundle } from "../ca/pki";
+import { SecuritySettings, Values } from "../istio/values";
 
 /** How to reach one cluster: a context of the ambient kubeconfig, or a whole kubeconfig (secret). */
 export interface ClusterAccess {

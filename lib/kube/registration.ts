@@ -1,8 +1,8 @@
 // Whether a cluster name is free in the primary: a remote must not take over another cluster's
 // registration (for example one written by hand with istioctl, or by another stack).
-import { ClusterAccess } from "./config";
-import { ConfigError } from "./errors";
-import { CLUSTER_ANNOTATION } from "./istiod";
+import { ClusterAccess } from "../config/config";
+import { ConfigError } from "../config/errors";
+import { CLUSTER_ANNOTATION } from "../istio/istiod";
 import { coreApi, serverOf, statusOf } from "./kube";
 import { kubeConfigOf } from "./kubeconfig";
 

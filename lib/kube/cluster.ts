@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterAccess } from "./config";
+import { ClusterAccess } from "../config/config";
 
 /** The name the primary cluster's provider had in every stack before providers were named after clusters. */
 const PRIMARY = "primary";

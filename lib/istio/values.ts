@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors";
+import { ConfigError } from "../config/errors";
 
 /** Helm values: a tree of plain JSON. */
 export type Values = { [key: string]: unknown };

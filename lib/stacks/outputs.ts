@@ -1,9 +1,9 @@
 // The contract between stacks: what each model's primary and remote stacks export. The
 // components export these types, and the remotes read the primary's through them.
 import type * as pulumi from "@pulumi/pulumi";
-import { MeshIdentity } from "./config";
-import { CaBundle } from "./pki";
-import { PrimaryEndpoints } from "./values";
+import { IstiodPrimaryConfig, MeshIdentity } from "../config/config";
+import { CaBundle } from "../ca/pki";
+import { PrimaryEndpoints } from "../istio/values";
 
 /** An Istio 1.0 primary's outputs: its control plane's endpoints and switches, and its CA root's fingerprint. */
 export interface Istio10PrimaryOutputs extends PrimaryEndpoints {
@@ -112,4 +112,15 @@ export type Exports<T> = { readonly [K in keyof T]?: pulumi.Input<T[K]> };
 /** The entries whose value is defined: Pulumi warns about undefined stack outputs rather than omitting them. */
 export function definedOnly<T extends Record<string, unknown>>(outputs: T): Partial<T> {
     return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** What every istiod primary exports, whatever its model: its model and mesh identity, namespace and ranges. */
+export function primaryMeshOutputs<C extends IstiodPrimaryConfig>(cfg: C): Exports<Omit<IstiodPrimaryOutputs, "meshModel">> & { meshModel: C["meshModel"] } {
+    return {
+        meshModel: cfg.meshModel,
+        ...cfg.mesh,
+        istioNamespace: cfg.istioNamespace,
+        podCidr: cfg.podCidr,
+        serviceCidr: cfg.serviceCidr,
+    };
 }

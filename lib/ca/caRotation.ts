@@ -2,10 +2,10 @@
 // exported: a root is used only once every cluster trusts it, dropped only once no cluster's
 // intermediate chains to it any more, and never swapped for another in one step.
 import { trustedRoots } from "./ca";
-import { CaGeneration, IstiodPrimaryConfig } from "./config";
-import { ConfigError } from "./errors";
-import { LastDeployment } from "./lastDeployment";
-import { outputReader } from "./primary";
+import { CaGeneration, IstiodPrimaryConfig } from "../config/config";
+import { ConfigError } from "../config/errors";
+import { LastDeployment } from "../stacks/lastDeployment";
+import { outputReader } from "../stacks/primary";
 
 /** What the primary's last deployment exported of the CA it made; all absent before its first. */
 export interface DeployedCa {

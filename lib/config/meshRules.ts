@@ -2,7 +2,7 @@
 // against its primary's outputs.
 import { ConfigError } from "./errors";
 import { cidrsOverlap, parseCidr } from "./net";
-import { CaBundle } from "./pki";
+import { CaBundle } from "../ca/pki";
 
 /** Throws unless a CA bundle is configured: selfSignedCa=false makes Citadel (or istiod) need one. */
 export function requireCaBundle(bundle: CaBundle | undefined, signer = "Citadel"): asserts bundle is CaBundle {

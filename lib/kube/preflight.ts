@@ -5,10 +5,10 @@ import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import { getProxyForUrl } from "proxy-from-env";
-import { ClusterAccess, StackConfig } from "./config";
-import { ConfigError } from "./errors";
+import { ClusterAccess, StackConfig } from "../config/config";
+import { ConfigError } from "../config/errors";
 import { contextNames, LoadedKubeconfig, loadKubeconfig, resolveContext } from "./kubeconfig";
-import { isLoopback, joinHostPort, splitHostPort, urlHost } from "./net";
+import { isLoopback, joinHostPort, splitHostPort, urlHost } from "../config/net";
 
 /** The clusters a stack touches: the config key naming each, its access, and the key of its inline kubeconfig. */
 function clustersOf(config: StackConfig): Array<[string, ClusterAccess, string]> {

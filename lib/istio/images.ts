@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { CHARTS } from "./charts";
-import { ChartSource, StackConfig } from "./config";
+import { ChartSource, StackConfig } from "../config/config";
 import { Values } from "./values";
 
 /** MAJOR.MINOR of a version or image tag (`1.24.2`, `1.24-dev`, `v1.24.0-distroless`); undefined when it has none. */

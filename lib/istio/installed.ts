@@ -1,8 +1,8 @@
 // What a run knows of a cluster's Istio before it changes anything: facts of the last deployment
 // and of the live cluster that decide how the program renders and reads, not what it installs.
-import { ClusterAccess } from "./config";
-import { kubeClientLibrary, kubeConfigOf } from "./kubeconfig";
-import { LastDeployment } from "./lastDeployment";
+import { ClusterAccess } from "../config/config";
+import { kubeClientLibrary, kubeConfigOf } from "../kube/kubeconfig";
+import { LastDeployment } from "../stacks/lastDeployment";
 
 /** The validating webhook configuration of istiod's default revision, which the `base` chart makes. */
 export const DEFAULT_VALIDATOR = "istiod-default-validator";

@@ -1,7 +1,8 @@
 // Reads a stack's config through `pulumi.Config`, validates it, and returns it typed by model and
 // role. Every default lives here; the README's configuration reference documents them.
 import * as pulumi from "@pulumi/pulumi";
-import { chartsOf } from "./charts";
+import { readCaBundle, readCaGeneration } from "../ca/caConfig";
+import { chartsOf } from "../istio/charts";
 import {
     CaGeneration, Istio10PrimaryConfig, Istio10RemoteConfig, MESH_MODELS, MeshModel, MultiPrimaryPrimaryConfig, MultiPrimaryRemoteConfig,
     PrimaryConfig, PrimaryRemotePrimaryConfig, PrimaryRemoteRemoteConfig, RemoteConfig, StackConfig,
@@ -12,8 +13,8 @@ import { ConfigError } from "./errors";
 import { checkOverlap, noMultiPrimaryCa, requireCaBundle } from "./meshRules";
 import { CONFIG_NAMESPACE } from "./namespace";
 import { hostOf, isDns1123Label, isHostAddress } from "./net";
-import { CaBundle } from "./pki";
-import { Values } from "./values";
+import { CaBundle } from "../ca/pki";
+import { Values } from "../istio/values";
 
 /** The meshID and network of an istiod primary that sets none. */
 const DEFAULT_MESH_ID = "mesh1";
@@ -43,7 +44,7 @@ export function parseStackConfig(stackName: string, projectDir: string): StackCo
         istioNamespace: r.dnsLabel("istioNamespace", "istio-system"),
         chart: r.chartSource(chartsOf(meshModel, role, gateway.eastWestGateway), meshModel === "istio-1.0"),
         installMethod: r.oneOf("installMethod", ["template", "release"] as const, "template"),
-        caBundle: r.caBundle(secretKeys.has("cacerts")),
+        caBundle: readCaBundle(r, secretKeys.has("cacerts")),
         injectionNamespaces: r.dnsLabelList("injectionNamespaces", ["default"]),
         sidecarInjector: r.boolean("sidecarInjector", true),
         podCidr: r.cidr("podCidr"),
@@ -194,7 +195,7 @@ function apiServerAddress(r: RawConfig): string | undefined {
  * a multi-primary mesh, and rotations only of the clusters it issues for.
  */
 function caGeneration(r: RawConfig, meshModel: MeshModel, clusterName: string, caBundle: CaBundle | undefined): CaGeneration | undefined {
-    const generation = r.caGeneration();
+    const generation = readCaGeneration(r);
     if (generation === undefined) {
         return undefined;
     }
