@@ -62,16 +62,17 @@ export class RunRecords {
 
     /**
      * Records each pulumi process this process starts while `operation` runs (checked every 50 ms:
-     * the CLI takes a stack's lock only after it has loaded its plugins); a run that ends forgets
-     * its own, a killed one leaves them for the next run to prove its lock stale.
+     * the CLI takes a stack's lock only after it has loaded its plugins). An operation that
+     * succeeds forgets those it recorded that have ended (they released their locks); a failed or
+     * killed one leaves them, for a later run to prove a lock they held stale.
      */
     async recording<T>(operation: () => Promise<T>): Promise<T> {
         fs.mkdirSync(this.dir, { recursive: true });
-        const seen = new Set<number>();
+        const recorded = new Set<number>();
         const scan = () => {
             for (const p of listProcesses()) {
-                if (p.ppid === process.pid && path.basename(p.command) === "pulumi" && !seen.has(p.pid)) {
-                    seen.add(p.pid);
+                if (p.ppid === process.pid && path.basename(p.command) === "pulumi" && !recorded.has(p.pid) && !this.startedHere(p.pid)) {
+                    recorded.add(p.pid);
                     fs.writeFileSync(path.join(this.dir, String(p.pid)), "");
                 }
             }
@@ -79,10 +80,11 @@ export class RunRecords {
         scan();
         const timer = setInterval(scan, 50);
         try {
-            return await operation();
+            const result = await operation();
+            recorded.forEach((pid) => processAlive(pid) || this.forget(pid));
+            return result;
         } finally {
             clearInterval(timer);
-            seen.forEach((pid) => processAlive(pid) || this.forget(pid));
         }
     }
 }

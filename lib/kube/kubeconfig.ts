@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as os from "os";
 import * as path from "path";
+import { proxyFor } from "./proxy";
 
 /** What a kubeconfig for one service account on one cluster needs. */
 export interface ServiceAccountKubeconfig {
@@ -194,8 +195,14 @@ function clientAt(document: KubeconfigDocument, context?: string): KubeConfig {
     if ("problem" in resolved) {
         throw new Error(resolved.problem);
     }
+    // Each cluster through the proxy kubectl would use (its proxy-url, else the environment's):
+    // client-node itself reads only proxy-url.
+    const clusters = document.clusters.map((c) => {
+        const proxied = typeof c.cluster?.server === "string" ? proxyFor(c.cluster.server, c.cluster["proxy-url"]) : undefined;
+        return proxied === undefined ? c : { ...c, cluster: { ...c.cluster, "proxy-url": proxied } };
+    });
     const config = new (kubeClientLibrary().KubeConfig)();
-    config.loadFromString(yaml.dump({ apiVersion: "v1", kind: "Config", ...document }), { onInvalidEntry: "filter" });
+    config.loadFromString(yaml.dump({ apiVersion: "v1", kind: "Config", ...document, clusters }), { onInvalidEntry: "filter" });
     config.setCurrentContext(resolved.name);
     return config;
 }

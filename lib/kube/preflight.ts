@@ -4,10 +4,10 @@
 import * as http from "http";
 import * as https from "https";
 import * as net from "net";
-import { getProxyForUrl } from "proxy-from-env";
 import { ClusterAccess, StackConfig } from "../config/config";
 import { ConfigError } from "../config/errors";
 import { contextNames, LoadedKubeconfig, loadKubeconfig, resolveContext } from "./kubeconfig";
+import { proxyAuthorization, proxyFor } from "./proxy";
 import { isLoopback, joinHostPort, splitHostPort, urlHost } from "../config/net";
 
 /** The clusters a stack touches: the config key naming each, its access, and the key of its inline kubeconfig. */
@@ -44,14 +44,6 @@ export function checkContextsExist(config: StackConfig, env: NodeJS.ProcessEnv =
 }
 
 /**
- * The proxy a client of `server` goes through, as kubectl picks it: the kubeconfig cluster's
- * `proxy-url`, else HTTPS_PROXY (HTTP_PROXY for an http server) unless NO_PROXY exempts the host.
- */
-export function proxyFor(server: string, proxyUrl: string | undefined): string | undefined {
-    return proxyUrl || getProxyForUrl(server) || undefined;
-}
-
-/**
  * Resolves when the API server at `url` can be reached: directly, a TCP connection; through an HTTP
  * proxy, the proxy's CONNECT to it succeeding. Rejects with the reason otherwise. A SOCKS proxy is
  * not checked here (the provider reaches through it, and reports what fails).
@@ -80,6 +72,7 @@ function connects(target: { host: string; port: number }, timeoutMs: number): Pr
 
 function tunnels(target: { host: string; port: number }, proxy: string, timeoutMs: number): Promise<void> {
     const proxyUrl = new URL(proxy);
+    const authorization = proxyAuthorization(proxyUrl);
     const authority = `${net.isIPv6(target.host) ? `[${target.host}]` : target.host}:${target.port}`;
     return new Promise((resolve, reject) => {
         const request = (proxyUrl.protocol === "https:" ? https : http).request({
@@ -87,7 +80,8 @@ function tunnels(target: { host: string; port: number }, proxy: string, timeoutM
             port: Number(proxyUrl.port || (proxyUrl.protocol === "https:" ? 443 : 80)),
             method: "CONNECT",
             path: authority,
-            headers: { host: authority },
+            // Credentials in the proxy's URL (http://user:pass@proxy:3128) authenticate, as kubectl's do.
+            headers: { host: authority, ...(authorization === undefined ? {} : { "proxy-authorization": authorization }) },
             timeout: timeoutMs,
         });
         request.once("connect", (response, socket) => {

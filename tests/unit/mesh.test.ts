@@ -298,24 +298,28 @@ describe("recovering from an interrupted run", () => {
         assert.strictEqual(isStale(holder, "ci-host", () => false, () => false), false,
             "a host name shared with another container (pids of its own) proves nothing: a pid gone here may run there");
     });
-    it("records the pulumi processes a run starts, in a directory of this boot and pid namespace; a run that ends forgets its own", async () => {
+    it("records the pulumi processes a run starts, in a directory of this boot and pid namespace; a run that succeeds forgets those that ended", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-runs-"));
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
         fs.symlinkSync(require("child_process").execFileSync("bash", ["-c", "command -v sleep"], { encoding: "utf8" }).trim(), path.join(bin, "pulumi"));
         const records = new RunRecords(dir);
         const { spawn } = require("child_process") as typeof import("child_process");
-        const run = (seconds: string) => records.recording(async () => {
-            const child = spawn(path.join(bin, "pulumi"), [seconds]);
-            await new Promise((resolve) => setTimeout(resolve, 300));
-            return child;
-        });
-        const killed = await run("30"); // still running when its run returns: as a run killed with mesh
+        const start = (seconds: string) => spawn(path.join(bin, "pulumi"), [seconds]);
+        const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+        // Still running when its run returns, as a run killed with mesh leaves it.
+        const killed = await records.recording(async () => (c => settle().then(() => c))(start("30")));
         assert.ok(records.startedHere(killed.pid!), "a pulumi mesh started is recorded while it may hold a lock");
         killed.kill("SIGKILL");
-        const ended = await run("0.1");
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        assert.ok(records.startedHere(killed.pid!), "and stays recorded once killed, for the next run to prove its lock stale");
-        assert.strictEqual(records.startedHere(ended.pid!), false, "one that ended with its run is forgotten");
+        const ended = await records.recording(async () => (c => settle().then(() => c))(start("0.1")));
+        assert.strictEqual(records.startedHere(ended.pid!), false, "one that ended with its successful run is forgotten");
+        assert.ok(records.startedHere(killed.pid!), "the killed one stays recorded, for the next run to prove its lock stale");
+        let failed: ReturnType<typeof start> | undefined;
+        await assert.rejects(records.recording(async () => {
+            failed = start("0.1");
+            await settle();
+            throw new Error("update failed");
+        }));
+        assert.ok(records.startedHere(failed!.pid!), "so does one of a failed run: it may have left its lock");
         assert.strictEqual(new RunRecords(dir).startedHere(process.pid), false, "a pid mesh never started is not recorded");
         records.forget(killed.pid!);
         assert.strictEqual(records.startedHere(killed.pid!), false);
