@@ -552,8 +552,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             writeStack("primary", ca({ rootValidityDays: 7300 }));
             const kept = JSON.parse((await cliOk(["preview", "--json", "-s", "primary"])).stdout) as
                 { steps: Array<{ op: string; urn: string }>; diagnostics?: Array<{ message: string }> };
-            assert.deepStrictEqual(kept.steps.filter((step) => /::istio-ca-root$/.test(step.urn)).map((step) => step.op), ["same"],
-                "the root is kept as it is");
+            const rootSteps = kept.steps.filter((step) => /::istio-ca-root$/.test(step.urn)).map((step) => step.op);
+            assert.ok(rootSteps.length > 0, "the preview has a step for the root");
+            assert.deepStrictEqual(rootSteps.filter((op) => !["same", "refresh", "read"].includes(op)), [], `the root is kept as it is: ${rootSteps}`);
             assert.match(JSON.stringify(kept.diagnostics ?? []), /root 0 keeps the subject and validity it was made with \(mesh1 root CA, 3650 days\)/);
 
             // 1. A second root, trusted everywhere beside the first; the intermediates stay.
