@@ -61,8 +61,8 @@ export class RunRecords {
     }
 
     /**
-     * Records each pulumi process this process starts while `operation` runs (checked every 50 ms:
-     * the CLI takes a stack's lock only after it has loaded its plugins). An operation that
+     * Records each pulumi process this process starts while `operation` runs (its children, checked
+     * every 100 ms: the CLI takes a stack's lock only after it has loaded its plugins). An operation that
      * succeeds forgets those it recorded that have ended (they released their locks); a failed or
      * killed one leaves them, for a later run to prove a lock they held stale.
      */
@@ -70,15 +70,15 @@ export class RunRecords {
         fs.mkdirSync(this.dir, { recursive: true });
         const recorded = new Set<number>();
         const scan = () => {
-            for (const p of listProcesses()) {
-                if (p.ppid === process.pid && path.basename(p.command) === "pulumi" && !recorded.has(p.pid) && !this.startedHere(p.pid)) {
+            for (const p of childProcesses(process.pid)) {
+                if (path.basename(p.command) === "pulumi" && !recorded.has(p.pid) && !this.startedHere(p.pid)) {
                     recorded.add(p.pid);
                     fs.writeFileSync(path.join(this.dir, String(p.pid)), "");
                 }
             }
         };
         scan();
-        const timer = setInterval(scan, 50);
+        const timer = setInterval(scan, 100);
         try {
             const result = await operation();
             recorded.forEach((pid) => processAlive(pid) || this.forget(pid));
@@ -154,6 +154,33 @@ export function listProcesses(procRoot = "/proc"): ProcessInfo[] {
                 cwd = undefined;
             }
             return [{ pid: Number(pid), ppid, command, cwd }];
+        } catch {
+            return []; // gone meanwhile
+        }
+    });
+}
+
+/**
+ * The children of process `pid` (Linux /proc: each of its threads' `children`, so that a scan
+ * reads a few files rather than every process; every process's parent where the kernel lists no
+ * children).
+ */
+export function childProcesses(pid: number, procRoot = "/proc"): ProcessInfo[] {
+    const tasks = path.join(procRoot, String(pid), "task");
+    const listed = fs.readdirSync(tasks).map((tid) => path.join(tasks, tid, "children"));
+    if (!listed.every((file) => fs.existsSync(file))) {
+        return listProcesses(procRoot).filter((p) => p.ppid === pid);
+    }
+    const children = listed.flatMap((file) => {
+        try {
+            return fs.readFileSync(file, "utf8").split(" ").filter((c) => c.trim() !== "");
+        } catch {
+            return []; // the thread ended meanwhile
+        }
+    });
+    return children.flatMap((child) => {
+        try {
+            return [{ pid: Number(child), ppid: pid, command: fs.readFileSync(path.join(procRoot, child, "cmdline"), "utf8").split("\0")[0] }];
         } catch {
             return []; // gone meanwhile
         }

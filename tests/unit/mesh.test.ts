@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
-import { emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, RunRecords, runRecordsDir } from "../../cli/recovery";
+import { childProcesses, emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, RunRecords, runRecordsDir } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
 import { secretsProviderFor } from "../../cli/stackRuns";
 import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
@@ -324,6 +324,26 @@ describe("recovering from an interrupted run", () => {
         records.forget(killed.pid!);
         assert.strictEqual(records.startedHere(killed.pid!), false);
         assert.match(runRecordsDir({ ISTIO_MC_CACHE: "/c" }), /^\/c\/mesh-runs\/[0-9a-f-]{36}-\d+$/);
+    });
+    it("finds this process's children through its threads' child lists, or every process's parent where the kernel lists none", () => {
+        const { spawn } = require("child_process") as typeof import("child_process");
+        const child = spawn("sleep", ["5"]);
+        try {
+            const found = childProcesses(process.pid).find((c) => c.pid === child.pid);
+            assert.ok(found && path.basename(found.command) === "sleep", `the child ${child.pid} is found`);
+        } finally {
+            child.kill("SIGKILL");
+        }
+        const proc = fs.mkdtempSync(path.join(os.tmpdir(), "proc-"));
+        const fakeProcess = (pid: number, ppid: number, command: string) => {
+            fs.mkdirSync(path.join(proc, String(pid), "task", String(pid)), { recursive: true });
+            fs.writeFileSync(path.join(proc, String(pid), "stat"), `${pid} (${path.basename(command)}) S ${ppid} 1 1`);
+            fs.writeFileSync(path.join(proc, String(pid), "cmdline"), `${command}\0--flag\0`);
+        };
+        fakeProcess(10, 1, "/usr/bin/node");
+        fakeProcess(11, 10, "/cache/bin/pulumi");
+        fakeProcess(12, 1, "/cache/bin/pulumi");
+        assert.deepStrictEqual(childProcesses(10, proc).map((c) => [c.pid, c.command]), [[11, "/cache/bin/pulumi"]]);
     });
     it("knows this process is alive and a reaped child is not", () => {
         assert.strictEqual(processAlive(process.pid), true);
