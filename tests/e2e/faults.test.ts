@@ -137,8 +137,8 @@ describe("end to end: interrupted and concurrent runs", function () {
     }));
 
     it("a lock left by a `pulumi up` mesh did not start: `mesh up` cannot prove it gone, refuses naming `pulumi cancel`, and changes nothing", () => timer.time("foreign lock refused", async () => {
-        // remote-a is deployed: the run reads the primary's outputs (a pending read) while it holds the lock.
-        const run = await upUntilPending((op) => op.type === "reading" && op.resource.type === "pulumi:pulumi:StackReference");
+        await meshOk("down", "--remotes", "remote-a");
+        const run = await upUntilPending(creatingAnObject);
         run.child.kill("SIGKILL");
         await run.exited;
         const before = checkpoint();
