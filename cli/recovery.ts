@@ -101,6 +101,16 @@ export function runRecordsDir(env: NodeJS.ProcessEnv = process.env): string {
     return path.join(cache, "mesh-runs", `${bootId}-${pidNamespace}`);
 }
 
+/**
+ * Whether a failed run met another run taking or releasing the stack's lock at the same moment:
+ * Pulumi's self-managed backends list a stack's lock files, then read each, and one another run
+ * removed in between is "not found" (seen with the PostgreSQL backend: `could not list bucket:
+ * blob (code=NotFound): sql: no rows in result set`). Checked again, the lock is there or gone.
+ */
+export function isLockRace(message: string): boolean {
+    return /blob \(code=NotFound\)/.test(message) && /lock|list bucket/.test(message);
+}
+
 /** Whether a process of this pid exists on this host. */
 export function processAlive(pid: number): boolean {
     try {
@@ -269,8 +279,17 @@ export class Recovery {
      * live run is refused, naming its holder.
      */
     async clearingStaleLocks<T>(operation: () => Promise<T>): Promise<T> {
+        const run = () => this.records.recording(operation);
         try {
-            return await this.records.recording(operation);
+            try {
+                return await run();
+            } catch (err) {
+                if (!isLockRace(String((err as Error)?.message ?? err))) {
+                    throw err;
+                }
+                this.say(`[${this.name}] another run took or left the stack's lock while this one checked it; checking again`);
+                return await run();
+            }
         } catch (err) {
             const holders = lockHolders(String((err as Error)?.message ?? err));
             if (holders.length === 0) {

@@ -5,7 +5,7 @@ import * as os from "os";
 import * as path from "path";
 import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
-import { childProcesses, emptyBackendMetadata, fileBackendDir, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, RunRecords, runRecordsDir } from "../../cli/recovery";
+import { childProcesses, emptyBackendMetadata, fileBackendDir, isLockRace, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, RunRecords, runRecordsDir } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
 import { secretsProviderFor } from "../../cli/stackRuns";
 import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
@@ -288,6 +288,11 @@ describe("recovering from an interrupted run", () => {
         assert.deepStrictEqual(lockHolders(message), [{ user: "root", host: "ci-host", pid: 4242, since: "2026-11-30T16:01:02Z" }]);
         assert.deepStrictEqual(lockHolders(`${message}\nstderr: ${message}`).length, 1, "one holder per lock file, however often quoted");
         assert.deepStrictEqual(lockHolders("error: update failed"), []);
+    });
+    it("knows a lock file another run removed while this one checked it (PostgreSQL backend), and nothing else, for a race", () => {
+        assert.ok(isLockRace("error: could not list bucket: blob (code=NotFound): sql: no rows in result set"));
+        assert.ok(!isLockRace(message), "a lock another run holds is not");
+        assert.ok(!isLockRace("error: blob (code=NotFound): stack remote-a not found"), "nor a missing stack");
     });
     it("calls a lock stale only when mesh started its process here and that process is gone", () => {
         const [holder] = lockHolders(message);
