@@ -1,4 +1,5 @@
-// Secret config values never leave the program in an error message, whichever check quoted them.
+// Secret config values stay secret: never in an error message, whichever check quoted them, and
+// registered as secrets wherever a user's values carry them (a chart's values).
 import * as pulumi from "@pulumi/pulumi";
 import { isConfigSecret } from "./configKeys";
 import { redactSecrets, withoutStack } from "./errors";
@@ -17,9 +18,10 @@ export function secretConfigValues(): string[] {
 }
 
 /**
- * `value` as a Pulumi secret when any string in it is (a leaf of) this stack's secret config, as
- * is; otherwise as it is. For what a user's values reach, such as a chart's values: Pulumi keeps
- * an input secret only when it arrives as one, and a merged plain object has lost the mark.
+ * `value` as a Pulumi secret when any string in it is this stack's secret config (or a leaf of a
+ * structured one); otherwise unchanged. For what a user's values reach, such as a chart's values:
+ * Pulumi keeps an input secret only when it arrives as one, and a merged plain object has lost
+ * the mark.
  */
 export function secretIfConfigSecret<T>(value: T): pulumi.Input<T> {
     const secrets = new Set(secretConfigValues());
