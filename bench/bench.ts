@@ -124,6 +124,7 @@ async function main(): Promise<void> {
 
     // The fleet: mesh up of each fleet size from nothing joined (the primary stays up).
     const fleetUp: Record<number, number> = {};
+    let memory: Record<string, number> = {};
     for (const n of FLEETS) {
         // The fleet is the stacks that exist: remote-a's, and one added (stack file and stack) per new cluster.
         for (const [i, remote] of REMOTES.slice(0, n).entries()) {
@@ -136,6 +137,9 @@ async function main(): Promise<void> {
         }
         const remotes = REMOTES.slice(0, n).join(",");
         fleetUp[n] = await seconds(() => meshOk("up", "--remotes", remotes));
+        if (n === Math.max(...FLEETS)) {
+            memory = clusterMemory(["primary", ...REMOTES.slice(0, n)]);
+        }
         const goal = n === 1 ? undefined : { text: `≤ ${n === 3 ? "1.5" : "2"}x one remote (${(fleetUp[n] / fleetUp[1]).toFixed(2)}x)`,
             met: fleetUp[n] <= (n === 3 ? 1.5 : 2) * fleetUp[1] };
         record(`\`mesh up\` of ${n} remote${n > 1 ? "s" : ""}`, fleetUp[n], goal);
@@ -151,6 +155,33 @@ async function main(): Promise<void> {
     await pulumi("destroy", "-s", "primary", "--yes", "--skip-preview");
 
     process.stdout.write(`\n${table(rows)}\n`);
+    const mib = Object.values(memory);
+    process.stdout.write(`\nMemory per local cluster with the fleet joined (RSS of its etcd, API server, controller manager, ` +
+        `scheduler, kwok and load-balancer allocator; istiod and workloads are not part of it): ` +
+        `${Object.entries(memory).map(([name, m]) => `${name} ${m} MiB`).join(", ")}; ` +
+        `mean ${Math.round(mib.reduce((a, b) => a + b, 0) / Math.max(1, mib.length))} MiB\n`);
+}
+
+/** The resident memory (MiB) of each local cluster's processes: those whose command line names its state directory. */
+function clusterMemory(names: string[]): Record<string, number> {
+    const state = process.env.ISTIO_MC_CLUSTERS;
+    if (state === undefined) {
+        throw new Error("ISTIO_MC_CLUSTERS is not set: run the bench through bench/run.sh");
+    }
+    const processes = fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
+        try {
+            const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+            const rssKb = Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+            return [{ cmdline, rssKb }];
+        } catch {
+            return []; // gone meanwhile
+        }
+    });
+    return Object.fromEntries(names.map((name) => {
+        const dir = `${path.join(state, name)}/`;
+        const kb = processes.filter((p) => p.cmdline.includes(dir)).reduce((sum, p) => sum + p.rssKb, 0);
+        return [name, Math.round(kb / 1024)];
+    }));
 }
 
 /** A Pulumi project with no resources, in JavaScript as the program runs, to measure what Pulumi itself needs. */
