@@ -2,12 +2,12 @@
 // net/http, golang.org/x/net/http/httpproxy) picks it, so that the program's own reads, its checks
 // and the Pulumi provider (a Go program) agree on one rule.
 import * as net from "net";
-import { parseCidr, splitHostPort } from "../config/net";
+import { Cidr, cidrsOverlap, isLoopback, parseCidr, splitHostPort, urlHost } from "../config/net";
 
 /** One NO_PROXY entry, read as Go's httpproxy reads it. */
 type Exemption =
     | { readonly kind: "all" }
-    | { readonly kind: "cidr"; readonly within: (ip: string) => boolean }
+    | { readonly kind: "cidr"; readonly range: Cidr }
     | { readonly kind: "ip"; readonly ip: string; readonly port?: string }
     | { readonly kind: "domain"; readonly suffix: string; readonly orItself: boolean; readonly port?: string };
 
@@ -17,14 +17,14 @@ function envAny(env: NodeJS.ProcessEnv, ...names: string[]): string | undefined 
 }
 
 /** The entries of NO_PROXY: `*`, CIDR ranges, IP addresses and domain names, each with an optional port. */
-export function noProxyEntries(noProxy: string): Exemption[] {
+function noProxyEntries(noProxy: string): Exemption[] {
     return noProxy.split(",").map((e) => e.trim().toLowerCase()).filter((e) => e.length > 0).map((entry): Exemption => {
         if (entry === "*") {
             return { kind: "all" };
         }
         const cidr = parseCidr(entry);
         if (cidr !== undefined) {
-            return { kind: "cidr", within: (ip) => cidrContains(entry, ip) };
+            return { kind: "cidr", range: cidr };
         }
         const { host, port } = splitHostPort(entry);
         if (net.isIP(host) !== 0) {
@@ -37,15 +37,11 @@ export function noProxyEntries(noProxy: string): Exemption[] {
     });
 }
 
-function cidrContains(range: string, ip: string): boolean {
-    const family = net.isIP(ip);
-    if (family === 0) {
-        return false;
-    }
-    const block = new net.BlockList();
-    const [address, prefix] = range.split("/");
-    block.addSubnet(address, Number(prefix), net.isIP(address) === 6 ? "ipv6" : "ipv4");
-    return block.check(ip, family === 6 ? "ipv6" : "ipv4");
+/** Whether `range` holds the address `host` (never a host name). */
+function holds(range: Cidr, host: string): boolean {
+    const family = net.isIP(host);
+    const address = family === 0 ? undefined : parseCidr(`${host}/${family === 6 ? 128 : 32}`);
+    return address !== undefined && cidrsOverlap(range, address);
 }
 
 /**
@@ -61,15 +57,15 @@ export function proxyFromEnvironment(url: string, env: NodeJS.ProcessEnv = proce
     if (proxy === undefined) {
         return undefined;
     }
-    const host = target.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+    const host = urlHost(target).toLowerCase();
     const port = target.port || (target.protocol === "https:" ? "443" : "80");
-    if (host === "localhost" || (net.isIP(host) !== 0 && isLoopbackIp(host))) {
+    if (host === "localhost" || (net.isIP(host) !== 0 && isLoopback(host))) {
         return undefined;
     }
     const exempt = noProxyEntries(envAny(env, "NO_PROXY", "no_proxy") ?? "").some((e) => {
         switch (e.kind) {
             case "all": return true;
-            case "cidr": return e.within(host);
+            case "cidr": return holds(e.range, host);
             case "ip": return e.ip === host && (e.port === undefined || e.port === port);
             case "domain": return (host.endsWith(e.suffix) || (e.orItself && host === e.suffix.slice(1))) &&
                 (e.port === undefined || e.port === port);
@@ -79,10 +75,6 @@ export function proxyFromEnvironment(url: string, env: NodeJS.ProcessEnv = proce
         return undefined;
     }
     return /^[a-z][a-z0-9+.-]*:\/\//i.test(proxy) ? proxy : `http://${proxy}`;
-}
-
-function isLoopbackIp(ip: string): boolean {
-    return net.isIP(ip) === 4 ? ip.startsWith("127.") : cidrContains("::1/128", ip);
 }
 
 /**

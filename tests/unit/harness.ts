@@ -201,7 +201,7 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
                 dependsOn: request?.dependsOn ?? [], ignoreChanges: request?.ignoreChanges ?? [],
                 additionalSecretOutputs: request?.additionalSecretOutputs ?? [], aliases: request?.aliases ?? [] });
             if (args.type === "pulumi-nodejs:dynamic:CaCertificate") {
-                return madeCa(args, resources[resources.length - 1].additionalSecretOutputs);
+                return madeCa(args, request?.additionalSecretOutputs ?? []);
             }
             return { id: args.id || `${args.name}-id`, state: mockState(args, opts, podIps) };
         },
