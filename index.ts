@@ -23,6 +23,7 @@ import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, joinOf } from "./li
 import { readPeers, readPrimaryOutputs } from "./lib/stacks/primary";
 import { redactingSecrets } from "./lib/config/redaction";
 import { checkClusterNameFree } from "./lib/kube/registration";
+import { applyingAs, stackFieldManager } from "./lib/kube/fieldManager";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
 // before the first resource is registered: bad input changes nothing.
@@ -45,20 +46,20 @@ async function primaryControlPlane(config: PrimaryConfig) {
     switch (config.meshModel) {
         case "istio-1.0": {
             const readable = (await lastDeployment("pilotAddress")).readable;
-            return new Istio10ControlPlane("istio", { config, readable, provider: ownPrimaryProvider(config.cluster) });
+            return new Istio10ControlPlane("istio", { config, readable, provider: ownPrimaryProvider(config.cluster) }, applyingAsThisStack());
         }
         case "primary-remote": {
             const last = await lastDeployment("meshModel");
             await checkCaRotation(config, last);
             const installed = await installedIstio(last, config.cluster);
-            return new PrimaryRemoteControlPlane("istio", { config, installed, provider: ownPrimaryProvider(config.cluster) });
+            return new PrimaryRemoteControlPlane("istio", { config, installed, provider: ownPrimaryProvider(config.cluster) }, applyingAsThisStack());
         }
         case "multi-primary": {
             const apiServer = apiServerFor(config);
             const last = await lastDeployment("meshModel");
             await checkCaRotation(config, last);
             const installed = await installedIstio(last, config.cluster);
-            return new MultiPrimaryControlPlane("istio", { config, apiServer, installed, provider: ownPrimaryProvider(config.cluster) });
+            return new MultiPrimaryControlPlane("istio", { config, apiServer, installed, provider: ownPrimaryProvider(config.cluster) }, applyingAsThisStack());
         }
     }
 }
@@ -77,7 +78,7 @@ async function remoteStack(config: RemoteConfig) {
         const security = checkRemoteAgainstPrimary(join.config, join.primary, primaryName);
         return new Istio10Remote(config.clusterName, {
             config: join.config, primary: join.primary, security, apiServer, primaryName, ...providers(),
-        }).outputs;
+        }, applyingAsThisStack()).outputs;
     }
     const mesh = checkMeshAgainstPrimary(join.config, join.primary);
     const last = await lastDeployment("remoteSecretName");
@@ -87,11 +88,19 @@ async function remoteStack(config: RemoteConfig) {
     if (join.model === "primary-remote") {
         return new PrimaryRemoteMember(config.clusterName, {
             config: join.config, primary: join.primary, mesh, apiServer, installed, ...providers(),
-        }).outputs;
+        }, applyingAsThisStack()).outputs;
     }
     const peers = await readPeers(join.config.peers, mesh, [config.clusterName, join.primary.clusterName]);
     return new MultiPrimaryPeer(config.clusterName, {
         config: join.config, primary: join.primary, mesh, apiServer, installed, ...providers(),
         peers: peers.map((p) => ({ ...p, provider: peerProvider(p.clusterName, p.kubeContext) })),
-    }).outputs;
+    }, applyingAsThisStack()).outputs;
+}
+
+/**
+ * Every Kubernetes object of a stack, its charts' included, is applied under the stack's own field
+ * manager, so that a run takes over an object an interrupted run created but did not record.
+ */
+function applyingAsThisStack(): pulumi.ComponentResourceOptions {
+    return { transforms: [applyingAs(stackFieldManager(pulumi.getProject(), pulumi.getStack()))] };
 }

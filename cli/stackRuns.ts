@@ -146,12 +146,9 @@ export async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "d
         } else {
             // An interrupted run's debris first, so that this run starts from a whole state.
             const recovery = new Recovery(fleetStack.name, stack, projectDir, say);
-            if (await recovery.clearingStaleLocks(() => recovery.clearPendingOperations(onOutput))) {
-                // An object whose creation was cut off exists, applied by the gone run: this run takes it over.
-                say(`[${fleetStack.name}] this run takes over what the interrupted one had begun to create ` +
-                    "(server-side apply with force, PULUMI_K8S_ENABLE_PATCH_FORCE=true, for this run only)");
-                stack.workspace.envVars.PULUMI_K8S_ENABLE_PATCH_FORCE = "true";
-            }
+            // An object whose creation was cut off exists in its cluster; this run applies it again under
+            // the same field manager (the stack's own), which takes it over.
+            await recovery.clearingStaleLocks(() => recovery.clearPendingOperations(onOutput));
             // up refreshes first: what was deleted behind Pulumi's back (a registration secret, a token) is re-created.
             await recovery.clearingStaleLocks(async () => {
                 await (op === "up" ? stack.up({ onEvent, onOutput, refresh: true }) : stack.destroy({ onEvent, onOutput }));

@@ -78,6 +78,8 @@ export interface Registered {
     readonly additionalSecretOutputs: string[];
     /** Its aliases: a URN, or the name of an alias given by its parts. */
     readonly aliases: string[];
+    /** Its `transforms` option, which the engine applies to it and to every resource under it. */
+    readonly transforms: pulumi.ResourceTransform[];
 }
 
 /** What the primary stack exports in the tests: its pods' IPs, security on, cacerts. */
@@ -199,7 +201,8 @@ export async function runProgram(opts: RunOptions): Promise<RunResult> {
             const request = requests.get(`${args.type}::${args.name}`);
             resources.push({ type: args.type, name: args.name, inputs: args.inputs, provider: args.provider, readId: args.id || undefined,
                 dependsOn: request?.dependsOn ?? [], ignoreChanges: request?.ignoreChanges ?? [],
-                additionalSecretOutputs: request?.additionalSecretOutputs ?? [], aliases: request?.aliases ?? [] });
+                additionalSecretOutputs: request?.additionalSecretOutputs ?? [], aliases: request?.aliases ?? [],
+                transforms: args.transforms ?? [] });
             if (args.type === "pulumi-nodejs:dynamic:CaCertificate") {
                 return madeCa(args, request?.additionalSecretOutputs ?? []);
             }
@@ -358,4 +361,16 @@ function mockState(args: pulumi.runtime.MockResourceArgs, opts: RunOptions, podI
 function loadBalancerStatus(spec: Record<string, any> | undefined, opts: RunOptions): Record<string, any> {
     const ingress = opts.loadBalancerHost ? { hostname: opts.loadBalancerHost } : { ip: "203.0.113.7" };
     return spec?.type === "LoadBalancer" ? { loadBalancer: { ingress: [ingress] } } : { loadBalancer: {} };
+}
+
+/**
+ * Asserts that the stack's one top component, of the given type, carries the transform that applies
+ * every Kubernetes object under it as the stack's own field manager, and that nothing else does.
+ */
+export async function assertAppliesAsStack(resources: Registered[], componentType: string, stack: string): Promise<void> {
+    const carriers = resources.filter((r) => r.transforms.length > 0);
+    assert.deepStrictEqual(carriers.map((r) => [r.type, r.transforms.length]), [[componentType, 1]]);
+    const secret = { custom: true, type: "kubernetes:core/v1:Secret", name: "s", props: { metadata: { name: "s" } }, opts: {} };
+    const applied = await carriers[0].transforms[0](secret);
+    assert.deepStrictEqual(applied?.props.metadata, { name: "s", annotations: { "pulumi.com/patchFieldManager": `pulumi-istio-multicluster-${stack}` } });
 }

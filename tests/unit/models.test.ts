@@ -4,7 +4,7 @@ import { PEER_OUTPUTS } from "../../lib/stacks/primary";
 import { destroyRefusal, foreignRegistration } from "../../lib/kube/registration";
 import { istiodCharts, istiodValues, remoteIstiodValues, webhookHostValues } from "../../lib/istio/istiod";
 import { hostOf, withPort } from "../../lib/config/net";
-import { assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
+import { assertAppliesAsStack, assertGuardsControlPlane, awaitedServices, ISTIO_MULTI_TOKEN, ofType, plain, Registered, ROLE_CONFIG, ROOT, runProgram } from "./harness";
 import { chartsOf } from "../../lib/istio/charts";
 import { MeshModel, Role } from "../../lib/config/config";
 import { certificateFingerprint, readCaDirectory } from "../../lib/ca/pki";
@@ -91,6 +91,8 @@ describe("PrimaryRemoteControlPlane (meshModel primary-remote, the primary)", ()
             ["primary-remote", "mesh1", "primary", "network1", "istiod.mesh.example", "192.0.2.10"]);
         assert.match(String(o.rootCertFingerprint), /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/);
     });
+    it("applies its objects as the stack's own field manager", () =>
+        assertAppliesAsStack(run.resources, "istio-multicluster:index:PrimaryRemoteControlPlane", "primary"));
 });
 
 describe("PrimaryRemoteMember (meshModel primary-remote, a remote)", () => {
@@ -146,6 +148,8 @@ describe("PrimaryRemoteMember (meshModel primary-remote, a remote)", () => {
         assert.ok(run.secretOutputs.has("kubeconfig"));
         assert.strictEqual(run.outputs!.remoteSecretName, "istio-remote-secret-remote-a");
     });
+    it("applies its objects, its registration in the primary included, as the stack's own field manager", () =>
+        assertAppliesAsStack(run.resources, "istio-multicluster:index:PrimaryRemoteMember", "remote-a"));
 });
 
 describe("multi-primary", () => {
@@ -160,6 +164,7 @@ describe("multi-primary", () => {
         assert.strictEqual(kubeconfig.clusters[0].cluster.server, "https://192.0.2.2:6443");
         assert.strictEqual(charts(r.resources)["istio-discovery"].inputs.values.global.externalIstiod, undefined);
         assertGuardsControlPlane(r.resources);
+        await assertAppliesAsStack(r.resources, "istio-multicluster:index:MultiPrimaryControlPlane", "primary");
     });
 
     describe("MultiPrimaryPeer", () => {
@@ -183,6 +188,8 @@ describe("multi-primary", () => {
             }
             assert.ok(run.secretOutputs.has("kubeconfig"));
         });
+        it("applies its objects, in its peers' clusters too, as the stack's own field manager", () =>
+            assertAppliesAsStack(run.resources, "istio-multicluster:index:MultiPrimaryPeer", "remote-a"));
         it("registers each of its peers here and itself there, through the peer's provider", async () => {
             const peerStack = "organization/istio-multicluster/remote-b";
             const r = await runProgram({ stack: "remote-a", primaryOutputs: MULTI_PRIMARY_OUTPUTS,
