@@ -80,9 +80,9 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
     verb("preview", "Every stack's diff, grouped per stack; \"no changes\" when there are none.")
         .addOption(remotesOption())
         .action((o) => done(verbs.preview(o.remotes)));
-    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and with --istiod istiod's own view; then each cluster's CA expiry, warning under 30 days; with --istiod, each network's east-west gateway and whether istiod lists it. Exit 1 on any problem, an expired CA or an unlisted gateway.")
+    verb("status", "One row per remote: registered, addresses current, token valid, read-only, and istiod's own view of it (read at --istiod, or over istiod's xDS port at the primary's discoveryAddress); then each cluster's CA expiry, warning under 30 days; with istiod's view, each network's east-west gateway and whether istiod lists it. Exit 1 on any problem, an expired CA or an unlisted gateway.")
         .option("--json", "the rows as JSON")
-        .option("--istiod <url>", "the primary istiod's debug port (e.g. http://10.0.0.5:15014), to show its view of each cluster and gateway")
+        .option("--istiod <url>", "the primary istiod's debug port (e.g. http://127.0.0.1:15014 after kubectl port-forward), where its xDS port is not reachable at the discoveryAddress (multi-primary)")
         .action((o) => done(verbs.status(o.json === true, o.istiod)));
     verb("heal", "Re-read the primary's endpoints, then re-deploy only the remotes whose addresses drifted.")
         .action(() => done(verbs.heal()));

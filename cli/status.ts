@@ -6,7 +6,9 @@ import * as http from "http";
 import { CONTROL_PLANE_SERVICES, readyPodAddress } from "../lib/istio/endpoints";
 import { coreApi, statusOf, unlessNotFound } from "../lib/kube/kube";
 import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "../lib/kube/kubeconfig";
+import { withPort } from "../lib/config/net";
 import { Fleet, FleetStack, UsageError } from "./fleet";
+import { istiodDebugOverXds } from "./istiodXds";
 import { loadFleet, openStack, outputValues, say } from "./stackRuns";
 import { caRows, caTable, ExportedGateway, gatewayRows, gatewayTable, RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
 
@@ -45,7 +47,10 @@ const WRITES_TO_REFUSE: ReadonlyArray<{ verb: string; resource: string; group?: 
     { verb: "get", resource: "secrets" }, { verb: "create", resource: "deployments", group: "apps" },
 ];
 
-/** One of the primary's istiod's debug endpoints (/debug/<endpoint>), parsed. */
+/** Reads one of the primary istiod's debug endpoints (clusterz, networkz), parsed. */
+type IstiodDebug = (endpoint: string) => Promise<any>;
+
+/** One of the primary's istiod's debug endpoints (/debug/<endpoint>) at its debug port, parsed. */
 async function istiodDebug<T>(debugUrl: string, endpoint: string): Promise<T> {
     const url = new URL(`/debug/${endpoint}`, debugUrl);
     const body = await new Promise<string>((resolve, reject) => {
@@ -58,13 +63,53 @@ async function istiodDebug<T>(debugUrl: string, endpoint: string): Promise<T> {
     return JSON.parse(body) as T;
 }
 
-/** What the primary's istiod says of each cluster it reads (its /debug/clusterz), or undefined when not asked. */
-async function istiodClusters(debugUrl: string | undefined): Promise<Record<string, string> | undefined> {
-    if (debugUrl === undefined) {
+/** The service account whose token reads istiod's debug endpoints: one every namespace has, holding no rights of its own. */
+const DEBUG_READER_ACCOUNT = "default";
+
+/**
+ * Reads istiod's debug endpoints over its xDS port at the address the remotes dial
+ * (discoveryAddress), trusting the mesh's roots as istiod publishes them in its namespace, with a
+ * ten-minute token of that namespace made through the primary's API server.
+ */
+async function xdsDebugReader(outputs: Record<string, any>, primary: KubeConfig): Promise<IstiodDebug> {
+    const namespace = outputs.istioNamespace as string;
+    const core = coreApi(primary);
+    const roots = await core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace });
+    const token = await core.createNamespacedServiceAccountToken({ name: DEBUG_READER_ACCOUNT, namespace,
+        body: { spec: { audiences: ["istio-ca"], expirationSeconds: 600 } } });
+    const target = {
+        address: withPort(outputs.discoveryAddress, 15012), trustedRoots: roots.data?.["root-cert.pem"] ?? "",
+        serverName: `istiod.${namespace}.svc`, clusterId: outputs.clusterName, token: token.status!.token!,
+        namespace, serviceAccount: DEBUG_READER_ACCOUNT,
+    };
+    return (endpoint) => istiodDebugOverXds(target, endpoint);
+}
+
+/**
+ * What the primary's istiod says of each cluster it reads (its clusterz), with the reader of its
+ * debug endpoints; undefined when it is not read. Asked with --istiod, at that debug port, whose
+ * failure fails the command; else, where the primary exports a discoveryAddress, over its xDS
+ * port, whose failure is said and leaves the view out.
+ */
+async function istiodView(debugUrl: string | undefined, outputs: Record<string, any>, primary: KubeConfig):
+    Promise<{ clusters: Record<string, string>; read: IstiodDebug } | undefined> {
+    const syncStatus = (clusters: Array<{ id: string; syncStatus: string }>) => Object.fromEntries(clusters.map((c) => [c.id, c.syncStatus]));
+    if (debugUrl !== undefined) {
+        const read: IstiodDebug = (endpoint) => istiodDebug(debugUrl, endpoint);
+        return { clusters: syncStatus(await read("clusterz")), read };
+    }
+    if (!outputs.discoveryAddress) {
         return undefined;
     }
-    const clusters = await istiodDebug<Array<{ id: string; syncStatus: string }>>(debugUrl, "clusterz");
-    return Object.fromEntries(clusters.map((c) => [c.id, c.syncStatus]));
+    try {
+        const read = await xdsDebugReader(outputs, primary);
+        return { clusters: syncStatus(await read("clusterz")), read };
+    } catch (err) {
+        // On stderr: with --json, stdout is the report alone.
+        process.stderr.write(`mesh: istiod's view left out: ${(err as Error).message.split("\n")[0]}; ` +
+            "with its debug port forwarded, `mesh status --istiod http://127.0.0.1:15014` reads it there\n");
+        return undefined;
+    }
 }
 
 /** A stack's exported east-west gateway, when it has one. */
@@ -138,12 +183,12 @@ export async function status(json: boolean, istiodDebugUrl: string | undefined):
     }
     const primary = await clusterConfig(primaryStack, fleet.primary, "kubeContext", "kubeconfig");
     const current = outputs.meshModel ? outputs : await currentPrimaryAddresses(fleet, outputs, primary);
-    const istiod = await istiodClusters(istiodDebugUrl);
+    const istiod = await istiodView(istiodDebugUrl, outputs, primary);
     // Every remote at once: each row is a few reads of outputs and API calls, no CPU-bound run.
     const factsOf = new Map<string, RemoteFacts>();
     const rows: StatusRow[] = await Promise.all(fleet.remotes.map(async (remote): Promise<StatusRow> => {
         try {
-            const facts = await remoteFacts(remote, primary, outputs.istioNamespace, istiod);
+            const facts = await remoteFacts(remote, primary, outputs.istioNamespace, istiod?.clusters);
             factsOf.set(remote.name, facts);
             return statusRow(facts, current, outputs.istioNamespace);
         } catch (err) {
@@ -155,9 +200,9 @@ export async function status(json: boolean, istiodDebugUrl: string | undefined):
     const clusters = [{ stack: fleet.primary.name, caCertExpiry: outputs.caCertExpiry, gateway: exportedGateway(outputs) },
         ...fleet.remotes.map((r) => ({ stack: r.name, ...factsOf.get(r.name) }))];
     const cas = caRows(clusters);
-    // Each network's gateway, as the primary's istiod dials it (asked of istiod only with --istiod).
-    const gateways = istiodDebugUrl === undefined || !clusters.some((c) => c.gateway) ? []
-        : gatewayRows(clusters, await istiodDebug(istiodDebugUrl, "networkz"));
+    // Each network's gateway, as the primary's istiod dials it (when istiod's view is read).
+    const gateways = istiod === undefined || !clusters.some((c) => c.gateway) ? []
+        : gatewayRows(clusters, await istiod.read("networkz"));
     say(json ? JSON.stringify({ primary: { stack: fleet.primary.name, ...primaryView }, remotes: rows, ca: cas, gateways }, null, 2)
         : [statusTable(rows), ...(cas.length > 0 ? [caTable(cas)] : []), ...(gateways.length > 0 ? [gatewayTable(gateways)] : [])].join("\n\n"));
     const broken = rows.filter((r) => r.problems.length > 0);

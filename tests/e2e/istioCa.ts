@@ -7,7 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as x509 from "@peculiar/x509";
 import * as crypto from "crypto";
 import { pemCertificates } from "../../lib/ca/pki";
-import { lengthDelimited, repeatedStrings, varintField } from "./protobuf";
+import { lengthDelimited, repeatedStrings, varintField } from "../../cli/protobuf";
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
 

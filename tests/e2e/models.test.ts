@@ -19,7 +19,10 @@ import { certificateFingerprint, pemCertificates } from "../../lib/ca/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
 import { eventually, localCluster, localKubeconfigPath, makeWorkDir, TestCluster } from "./helpers";
 import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
-import { call, callSeparately, deploy, ECHO_PORT, peerAuthentication, Pod, requireMutualTls, startWorkload, stopWorkload, workloadChain } from "./workloads";
+import {
+    call, callContinuously, callSeparately, deploy, ECHO_PORT, peerAuthentication, Pod, refreshWorkloadRoots, requireMutualTls, startWorkload,
+    stopWorkload, workloadChain, workloadRoots,
+} from "./workloads";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const CACHE = process.env.ISTIO_MC_CACHE ?? path.join(process.env.HOME!, ".cache", "istio-multicluster");
@@ -296,6 +299,22 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             assert.match(r.stdout, /^remote-a +ok +current +ok +ok +synced +-$/m);
         }));
 
+        it("`mesh status` without --istiod reads istiod's view over its xDS port at discoveryAddress, as a service account of its namespace: remote-a synced", () => timer.time("primary-remote: mesh status over xDS", async () => {
+            const status = () => runCommand(process.execPath, [path.join(workDir, "bin", "mesh"), "status"], workDir, env, 300);
+            // Nothing here resolves the discovery address yet: the view is left out, saying why, and the rest is reported.
+            const unresolved = await status();
+            assert.strictEqual(unresolved.code, 0, `${unresolved.stdout}\n${unresolved.stderr}`);
+            assert.match(unresolved.stderr, /^mesh: istiod's view left out: istiod's xDS port istiod\.primary\.mesh\.test:15012 refused clusterz: UNAVAILABLE: .*`mesh status --istiod http:\/\/127\.0\.0\.1:15014`/m);
+            assert.match(unresolved.stdout, /^remote-a +ok +current +ok +ok +- +-$/m);
+            // Once the name resolves to istiod's address, as the remotes' DNS would have it (this network namespace's own /etc/hosts).
+            assert.ok(process.env.ISTIO_MC_HOSTS, "/etc/hosts is this network namespace's own");
+            fs.appendFileSync("/etc/hosts", `${IP.primary} istiod.primary.mesh.test\n`);
+            const r = await status();
+            assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
+            assert.doesNotMatch(r.stderr, /istiod's view left out/);
+            assert.match(r.stdout, /^remote-a +ok +current +ok +ok +synced +-$/m);
+        }));
+
         it("istiod sees a Service of remote-a with the remote pod's IP", () => timer.time("primary-remote: remote service in registry", async () => {
             const podIp = (await deploy("remote-a", "sample", "helloworld", 5000)).ip;
             await eventually("helloworld of remote-a in istiod's registry and endpoints", 120, async () => {
@@ -493,6 +512,52 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             }
         }));
 
+        // Calls from a client in the primary to a server in remote-a go on through the CA rotations below, every one counted.
+        const ROTATION_HOST = "echo.rotation.svc.cluster.local";
+        const rotationPods: Record<string, Pod> = {};
+        let rotationCalls: ReturnType<typeof callContinuously> | undefined;
+        after(async () => {
+            await rotationCalls?.stop();
+        });
+        /** Hands each rotation workload its namespace's current roots, as the kubelet does a mounted ConfigMap. */
+        const refreshRotationRoots = async () => {
+            for (const pod of Object.values(rotationPods)) {
+                await refreshWorkloadRoots(pod);
+            }
+        };
+        /** Waits until each rotation workload's agent holds what `holds` asks of its chain and roots, then until gRPC has re-read them. */
+        const rotationWorkloadsHold = async (what: string, holds: (chain: crypto.X509Certificate[], roots: crypto.X509Certificate[]) => boolean) => {
+            for (const [role, pod] of Object.entries(rotationPods)) {
+                await eventually(`the ${role}'s agent to hold ${what}`, 120, async () => holds(workloadChain(pod), workloadRoots(pod)) ? true : undefined);
+            }
+            // The workloads' gRPC re-reads the agent's files every 5 s (local-clusters.sh).
+            await new Promise((resolve) => setTimeout(resolve, 6000));
+        };
+
+        it("a client in the primary calls a server in remote-a over mTLS, their certificates living 60 s; calls start, to go on through the rotations", () => timer.time("multi-primary: calls for the rotations", async () => {
+            // A short certificate life, as a pod asks for it (proxyMetadata), so that the agents renew within each step.
+            const shortLived = { "proxy.istio.io/config": JSON.stringify({ proxyMetadata: { SECRET_TTL: "60s" } }) };
+            for (const name of ["primary", "remote-a"]) {
+                await requireMutualTls(cluster(name), "rotation", ROTATION_HOST);
+            }
+            rotationPods.server = await deploy("remote-a", "rotation", "echo", ECHO_PORT, "grpc-agent", shortLived);
+            await startWorkload(rotationPods.server, "remote-a", "server");
+            started.push(rotationPods.server);
+            rotationPods.client = await deploy("primary", "rotation", "client", ECHO_PORT, "grpc-agent", shortLived);
+            await startWorkload(rotationPods.client, "primary", "client");
+            started.push(rotationPods.client);
+            const url = `xds:///${ROTATION_HOST}:${ECHO_PORT}`;
+            const first = await eventually("a first call from the primary's client to remote-a's server", 120, async () => {
+                const r = await call(rotationPods.client, url);
+                return r.ok ? r : undefined;
+            });
+            assert.deepStrictEqual(first.clusters, ["remote-a"], first.output);
+            // istiod back-dates a certificate's start for clocks behind its own; its end is the asked life away.
+            const left = (Date.parse(workloadChain(rotationPods.server)[0].validTo) - Date.now()) / 1000;
+            assert.ok(left <= 60 + 5, `the server's certificate is valid for ${left} s more`);
+            rotationCalls = callContinuously(rotationPods.client, url);
+        }));
+
         it("rotating remote-a's intermediate (ca.rotate): its istiod signs with the new one at once, under the same root; the primary's stays", () => timer.time("multi-primary: intermediate rotation", async () => {
             const before = { primary: (await workloadCertificate("primary")).signer, "remote-a": (await workloadCertificate("remote-a")).signer };
             writeStack("primary", { ...primaryConfig, ca: { generate: true, peers: ["remote-a"], rotate: { "remote-a": 1 } } });
@@ -513,6 +578,10 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             });
             assert.strictEqual(after.chain[after.chain.length - 1].fingerprint256, (await outputs("primary")).rootCertFingerprint, "the root is unchanged");
             assert.strictEqual((await workloadCertificate("primary")).signer.serialNumber, before.primary.serialNumber, "the primary's intermediate is unchanged");
+            // The server in remote-a renews its certificate from the new intermediate while it is called.
+            const server = rotationPods.server;
+            await eventually("remote-a's server to hold a certificate of the new intermediate", 120, async () =>
+                workloadChain(server)[1]?.serialNumber === installed.serialNumber ? true : undefined);
         }));
 
         it("rotating the root in three steps: both roots trusted in the overlap, intermediates moved to the new one, the old dropped; dropping early is refused and changes nothing", () => timer.time("multi-primary: root rotation", async () => {
@@ -565,6 +634,9 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             const overlap = await distributedRoots(2);
             assert.ok(overlap.includes(oldRoot), "the old root is still trusted");
             const newRoot = overlap.find((r) => r !== oldRoot)!;
+            const rootsOf = (roots: crypto.X509Certificate[]) => roots.map((r) => r.fingerprint256).sort();
+            await refreshRotationRoots();
+            await rotationWorkloadsHold("both roots", (_chain, roots) => JSON.stringify(rootsOf(roots)) === JSON.stringify([oldRoot, newRoot].sort()));
             for (const name of both) {
                 const signed = await workloadCertificate(name);
                 assert.strictEqual(pemCertificates(signed.rootsPem).length, 2, `${name}'s CA serves both roots`);
@@ -591,6 +663,12 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
                     return root && signed.signer.verify(root.publicKey) ? true : undefined;
                 });
             }
+            await refreshRotationRoots();
+            const newRootCert = () => workloadRoots(rotationPods.client).find((r) => r.fingerprint256 === newRoot);
+            await rotationWorkloadsHold("a certificate of an intermediate of the new root", (chain) => {
+                const root = newRootCert();
+                return root !== undefined && chain.length > 1 && chain[1].verify(root.publicKey);
+            });
 
             // 3. The old root dropped: every cluster trusts the new one alone.
             writeStack("primary", ca({ root: 1 }));
@@ -601,6 +679,14 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             assert.strictEqual((await outputs("primary")).rootCertFingerprint, newRoot);
             const signed = await workloadCertificate("remote-a");
             assert.deepStrictEqual(pemCertificates(signed.rootsPem).map(certificateFingerprint), [newRoot], "remote-a's CA serves the new root alone");
+            await refreshRotationRoots();
+            await rotationWorkloadsHold("the new root alone", (_chain, roots) => JSON.stringify(rootsOf(roots)) === JSON.stringify([newRoot]));
+            // Every call, from before the intermediate rotation to here, was answered.
+            const counted = await rotationCalls!.stop();
+            rotationCalls = undefined;
+            console.log(`        calls through one intermediate and one root rotation: ${counted.made} made, ${counted.failures.length} failed`);
+            assert.deepStrictEqual(counted.failures, [], `${counted.failures.length} of ${counted.made} calls failed`);
+            assert.ok(counted.made >= 100, `only ${counted.made} calls were made`);
             assert.doesNotMatch(runLog.join("\n"), /PRIVATE KEY/, "no Pulumi run, refused ones included, printed a private key");
         }));
 

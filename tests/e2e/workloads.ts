@@ -10,7 +10,7 @@ import * as path from "path";
 import { statusOf } from "../../lib/kube/kube";
 import { pemCertificates } from "../../lib/ca/pki";
 import { eventually, localCluster, readyPod, requiredEnv, TestCluster } from "./helpers";
-import { lengthDelimited, repeatedStrings, varintField } from "./protobuf";
+import { lengthDelimited, repeatedStrings, varintField } from "../../cli/protobuf";
 import { runCommand } from "./pulumi";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -55,14 +55,15 @@ export async function ensureNamespace(cluster: TestCluster, name: string): Promi
  * which istiod injected with its proxyless gRPC template (an agent, no Envoy), or with `sidecar`
  * its default one (an Envoy sidecar, which nothing here runs: the pod is what others' config names).
  */
-export async function deploy(clusterName: string, namespace: string, name: string, port = ECHO_PORT, injection: "grpc-agent" | "sidecar" = "grpc-agent"): Promise<Pod> {
+export async function deploy(clusterName: string, namespace: string, name: string, port = ECHO_PORT, injection: "grpc-agent" | "sidecar" = "grpc-agent",
+    annotations: Record<string, string> = {}): Promise<Pod> {
     const cluster = localCluster(clusterName);
     await ensureNamespace(cluster, namespace);
     const labels = { app: name };
     await cluster.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
     await cluster.apps.createNamespacedDeployment({ namespace, body: {
         metadata: { name },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels, annotations: { "inject.istio.io/templates": injection } },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels, annotations: { "inject.istio.io/templates": injection, ...annotations } },
             spec: { serviceAccountName: name, containers: [{ name, image: "registry.example/echo:1", ports: [{ containerPort: port }] }] } } },
     } });
     await cluster.core.createNamespacedService({ namespace, body: {
@@ -148,4 +149,53 @@ export async function peerAuthentication(config: TestCluster, namespace: string,
     await ensureNamespace(config, namespace);
     await config.objects.create({ apiVersion: "security.istio.io/v1", kind: "PeerAuthentication",
         metadata: { name: "default", namespace }, spec: { mtls: { mode } } } as any);
+}
+
+/** Hands the pod's agent the mesh roots its namespace's istio-ca-root-cert holds now, as the kubelet updates a mounted ConfigMap. */
+export async function refreshWorkloadRoots(pod: Pod): Promise<void> {
+    const r = await clustersScript(["workload-roots", pod.cluster, pod.namespace, pod.name], 30);
+    if (r.code !== 0) {
+        throw new Error(`the mesh roots of ${pod.namespace}/${pod.name} of ${pod.cluster} were not refreshed\n${r.stderr}`);
+    }
+}
+
+/** The roots the pod's agent got from istiod and handed its gRPC library (the trust bundle its calls check peers against). */
+export function workloadRoots(pod: Pod): crypto.X509Certificate[] {
+    const file = path.join(requiredEnv("ISTIO_MC_CLUSTERS"), pod.cluster, "pods", `${pod.namespace}-${pod.name}`, "var/lib/istio/data/root-cert.pem");
+    return pemCertificates(fs.readFileSync(file, "utf8")).map((pem) => new crypto.X509Certificate(pem));
+}
+
+/** Calls made while something else happens, each counted. */
+export interface CallCount {
+    /** How many calls were made. */
+    readonly made: number;
+    /** What each failed call said. */
+    readonly failures: string[];
+}
+
+/**
+ * Calls `url` from the pod one after another, each its own request (a new connection, so each
+ * checks the certificates and roots of that moment), until `stop` returns the count.
+ */
+export function callContinuously(from: Pod, url: string): { stop(): Promise<CallCount> } {
+    let stopped = false;
+    let made = 0;
+    const failures: string[] = [];
+    const calling = (async () => {
+        while (!stopped) {
+            const r = await call(from, url);
+            made++;
+            if (!r.ok) {
+                failures.push(`${new Date().toISOString()} ${r.output.split("\n").slice(-3).join(" | ")}`);
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+    })();
+    return {
+        stop: async () => {
+            stopped = true;
+            await calling;
+            return { made, failures };
+        },
+    };
 }

@@ -17,6 +17,7 @@
 #                                        run pod NS/POD as a proxyless gRPC workload (pilot-agent and
 #                                        Istio's echo server on the pod's IP; network namespace only)
 #   local-clusters.sh workload-stop NAME NS POD
+#   local-clusters.sh workload-roots NAME NS POD   hand the workload the mesh roots istiod publishes now
 #   local-clusters.sh apiserver-stop NAME    stop only NAME's API server (an outage; the rest runs on)
 #   local-clusters.sh apiserver-start NAME   start it again, on the same etcd
 #
@@ -435,11 +436,8 @@ cmd_workload() {
         -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"audiences":["istio-ca"],"expirationSeconds":43200}}' |
         json_field status.token >"$dir/var/run/secrets/tokens/istio-token" ||
         { log "no istio-ca token for $ns/$sa in $name"; return 1; }
-    # The mesh root as the pod mounts it (istio-ca-root-cert, which istiod writes into every namespace).
     wait_for "istio-ca-root-cert in $name/$ns" 60 api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/istio-ca-root-cert" -f
-    api "$p" "$ip" "/api/v1/namespaces/$ns/configmaps/istio-ca-root-cert" -f |
-        node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () =>
-            process.stdout.write(JSON.parse(s).data["root-cert.pem"]));' >"$dir/var/run/secrets/istio/root-cert.pem"
+    copy_mesh_roots "$name" "$ns" "$pod"
     (
         cd "$dir"
         env "${agent_env[@]}" setsid "$bin/pilot-agent" proxy sidecar --domain "$ns.svc.cluster.local" >"$dir/agent.log" 2>&1 </dev/null &
@@ -448,6 +446,17 @@ cmd_workload() {
     wait_for "$name/$ns/$pod's workload certificate" 60 test -s "$dir/var/lib/istio/data/cert-chain.pem" ||
         { log "no certificate for $ns/$pod; agent log: $dir/agent.log"; tail -20 "$dir/agent.log" >&2; return 1; }
     wait_for "$name/$ns/$pod's gRPC bootstrap" 30 test -s "$dir/etc/istio/proxy/grpc-bootstrap.json"
+    # The agent's bootstrap has gRPC re-read the certificate files every 15 minutes; here every 5 s,
+    # so that a test sees calls take up a certificate or root the agent rotated, within the test.
+    node -e '
+        const fs = require("fs");
+        const file = process.argv[1];
+        const bootstrap = JSON.parse(fs.readFileSync(file, "utf8"));
+        for (const provider of Object.values(bootstrap.certificate_providers || {})) {
+            provider.config.refresh_interval = "5s";
+        }
+        fs.writeFileSync(file, JSON.stringify(bootstrap, null, 2));
+    ' "$dir/etc/istio/proxy/grpc-bootstrap.json"
     local grpc_ports=$((port + 1)) serving=()
     [ "$role" = client ] || { grpc_ports=$port,$grpc_ports; serving=(--xds-grpc-server "$port"); }
     (
@@ -461,6 +470,19 @@ cmd_workload() {
     wait_for "$name/$ns/$pod's echo server" 30 grep -q "Echo server is now ready" "$dir/echo.log" ||
         { log "echo server of $ns/$pod not ready; log: $dir/echo.log"; tail -20 "$dir/echo.log" >&2; return 1; }
     log "workload $ns/$pod of $name on $pod_ip ($role; cluster $cluster_id, istiod of $istiod_cluster)"
+}
+
+# The mesh roots as pod NS/POD of cluster NAME mounts them (the istio-ca-root-cert ConfigMap, which
+# istiod writes into every namespace; the agent checks istiod's certificate against them). Run again
+# after the roots changed, it plays the kubelet's update of the mounted ConfigMap.
+copy_mesh_roots() {
+    local name=$1 ns=$2 pod=$3 ip file
+    ip=$(cluster_ip "$name")
+    file=$state/$name/pods/$ns-$pod/var/run/secrets/istio/root-cert.pem
+    api "$state/$name/pki" "$ip" "/api/v1/namespaces/$ns/configmaps/istio-ca-root-cert" -f |
+        node -e 'let s = ""; process.stdin.on("data", (d) => s += d).on("end", () =>
+            process.stdout.write(JSON.parse(s).data["root-cert.pem"]));' >"$file.new" &&
+        mv "$file.new" "$file"
 }
 
 cmd_workload_stop() {
@@ -544,6 +566,7 @@ case ${1:-} in
     istiod) shift; cmd_istiod "$@" ;;
     istiod-stop) shift; cmd_istiod_stop "$1" ;;
     cacerts) shift; copy_cacerts "$@" ;;
+    workload-roots) shift; copy_mesh_roots "$@" ;;
     workload) shift; cmd_workload "$@" ;;
     workload-stop) shift; cmd_workload_stop "$@" ;;
     apiserver-stop) shift; stop_apiserver "$1" ;;
