@@ -6,7 +6,7 @@
 // server's pod proxy is no way in, since it drops the caller's token and istiod's debug endpoints
 // answer only localhost or an authenticated caller.
 import * as grpc from "@grpc/grpc-js";
-import { proxyFor } from "../lib/kube/proxy";
+import { proxyCredentials, proxyFor } from "../lib/kube/proxy";
 import { lengthDelimited, lengthDelimitedFields } from "./protobuf";
 
 /** The type of istiod's debug resources. */
@@ -71,7 +71,7 @@ function channelTarget(address: string): { target: string; options: grpc.Channel
         return { target: address, options };
     }
     const url = new URL(proxy);
-    const creds = url.username ? `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` : undefined;
+    const creds = proxyCredentials(url);
     return {
         target: url.host,
         options: { ...options, "grpc.http_connect_target": `dns:///${address}`, ...(creds ? { "grpc.http_connect_creds": creds } : {}) },

@@ -85,11 +85,13 @@ export function proxyFor(server: string, proxyUrl: string | undefined, env: Node
     return proxyUrl || proxyFromEnvironment(server, env);
 }
 
+/** A proxy URL's `user:password`, decoded; none without a user. */
+export function proxyCredentials(proxy: URL): string | undefined {
+    return proxy.username === "" ? undefined : `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+}
+
 /** The Proxy-Authorization header a proxy URL's user and password give (Basic, as Go sends it); none without a user. */
 export function proxyAuthorization(proxy: URL): string | undefined {
-    if (proxy.username === "") {
-        return undefined;
-    }
-    const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
-    return `Basic ${Buffer.from(credentials).toString("base64")}`;
+    const credentials = proxyCredentials(proxy);
+    return credentials === undefined ? undefined : `Basic ${Buffer.from(credentials).toString("base64")}`;
 }

@@ -1,8 +1,11 @@
 import * as assert from "assert";
 import * as grpc from "@grpc/grpc-js";
+import * as http from "http";
+import * as net from "net";
 import { issueCa } from "../../lib/ca/ca";
 import { DEBUG_TYPE, debugResponse, istiodDebugOverXds, IstiodXdsTarget } from "../../cli/istiodXds";
 import { lengthDelimited, lengthDelimitedFields, repeatedStrings } from "../../cli/protobuf";
+import { listenOnLoopback } from "./harness";
 
 const ADS = "/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources";
 const TOKEN = "eyJhbGciOiJSUzI1NiJ9.debug-reader.signature";
@@ -82,6 +85,29 @@ describe("reading istiod's debug endpoints over its xDS port (mesh status)", () 
         const err = await istiodDebugOverXds(target(), "clusterz").then(() => undefined, (e: Error) => e);
         assert.match(err!.message, new RegExp(`^istiod's xDS port ${address} refused clusterz: PERMISSION_DENIED: the debug info is not available`));
         assert.ok(!err!.message.includes(TOKEN));
+    });
+    describe("through the proxy the environment names (HTTPS_PROXY), as every connection of mesh goes", () => {
+        const connects: Array<{ target: string; authorization?: string }> = [];
+        const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+        proxy.on("connect", (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+            connects.push({ target: req.url!, authorization: req.headers["proxy-authorization"] });
+            const upstream = net.connect(Number(address.split(":")[1]), "127.0.0.1", () => {
+                socket.write("HTTP/1.1 200 Connection established\r\n\r\n");
+                upstream.write(head);
+                upstream.pipe(socket).pipe(upstream);
+            });
+        });
+        const proxyUrl = listenOnLoopback(proxy, "http");
+        let saved: string | undefined;
+        beforeEach(() => {
+            saved = process.env.HTTPS_PROXY;
+            process.env.HTTPS_PROXY = proxyUrl().replace("http://", "http://mesh-user:p%40ss@");
+        });
+        afterEach(() => (saved === undefined ? delete process.env.HTTPS_PROXY : (process.env.HTTPS_PROXY = saved)));
+        it("tunnels to istiod's address with CONNECT, the proxy's credentials decoded as Go sends them", async () => {
+            assert.deepStrictEqual(await istiodDebugOverXds(target({ address: "istiod.mesh.test:15012" }), "clusterz"), CLUSTERZ);
+            assert.deepStrictEqual(connects, [{ target: "istiod.mesh.test:15012", authorization: `Basic ${Buffer.from("mesh-user:p@ss").toString("base64")}` }]);
+        });
     });
     it("says so when istiod's answer is not JSON", () => {
         assert.throws(() => debugResponse(response("404 page not found"), "clusterz"), /^Error: istiod answered clusterz with no JSON: 404 page not found$/);

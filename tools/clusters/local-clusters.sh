@@ -18,6 +18,7 @@
 #                                        Istio's echo server on the pod's IP; network namespace only)
 #   local-clusters.sh workload-stop NAME NS POD
 #   local-clusters.sh workload-roots NAME NS POD   hand the workload the mesh roots istiod publishes now
+#   local-clusters.sh ranges NAME        print NAME's pod and service ranges
 #   local-clusters.sh apiserver-stop NAME    stop only NAME's API server (an outage; the rest runs on)
 #   local-clusters.sh apiserver-start NAME   start it again, on the same etcd
 #
@@ -37,7 +38,9 @@ log() { printf '[clusters] %s\n' "$*" >&2; }
 
 # Everything a cluster differs by: loopback address, pod and service ranges. The ranges match the
 # podCidr/serviceCidr of the stack files, and never overlap: primary is 0, remote-a 1, remote-b 2,
-# and so on to remote-n (14), the last whose ranges still fit (10.150.0.0/16, 10.250.0.0/16).
+# and so on to remote-n (14). Pods take 10.10, 10.20, … 10.100 (remote-i); services 10.110, 10.120,
+# … 10.250 (remote-n); remote-j to remote-n, whose pods would meet the first services there, take
+# 10.5, 10.15, … 10.45 for their pods.
 cluster_index() {
     local letters=abcdefghijklmn
     case $1 in
@@ -47,8 +50,9 @@ cluster_index() {
     esac
 }
 cluster_ip() { echo "127.0.0.$(($(cluster_index "$1") + 2))"; }
-pod_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 10)).0.0/16"; }
-node_pod_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 10)).0.0/24"; }
+pod_octet() { local i; i=$(cluster_index "$1"); if [ "$i" -lt 10 ]; then echo $((i * 10 + 10)); else echo $((i * 10 - 95)); fi; }
+pod_cidr() { echo "10.$(pod_octet "$1").0.0/16"; }
+node_pod_cidr() { echo "10.$(pod_octet "$1").0.0/24"; }
 service_cidr() { echo "10.$(($(cluster_index "$1") * 10 + 110)).0.0/16"; }
 # The first of the addresses LoadBalancer Services get (127.0.2.1 for primary, 127.0.3.1 for remote-a, ...).
 lb_first_address() { echo "127.0.$(($(cluster_index "$1") + 2)).1"; }
@@ -567,6 +571,7 @@ case ${1:-} in
     istiod-stop) shift; cmd_istiod_stop "$1" ;;
     cacerts) shift; copy_cacerts "$@" ;;
     workload-roots) shift; copy_mesh_roots "$@" ;;
+    ranges) shift; cluster_index "$1" >/dev/null; echo "$(pod_cidr "$1") $(service_cidr "$1")" ;;
     workload) shift; cmd_workload "$@" ;;
     workload-stop) shift; cmd_workload_stop "$@" ;;
     apiserver-stop) shift; stop_apiserver "$1" ;;
