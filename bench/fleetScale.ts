@@ -41,11 +41,13 @@ export function perAddedRemote(points: readonly FleetPoint[], key: SeriesKey): n
 /** One line per series: its value at each size, and what each added remote costs. */
 export function fleetTable(points: readonly FleetPoint[]): string {
     const sizes = points.map((p) => p.remotes);
-    const header = `| ${"remotes".padEnd(26)} | ${sizes.map((s) => String(s).padStart(7)).join(" | ")} | per added remote |`;
-    const rule = `|${"-".repeat(28)}|${sizes.map(() => "--------:").join("|")}|-----------------:|`;
-    const rows = SERIES.map((s) => {
+    const labels = SERIES.map((s) => `${s.label} (${s.unit})`);
+    const width = Math.max(...labels.map((l) => l.length));
+    const header = `| ${"remotes".padEnd(width)} | ${sizes.map((s) => String(s).padStart(7)).join(" | ")} | per added remote |`;
+    const rule = `|${"-".repeat(width + 2)}|${sizes.map(() => "--------:").join("|")}|-----------------:|`;
+    const rows = SERIES.map((s, i) => {
         const digits = s.unit === "s" ? 2 : 0;
-        return `| ${`${s.label} (${s.unit})`.padEnd(26)} | ${points.map((p) => p[s.key].toFixed(digits).padStart(7)).join(" | ")} | ` +
+        return `| ${labels[i].padEnd(width)} | ${points.map((p) => p[s.key].toFixed(digits).padStart(7)).join(" | ")} | ` +
             `${perAddedRemote(points, s.key).toFixed(digits === 0 ? 1 : 2).padStart(16)} |`;
     });
     return [header, rule, ...rows].join("\n");
