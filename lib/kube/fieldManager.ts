@@ -5,7 +5,7 @@
 // before the state recorded it, the next run creates it again under another random manager, and
 // the API server refuses: "Server-Side Apply field conflict detected". One manager per stack, the
 // same on every run, makes that second create take the object over, while a different stack (or a
-// person with kubectl) applying the same fields still conflicts, as it should.
+// person with kubectl) applying other values to the same fields still conflicts, as it should.
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -48,8 +48,8 @@ export function applyingAs(fieldManager: string): pulumi.ResourceTransform {
         }
         return {
             props: { ...args.props, metadata: { ...metadata, annotations: { ...annotations, [FIELD_MANAGER_ANNOTATION]: fieldManager } } },
-            // Without opts the SDK passes the request's options on as they came; handing args.opts
-            // back would have it re-encode them, which fails on some (a chart's objects' hooks).
+            // Without opts the SDK passes the request's options on exactly as they came, instead of
+            // re-encoding them from args.opts.
             opts: undefined as unknown as pulumi.ResourceOptions,
         };
     };
