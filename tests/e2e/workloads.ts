@@ -127,10 +127,15 @@ export async function callSeparately(from: Pod, url: string, times: number): Pro
     return { ok: each.every((c) => c.ok), clusters: each.flatMap((c) => c.clusters), output: each.map((c) => c.output).join("\n") };
 }
 
+/** The certificates of one of the files the pod's agent wrote for its gRPC library (OUTPUT_CERTS), in order. */
+function agentCertificates(pod: Pod, file: "cert-chain.pem" | "root-cert.pem"): crypto.X509Certificate[] {
+    const where = path.join(requiredEnv("ISTIO_MC_CLUSTERS"), pod.cluster, "pods", `${pod.namespace}-${pod.name}`, "var/lib/istio/data", file);
+    return pemCertificates(fs.readFileSync(where, "utf8")).map((pem) => new crypto.X509Certificate(pem));
+}
+
 /** The certificate chain the pod's agent got from istiod and handed its gRPC library, leaf first. */
 export function workloadChain(pod: Pod): crypto.X509Certificate[] {
-    const file = path.join(requiredEnv("ISTIO_MC_CLUSTERS"), pod.cluster, "pods", `${pod.namespace}-${pod.name}`, "var/lib/istio/data/cert-chain.pem");
-    return pemCertificates(fs.readFileSync(file, "utf8")).map((pem) => new crypto.X509Certificate(pem));
+    return agentCertificates(pod, "cert-chain.pem");
 }
 
 /**
@@ -161,8 +166,7 @@ export async function refreshWorkloadRoots(pod: Pod): Promise<void> {
 
 /** The roots the pod's agent got from istiod and handed its gRPC library (the trust bundle its calls check peers against). */
 export function workloadRoots(pod: Pod): crypto.X509Certificate[] {
-    const file = path.join(requiredEnv("ISTIO_MC_CLUSTERS"), pod.cluster, "pods", `${pod.namespace}-${pod.name}`, "var/lib/istio/data/root-cert.pem");
-    return pemCertificates(fs.readFileSync(file, "utf8")).map((pem) => new crypto.X509Certificate(pem));
+    return agentCertificates(pod, "root-cert.pem");
 }
 
 /** Calls made while something else happens, each counted. */
