@@ -1,6 +1,7 @@
 // What `mesh` does about the debris of an interrupted run: a lock its dead process still holds,
 // the operations it left pending in the state, and the plugin processes it left running.
 import type { Stack } from "@pulumi/pulumi/automation";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -45,35 +46,42 @@ export function isStale(holder: LockHolder, thisHost: string, isAlive: (pid: num
 /**
  * The pulumi processes `mesh` started, recorded while each run lasts, so that a lock a killed run
  * left can be proven gone: one file per pid under a directory of this boot and this process
- * namespace, which no other machine, boot or container with pids of its own shares.
+ * namespace, which no other machine, boot or container with pids of its own shares. Each file
+ * names the stack its process ran on: pids are reused, and a record proves only a lock on that
+ * stack, not one a later process of the same pid took on another.
  */
 export class RunRecords {
     constructor(private readonly dir: string = runRecordsDir()) {}
 
-    /** Whether this process namespace ran a pulumi process of this pid for `mesh` since the machine booted. */
-    startedHere(pid: number): boolean {
-        return fs.existsSync(path.join(this.dir, String(pid)));
+    /** Whether this process namespace ran a pulumi process of this pid on `stack` for `mesh` since the machine booted. */
+    startedHere(pid: number, stack: string): boolean {
+        try {
+            return fs.readFileSync(this.file(pid), "utf8") === stack;
+        } catch {
+            return false;
+        }
     }
 
     /** Forgets a pid whose lock is cleared. */
     forget(pid: number): void {
-        fs.rmSync(path.join(this.dir, String(pid)), { force: true });
+        fs.rmSync(this.file(pid), { force: true });
     }
 
     /**
-     * Records each pulumi process this process starts while `operation` runs (its children, checked
-     * every 100 ms: the CLI takes a stack's lock only after it has loaded its plugins). An operation that
-     * succeeds forgets those it recorded that have ended (they released their locks); a failed or
-     * killed one leaves them, for a later run to prove a lock they held stale.
+     * Records each pulumi process this process starts while `operation` runs on `stack` (its
+     * children, checked every 100 ms: the CLI takes a stack's lock only after it has loaded its
+     * plugins). An operation that succeeds held the stack's lock and released it, so no lock on the
+     * stack is left to prove stale: it forgets every ended process recorded for the stack, a killed
+     * run's included. A failed or killed one leaves them, for a later run to prove a lock they held stale.
      */
-    async recording<T>(operation: () => Promise<T>): Promise<T> {
+    async recording<T>(stack: string, operation: () => Promise<T>): Promise<T> {
         fs.mkdirSync(this.dir, { recursive: true });
         const recorded = new Set<number>();
         const scan = () => {
             for (const p of childProcesses(process.pid)) {
-                if (path.basename(p.command) === "pulumi" && !recorded.has(p.pid) && !this.startedHere(p.pid)) {
+                if (path.basename(p.command) === "pulumi" && !recorded.has(p.pid)) {
                     recorded.add(p.pid);
-                    fs.writeFileSync(path.join(this.dir, String(p.pid)), "");
+                    fs.writeFileSync(this.file(p.pid), stack);
                 }
             }
         };
@@ -81,12 +89,26 @@ export class RunRecords {
         const timer = setInterval(scan, 100);
         try {
             const result = await operation();
-            recorded.forEach((pid) => processAlive(pid) || this.forget(pid));
+            for (const name of fs.readdirSync(this.dir)) {
+                const pid = Number(name);
+                if (this.startedHere(pid, stack) && !processAlive(pid)) {
+                    this.forget(pid);
+                }
+            }
             return result;
         } finally {
             clearInterval(timer);
         }
     }
+
+    private file(pid: number): string {
+        return path.join(this.dir, String(pid));
+    }
+}
+
+/** One stack of one project in one backend ($PULUMI_BACKEND_URL, else the one `pulumi login` chose), as a digest. */
+export function stackRecordKey(backendUrl: string | undefined, projectDir: string, stack: string): string {
+    return crypto.createHash("sha256").update(JSON.stringify([backendUrl ?? "", projectDir, stack])).digest("hex");
 }
 
 /**
@@ -265,13 +287,18 @@ export function emptyBackendMetadata(backendDir: string): string[] {
 
 /** What `mesh` does, for one stack, about an interrupted run's debris; `say` tells the user each step. */
 export class Recovery {
+    /** The stack as its run records name it: a digest, since a backend's URL may hold a password. */
+    private readonly recordKey: string;
+
     constructor(
         private readonly name: string,
         private readonly stack: Stack,
         private readonly projectDir: string,
         private readonly say: (line: string) => void,
         private readonly records: RunRecords = new RunRecords(),
-    ) {}
+    ) {
+        this.recordKey = stackRecordKey(process.env.PULUMI_BACKEND_URL, projectDir, stack.name);
+    }
 
     /**
      * Runs `operation`; when it fails on a lock whose pulumi process is gone from this host, removes
@@ -279,7 +306,7 @@ export class Recovery {
      * live run is refused, naming its holder.
      */
     async clearingStaleLocks<T>(operation: () => Promise<T>): Promise<T> {
-        const run = () => this.records.recording(operation);
+        const run = () => this.records.recording(this.recordKey, operation);
         try {
             try {
                 return await run();
@@ -295,7 +322,7 @@ export class Recovery {
             if (holders.length === 0) {
                 throw err;
             }
-            const startedHere = (pid: number) => this.records.startedHere(pid);
+            const startedHere = (pid: number) => this.records.startedHere(pid, this.recordKey);
             const live = holders.filter((h) => h.host === os.hostname() && processAlive(h.pid));
             if (live.length > 0) {
                 throw new UsageError(`locked by ${live.map(describeHolder).join("; ")}: another run is in progress on this ` +
@@ -313,7 +340,7 @@ export class Recovery {
             await this.stack.cancel();
             holders.forEach((h) => this.records.forget(h.pid));
             await this.stopOrphanedPlugins();
-            return await this.records.recording(operation);
+            return await run();
         }
     }
 

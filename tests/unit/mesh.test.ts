@@ -1,3 +1,4 @@
+import type { Stack } from "@pulumi/pulumi/automation";
 import * as assert from "assert";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
@@ -5,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
-import { childProcesses, emptyBackendMetadata, fileBackendDir, isLockRace, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, RunRecords, runRecordsDir } from "../../cli/recovery";
+import { childProcesses, emptyBackendMetadata, fileBackendDir, isLockRace, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, Recovery, RunRecords, runRecordsDir, stackRecordKey } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
 import { secretsProviderFor } from "../../cli/stackRuns";
 import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
@@ -303,7 +304,7 @@ describe("recovering from an interrupted run", () => {
         assert.strictEqual(isStale(holder, "ci-host", () => false, () => false), false,
             "a host name shared with another container (pids of its own) proves nothing: a pid gone here may run there");
     });
-    it("records the pulumi processes a run starts, in a directory of this boot and pid namespace; a run that succeeds forgets those that ended", async () => {
+    it("records the pulumi processes a run starts, with its stack, in a directory of this boot and pid namespace; a run that succeeds forgets its stack's ended ones", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-runs-"));
         const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
         fs.symlinkSync(require("child_process").execFileSync("bash", ["-c", "command -v sleep"], { encoding: "utf8" }).trim(), path.join(bin, "pulumi"));
@@ -311,24 +312,78 @@ describe("recovering from an interrupted run", () => {
         const { spawn } = require("child_process") as typeof import("child_process");
         const start = (seconds: string) => spawn(path.join(bin, "pulumi"), [seconds]);
         const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
+        const exited = (c: ReturnType<typeof start>) => new Promise((resolve) => (c.exitCode !== null || c.signalCode !== null ? resolve(undefined) : c.once("exit", resolve)));
+        const [a, b] = [stackRecordKey("file:///state", "/project", "remote-a"), stackRecordKey("file:///state", "/project", "remote-b")];
         // Still running when its run returns, as a run killed with mesh leaves it.
-        const killed = await records.recording(async () => (c => settle().then(() => c))(start("30")));
-        assert.ok(records.startedHere(killed.pid!), "a pulumi mesh started is recorded while it may hold a lock");
+        const killed = await records.recording(a, async () => (c => settle().then(() => c))(start("30")));
+        assert.ok(records.startedHere(killed.pid!, a), "a pulumi mesh started is recorded while it may hold a lock");
+        assert.strictEqual(records.startedHere(killed.pid!, b), false, "for its own stack only: the pid may later run on another");
         killed.kill("SIGKILL");
-        const ended = await records.recording(async () => (c => settle().then(() => c))(start("0.1")));
-        assert.strictEqual(records.startedHere(ended.pid!), false, "one that ended with its successful run is forgotten");
-        assert.ok(records.startedHere(killed.pid!), "the killed one stays recorded, for the next run to prove its lock stale");
+        await exited(killed);
         let failed: ReturnType<typeof start> | undefined;
-        await assert.rejects(records.recording(async () => {
+        await assert.rejects(records.recording(a, async () => {
             failed = start("0.1");
             await settle();
             throw new Error("update failed");
         }));
-        assert.ok(records.startedHere(failed!.pid!), "so does one of a failed run: it may have left its lock");
-        assert.strictEqual(new RunRecords(dir).startedHere(process.pid), false, "a pid mesh never started is not recorded");
-        records.forget(killed.pid!);
-        assert.strictEqual(records.startedHere(killed.pid!), false);
+        assert.ok(records.startedHere(failed!.pid!, a), "one of a failed run stays recorded: it may have left its lock");
+        assert.ok(records.startedHere(killed.pid!, a), "and so does the killed one, for the next run to prove its lock stale");
+        const elsewhere = await records.recording(b, async () => (c => settle().then(() => c))(start("0.1")));
+        assert.strictEqual(records.startedHere(elsewhere.pid!, b), false, "one that ended with its successful run is forgotten");
+        assert.ok(records.startedHere(killed.pid!, a), "a run that succeeds on another stack leaves the records of this one");
+        await records.recording(a, async () => undefined);
+        assert.strictEqual(records.startedHere(killed.pid!, a), false, "a run that succeeds on the stack held its lock: the stack's records are moot");
+        assert.strictEqual(records.startedHere(failed!.pid!, a), false);
+        assert.strictEqual(new RunRecords(dir).startedHere(process.pid, a), false, "a pid mesh never started is not recorded");
+        const cleared = await records.recording(a, async () => (c => settle().then(() => c))(start("30")));
+        records.forget(cleared.pid!);
+        assert.strictEqual(records.startedHere(cleared.pid!, a), false);
+        cleared.kill("SIGKILL");
         assert.match(runRecordsDir({ ISTIO_MC_CACHE: "/c" }), /^\/c\/mesh-runs\/[0-9a-f-]{36}-\d+$/);
+    });
+    it("clears a lock whose pulumi process it recorded on the same stack and is gone, and refuses one recorded on another stack", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mesh-runs-"));
+        const project = fs.mkdtempSync(path.join(os.tmpdir(), "project-"));
+        const bin = fs.mkdtempSync(path.join(os.tmpdir(), "fake-pulumi-"));
+        fs.symlinkSync(require("child_process").execFileSync("bash", ["-c", "command -v sleep"], { encoding: "utf8" }).trim(), path.join(bin, "pulumi"));
+        const { spawn } = require("child_process") as typeof import("child_process");
+        const records = new RunRecords(dir);
+        const lockedBy = (pid: number) => new Error(message.replace("root@ci-host (pid 4242)", `root@${os.hostname()} (pid ${pid})`));
+        const stackNamed = (name: string) => ({ name, cancelled: 0, async cancel() { this.cancelled++; } });
+        const said: string[] = [];
+        // A run that fails on remote-a after its pulumi process ended, as a pulumi killed alone leaves its lock.
+        let holder = 0;
+        const remoteA = stackNamed("remote-a");
+        const onA = new Recovery("remote-a", remoteA as unknown as Stack, project, (l) => said.push(l), records);
+        await assert.rejects(onA.clearingStaleLocks(async () => {
+            const child = spawn(path.join(bin, "pulumi"), ["0.1"]);
+            holder = child.pid!;
+            await new Promise((resolve) => child.once("exit", resolve));
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            throw new Error("update failed");
+        }));
+        const remoteB = stackNamed("remote-b");
+        const onB = new Recovery("remote-b", remoteB as unknown as Stack, project, (l) => said.push(l), records);
+        await assert.rejects(onB.clearingStaleLocks(async () => {
+            throw lockedBy(holder);
+        }), /cannot tell is over .*`pulumi cancel --yes -s remote-b`/, "the pid was remote-a's: on remote-b it proves nothing");
+        assert.strictEqual(remoteB.cancelled, 0);
+        let calls = 0;
+        assert.strictEqual(await onA.clearingStaleLocks(async () => {
+            if (calls++ === 0) {
+                throw lockedBy(holder);
+            }
+            return "ran";
+        }), "ran");
+        assert.strictEqual(remoteA.cancelled, 1, "the lock is removed");
+        assert.ok(said.some((l) => l.startsWith(`[remote-a] removing the lock left by pulumi pid ${holder} `)), said.join("\n"));
+    });
+    it("names a stack's run records by a digest of its backend, project and stack, never the backend's URL, which may hold a password", () => {
+        const key = stackRecordKey("postgres://mesh:s3cret@db/state", "/project", "remote-a");
+        assert.match(key, /^[0-9a-f]{64}$/);
+        assert.notStrictEqual(key, stackRecordKey("postgres://mesh:s3cret@db/other", "/project", "remote-a"));
+        assert.notStrictEqual(key, stackRecordKey("postgres://mesh:s3cret@db/state", "/other", "remote-a"));
+        assert.notStrictEqual(key, stackRecordKey(undefined, "/project", "remote-a"));
     });
     it("finds this process's children through its threads' child lists, or every process's parent where the kernel lists none", () => {
         const { spawn } = require("child_process") as typeof import("child_process");
