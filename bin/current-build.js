@@ -7,14 +7,20 @@ const path = require("path");
 const PROJECT_ROOT = path.join(__dirname, "..");
 const SOURCE_DIRS = ["cli", "components", "lib"];
 
-/** The newest modification time of the TypeScript sources the build is made from. */
+/** The newest modification time of the TypeScript sources the build is made from, in every directory below SOURCE_DIRS. */
 function newestSource(root) {
     let newest = fs.statSync(path.join(root, "index.ts")).mtimeMs;
-    for (const dir of SOURCE_DIRS.filter((d) => fs.existsSync(path.join(root, d)))) {
-        for (const file of fs.readdirSync(path.join(root, dir)).filter((f) => f.endsWith(".ts"))) {
-            newest = Math.max(newest, fs.statSync(path.join(root, dir, file)).mtimeMs);
+    const walk = (dir) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+            const file = path.join(dir, entry.name);
+            if (entry.isDirectory()) {
+                walk(file);
+            } else if (entry.name.endsWith(".ts")) {
+                newest = Math.max(newest, fs.statSync(file).mtimeMs);
+            }
         }
-    }
+    };
+    SOURCE_DIRS.map((d) => path.join(root, d)).filter((d) => fs.existsSync(d)).forEach(walk);
     return newest;
 }
 

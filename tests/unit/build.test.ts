@@ -35,6 +35,16 @@ describe("bin/current-build.js (how the program and mesh start)", () => {
         touch(path.join(root, "lib", "values.ts"), 0);
         assert.strictEqual(loadProjectModule("index", root).built, "typescript");
     });
+    it("runs the TypeScript once a source in a directory below lib/ was edited after the build", () => {
+        const root = project();
+        fs.mkdirSync(path.join(root, "lib", "kube"));
+        fs.writeFileSync(path.join(root, "lib", "kube", "client.ts"), "export {};\n");
+        touch(path.join(root, "lib", "values.ts"), -20);
+        touch(path.join(root, "index.ts"), -20);
+        touch(path.join(root, "dist", "index.js"), -10);
+        touch(path.join(root, "lib", "kube", "client.ts"), 0);
+        assert.strictEqual(loadProjectModule("index", root).built, "typescript");
+    });
     it("runs the TypeScript when there is no build", () => {
         const root = project();
         fs.rmSync(path.join(root, "dist"), { recursive: true });
