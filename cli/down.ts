@@ -1,11 +1,12 @@
 // `mesh down`: the remotes in parallel, then the primary; with --remotes only those remotes.
-import { finish, inParallel, loadFleet, runStack } from "./stackRuns";
+import { finish, inParallel, loadSelection, runStack, Selection } from "./stackRuns";
 
-export async function down(remotes: string[] | undefined): Promise<number> {
-    const { fleet, selected } = await loadFleet(remotes, false);
-    const results = await inParallel(selected, (r) => runStack(r, "destroy"));
-    if (remotes === undefined && results.every((r) => r.ok)) {
-        results.push(await runStack(fleet.primary, "destroy"));
+export async function down(selection: Selection): Promise<number> {
+    const { primary, remotes } = await loadSelection(selection, false);
+    const results = await inParallel(remotes, (r) => runStack(r, "destroy"));
+    // The primary goes last, once its remotes are gone; --remotes leaves it (--stack primary is it alone).
+    if (primary && selection.remotes === undefined && results.every((r) => r.ok)) {
+        results.push(await runStack(primary, "destroy"));
     }
     return finish(results);
 }

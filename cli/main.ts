@@ -4,25 +4,28 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { UsageError } from "./fleet";
 import type { NewRemote } from "./addRemote";
+import type { Selection } from "./stackRuns";
 
 /** What each verb does, given its parsed options; resolves with the exit code. */
 export interface Verbs {
-    up(remotes: string[] | undefined): Promise<number>;
-    preview(remotes: string[] | undefined): Promise<number>;
+    up(selection: Selection): Promise<number>;
+    preview(selection: Selection): Promise<number>;
     status(json: boolean, istiod: string | undefined): Promise<number>;
     heal(): Promise<number>;
-    down(remotes: string[] | undefined): Promise<number>;
+    down(selection: Selection): Promise<number>;
     addRemote(remote: NewRemote): Promise<number>;
+    plan(remotes: string[] | undefined, json: boolean): Promise<number>;
 }
 
 /** The verbs' implementations, each module loaded when its verb runs (the Automation API and the Kubernetes client take time to load). */
 const VERBS: Verbs = {
-    up: async (remotes) => (await import("./up")).up(remotes),
-    preview: async (remotes) => (await import("./preview")).preview(remotes),
+    up: async (selection) => (await import("./up")).up(selection),
+    preview: async (selection) => (await import("./preview")).preview(selection),
     status: async (json, istiod) => (await import("./status")).status(json, istiod),
     heal: async () => (await import("./heal")).heal(),
-    down: async (remotes) => (await import("./down")).down(remotes),
+    down: async (selection) => (await import("./down")).down(selection),
     addRemote: async (remote) => (await import("./addRemote")).addRemote(remote),
+    plan: async (remotes, json) => (await import("./plan")).plan(remotes, json),
 };
 
 /** Exit code of a usage error (a bad command line, an unknown stack): the usage follows the message. */
@@ -38,6 +41,13 @@ function remoteList(value: string): string[] {
 }
 
 const remotesOption = () => new Option("--remotes <list>", "only these remote stacks, comma-separated (e.g. remote-a,remote-b)").argParser(remoteList);
+
+/** One stack alone, as a CI job of `mesh plan`'s stages runs it. */
+const stackOption = () => new Option("--stack <name>", "this one stack alone (the primary or a remote), as one job of `mesh plan`'s stages")
+    .conflicts("remotes");
+
+/** The stacks the options select. */
+const selection = (o: { remotes?: string[]; stack?: string }): Selection => ({ remotes: o.remotes, stack: o.stack });
 
 /**
  * The `mesh` command line: each verb with its options and --help, and --backend on every verb.
@@ -76,10 +86,12 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
 
     verb("up", "Deploy the primary, then the fleet's remotes (those whose stack exists, or named) in parallel; a summary table at the end.")
         .addOption(remotesOption())
-        .action((o) => done(verbs.up(o.remotes)));
+        .addOption(stackOption())
+        .action((o) => done(verbs.up(selection(o))));
     verb("preview", "Every stack's diff, grouped per stack; \"no changes\" when there are none.")
         .addOption(remotesOption())
-        .action((o) => done(verbs.preview(o.remotes)));
+        .addOption(stackOption())
+        .action((o) => done(verbs.preview(selection(o))));
     verb("status", "One row per remote: registered, addresses current, token valid, read-only, and istiod's own view of it (read at --istiod, or over istiod's xDS port at the primary's discoveryAddress); then each cluster's CA expiry, warning under 30 days; with istiod's view, each network's east-west gateway and whether istiod lists it. Exit 1 on any problem, an expired CA or an unlisted gateway.")
         .option("--json", "the rows as JSON")
         .option("--istiod <url>", "the primary istiod's debug port (e.g. http://127.0.0.1:15014 after kubectl port-forward), where its xDS port is not reachable at the discoveryAddress (multi-primary)")
@@ -88,7 +100,13 @@ export function meshProgram(verbs: Verbs, onExit: (code: number) => void, out: (
         .action(() => done(verbs.heal()));
     verb("down", "Destroy the remotes in parallel, then the primary; with --remotes only those remotes.")
         .addOption(remotesOption())
-        .action((o) => done(verbs.down(o.remotes)));
+        .addOption(stackOption())
+        .action((o) => done(verbs.down(selection(o))));
+    verb("plan", "The stages up and down run the fleet's stacks in: the stacks of a stage are independent, each stage waits for " +
+        "the one before; with --json, for a CI matrix whose jobs run `mesh up --stack NAME`.")
+        .addOption(remotesOption())
+        .option("--json", "the stages as JSON")
+        .action((o) => done(verbs.plan(o.remotes, o.json === true)));
     verb("add-remote", "Create stack remote-NAME and write Pulumi.remote-NAME.yaml from Pulumi.remote-a.yaml's shared settings, " +
         "with this cluster's own context, ranges and CA.")
         .argument("<name>", "the cluster's short name: its stack is remote-NAME")

@@ -1,9 +1,9 @@
 // `mesh preview`: every stack's diff, grouped per stack.
-import { finish, inParallel, loadFleet, runStack, say } from "./stackRuns";
+import { finish, inParallel, loadSelection, runStack, say, Selection } from "./stackRuns";
 
-export async function preview(remotes: string[] | undefined): Promise<number> {
-    const { fleet, selected } = await loadFleet(remotes, true);
-    const results = await inParallel([fleet.primary, ...selected], (s) => runStack(s, "preview"));
+export async function preview(selection: Selection): Promise<number> {
+    const { primary, remotes } = await loadSelection(selection, true);
+    const results = await inParallel([...(primary ? [primary] : []), ...remotes], (s) => runStack(s, "preview"));
     for (const r of results) {
         say(`\n== ${r.stack}${r.ok && r.changed === 0 ? ": no changes" : ""}`);
         if (r.ok && r.changed > 0) {

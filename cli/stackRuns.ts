@@ -9,13 +9,31 @@ import * as path from "path";
 import { stackNames } from "../lib/stacks/stacks";
 import { declaredFleet, Fleet, FleetStack, fleetRangeOverlap, readFleet, selectRemotes, UsageError } from "./fleet";
 import { mapLimited } from "./limit";
+import { drawsInPlace, Progress } from "./progress";
 import { Recovery, repairFileBackend } from "./recovery";
 
 /** The project `mesh` drives: $MESH_PROJECT_DIR, or the working directory. */
 export const projectDir = process.env.MESH_PROJECT_DIR ?? process.cwd();
 
+/** The progress of this run's stacks on stdout: in place at a terminal, a line per update elsewhere. */
+const progress = new Progress(process.stdout, drawsInPlace(process.stdout, process.env));
+
+/** Prints a line that stays (a notice, a table), above the running stacks' lines at a terminal. */
 export function say(line: string): void {
-    process.stdout.write(`${line}\n`);
+    progress.say(line);
+}
+
+/** Prints a notice on stderr, for a verb whose stdout is JSON alone. */
+export function sayOnStderr(line: string): void {
+    process.stderr.write(`${line}\n`);
+}
+
+/** The stacks a verb runs on, as its options name them. */
+export interface Selection {
+    /** Only these remotes (--remotes); all of the fleet's when undefined. */
+    readonly remotes?: string[];
+    /** This one stack alone (--stack), the primary or a remote. */
+    readonly stack?: string;
 }
 
 /** The outcome of one stack's operation, for the summary table. */
@@ -75,17 +93,18 @@ export async function creatingWorkspaceOptions(name: string): Promise<LocalWorks
 /**
  * The fleet in this backend: the primary and the remotes whose stack exists (or that `named`
  * lists), after repairing what a killed run left in a file backend. Stray stack files are named
- * and left out; with `checkRanges`, overlapping pod or service ranges are refused before any
- * stack is touched.
+ * and left out (told to `notice`: a verb whose stdout is JSON sends it to stderr); with
+ * `checkRanges`, overlapping pod or service ranges are refused before any stack is touched.
  */
-export async function loadFleet(named: string[] | undefined, checkRanges: boolean): Promise<{ fleet: Fleet; selected: FleetStack[] }> {
-    repairFileBackend(say);
+export async function loadFleet(named: string[] | undefined, checkRanges: boolean, notice: (line: string) => void = say):
+    Promise<{ fleet: Fleet; selected: FleetStack[] }> {
+    repairFileBackend(notice);
     const files = readFleet(projectDir);
     // selectRemotes first: naming a remote that has no stack file at all is a usage error.
     const names = selectRemotes(files, named).map((r) => r.name);
     const { fleet, ignored } = declaredFleet(files, new Set(await stackNames(projectDir)), named ? names : []);
     for (const stray of ignored) {
-        say(`mesh: not in the fleet: Pulumi.${stray.name}.yaml (no stack ${stray.name} in this backend; ` +
+        notice(`mesh: not in the fleet: Pulumi.${stray.name}.yaml (no stack ${stray.name} in this backend; ` +
             `\`mesh up --remotes ${stray.name}\` creates it, \`mesh add-remote\` writes and creates new ones)`);
     }
     const overlap = checkRanges ? fleetRangeOverlap(fleet) : undefined;
@@ -93,6 +112,18 @@ export async function loadFleet(named: string[] | undefined, checkRanges: boolea
         throw new Error(`${overlap}; nothing was changed`);
     }
     return { fleet, selected: selectRemotes(fleet, named) };
+}
+
+/**
+ * The stacks `selection` names: with --stack the primary alone, or that remote alone; else the
+ * primary and the remotes (those --remotes lists, or all).
+ */
+export async function loadSelection(selection: Selection, checkRanges: boolean): Promise<{ primary?: FleetStack; remotes: FleetStack[] }> {
+    const alone = selection.stack;
+    const primaryAlone = alone !== undefined && alone === readFleet(projectDir).primary.name;
+    const named = alone === undefined ? selection.remotes : primaryAlone ? [] : [alone];
+    const { fleet, selected } = await loadFleet(named, checkRanges);
+    return { primary: alone === undefined || primaryAlone ? fleet.primary : undefined, remotes: selected };
 }
 
 export async function openStack(name: string, create: boolean): Promise<Stack> {
@@ -123,7 +154,7 @@ function firstError(err: unknown): string {
 /** The engine's operations that change a resource (a refresh or a read does not). */
 const CHANGES = new Set(["create", "update", "delete", "replace", "create-replacement", "delete-replaced", "import", "import-replacement"]);
 
-/** Runs up, preview or destroy on one stack, printing a progress line per changed resource. */
+/** Runs up, preview or destroy on one stack, its progress line updated per changed resource. */
 export async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "destroy"): Promise<StackResult> {
     const start = Date.now();
     let changed = 0;
@@ -132,11 +163,11 @@ export async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "d
         const meta = event.resOutputsEvent?.metadata ?? (op === "preview" ? event.resourcePreEvent?.metadata : undefined);
         if (meta && CHANGES.has(meta.op) && !meta.type.startsWith("pulumi:")) {
             changed++;
-            say(`[${fleetStack.name}] ${op}: ${meta.op} ${meta.type.split(":").pop()} ${meta.urn.split("::").pop()} ` +
+            progress.stack(fleetStack.name, `[${fleetStack.name}] ${op}: ${meta.op} ${meta.type.split(":").pop()} ${meta.urn.split("::").pop()} ` +
                 `(${changed} changed, ${elapsed()}s)`);
         }
     };
-    say(`[${fleetStack.name}] ${op}: starting`);
+    progress.stack(fleetStack.name, `[${fleetStack.name}] ${op}: starting`);
     try {
         const stack = await openStack(fleetStack.name, op !== "destroy");
         let output = "";
@@ -154,11 +185,11 @@ export async function runStack(fleetStack: FleetStack, op: "up" | "preview" | "d
                 await (op === "up" ? stack.up({ onEvent, onOutput, refresh: true }) : stack.destroy({ onEvent, onOutput }));
             });
         }
-        say(`[${fleetStack.name}] ${op}: done, ${changed} changed in ${elapsed()}s`);
+        progress.stack(fleetStack.name, `[${fleetStack.name}] ${op}: done, ${changed} changed in ${elapsed()}s`, true);
         return { stack: fleetStack.name, op, ok: true, changed, seconds: Number(elapsed()), output };
     } catch (err) {
         const error = err instanceof UsageError ? err.message : firstError(err);
-        say(`[${fleetStack.name}] ${op}: FAILED after ${elapsed()}s: ${error}`);
+        progress.stack(fleetStack.name, `[${fleetStack.name}] ${op}: FAILED after ${elapsed()}s: ${error}`, true);
         return { stack: fleetStack.name, op, ok: false, changed, seconds: Number(elapsed()), error };
     }
 }

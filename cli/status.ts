@@ -9,7 +9,7 @@ import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "../lib/kube/kubec
 import { withPort } from "../lib/config/net";
 import { Fleet, FleetStack, UsageError } from "./fleet";
 import { istiodDebugOverXds } from "./istiodXds";
-import { loadFleet, openStack, outputValues, say } from "./stackRuns";
+import { loadFleet, openStack, outputValues, say, sayOnStderr } from "./stackRuns";
 import { caRows, caTable, ExportedGateway, gatewayRows, gatewayTable, RemoteFacts, statusRow, StatusRow, statusTable } from "./statusReport";
 
 /** A cluster's kubeconfig from a stack's config: its kubeconfig secret, or a context of the ambient kubeconfig. */
@@ -175,7 +175,7 @@ async function remoteFacts(
 }
 
 export async function status(json: boolean, istiodDebugUrl: string | undefined): Promise<number> {
-    const { fleet } = await loadFleet(undefined, false);
+    const { fleet } = await loadFleet(undefined, false, json ? sayOnStderr : say);
     const primaryStack = await openStack(fleet.primary.name, false);
     const outputs = await outputValues(primaryStack);
     if (!outputs.pilotAddress && !outputs.meshModel) {

@@ -1,12 +1,15 @@
 // `mesh up`: the primary, then the fleet's remotes in parallel.
-import { finish, inParallel, loadFleet, runStack } from "./stackRuns";
+import { finish, inParallel, loadSelection, runStack, Selection, StackResult } from "./stackRuns";
 
-export async function up(remotes: string[] | undefined): Promise<number> {
-    const { fleet, selected } = await loadFleet(remotes, true);
-    const primary = await runStack(fleet.primary, "up");
-    if (!primary.ok) {
-        return finish([primary]);
+export async function up(selection: Selection): Promise<number> {
+    const { primary, remotes } = await loadSelection(selection, true);
+    const results: StackResult[] = [];
+    if (primary) {
+        results.push(await runStack(primary, "up"));
+        if (!results[0].ok) {
+            return finish(results);
+        }
     }
     // Remotes are independent of each other: one failing leaves the others to finish their run.
-    return finish([primary, ...await inParallel(selected, (r) => runStack(r, "up"))]);
+    return finish([...results, ...await inParallel(remotes, (r) => runStack(r, "up"))]);
 }

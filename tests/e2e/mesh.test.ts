@@ -145,6 +145,21 @@ describe("end to end: mesh, the fleet command", function () {
             assert.match(r.stdout, new RegExp(`^== ${stack}: no changes$`, "m"));
         }
         assert.match(r.stdout, /^no changes$/m);
+        assert.doesNotMatch(r.stdout, /\x1b\[/, "not at a terminal: plain lines, no cursor movement");
+    }));
+
+    it("at a terminal, keeps one line per stack and rewrites it in place", () => timer.time("mesh preview (terminal)", async () => {
+        // script(1) runs mesh on a pseudo-terminal of its own; CI (set where this suite runs in CI) would turn the view off.
+        const { CI: _ci, ...terminalEnv } = env;
+        const command = [process.execPath, path.join(workDir, "bin", "mesh"), "preview"].map((a) => `'${a}'`).join(" ");
+        const r = await runCommand("script", ["-qefc", command, "/dev/null"], workDir, { ...terminalEnv, TERM: "xterm" });
+        assert.strictEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
+        for (const stack of ["primary", ...REMOTES]) {
+            assert.match(r.stdout, new RegExp(`\\x1b\\[2K\\[${stack}\\] preview: done, 0 changed in `), `${stack}'s line, drawn in place`);
+        }
+        assert.match(r.stdout, /\x1b\[[2-4]F/, "the block of the remotes' lines is rewritten: the cursor goes back up over it");
+        assert.match(r.stdout, /\x1b\[2K\[remote-c\] preview: done[^\n]*\n([^\n]*\n)*?(\x1b\[2K)?== remote-c: no changes\r?$/m,
+            `what follows the runs goes below their lines:\n${JSON.stringify(r.stdout)}`);
     }));
 
     it("reports a healthy mesh, one row per remote", () => timer.time("mesh status (healthy)", async () => {

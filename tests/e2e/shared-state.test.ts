@@ -96,8 +96,36 @@ describe("end to end: shared state in PostgreSQL, two operators", function () {
         assert.match(preview.stdout, /^no changes$/m);
     }));
 
+    it("as CI jobs on two machines: `mesh plan --json` gives the stages, each stack's job runs alone, jobs of different stacks at once, two of one stack locked out", () =>
+        timer.time("CI matrix (postgres)", async () => {
+            await meshOk(copies[0], "add-remote", "b", "--context", "remote-b", "--pod-cidr", "10.30.0.0/16", "--service-cidr", "10.130.0.0/16",
+                "--cacerts-dir", "tests/fixtures/certs/mesh/remote-b", "--chart-dir", "tests/fixtures/charts");
+            fs.copyFileSync(path.join(copies[0], "Pulumi.remote-b.yaml"), path.join(copies[1], "Pulumi.remote-b.yaml"));
+            const plan = JSON.parse((await meshOk(copies[1], "plan", "--json")).stdout);
+            assert.deepStrictEqual(plan.up, [["primary"], ["remote-a", "remote-b"]]);
+            assert.deepStrictEqual(plan.down, [["remote-a", "remote-b"], ["primary"]]);
+            // Stage by stage, as a CI system runs a matrix: the jobs alternate between the two copies.
+            const [first] = plan.up;
+            const primaryJob = await meshOk(copies[0], "up", "--stack", first[0]);
+            assert.doesNotMatch(primaryJob.stdout, /\[remote-/, "a job runs its own stack alone");
+            const jobs = await Promise.all([
+                mesh(copies[0], "up", "--stack", "remote-a"),
+                mesh(copies[1], "up", "--stack", "remote-b"),
+                mesh(copies[0], "up", "--stack", "remote-b"), // the same job started twice
+            ]);
+            const text = jobs.map((j) => `${j.stdout}\n${j.stderr}`).join("\n---\n");
+            assert.strictEqual(jobs[0].code, 0, text);
+            assert.doesNotMatch(jobs[0].stdout, /\[(primary|remote-b)\]/, "remote-a's job runs remote-a alone");
+            assert.deepStrictEqual([jobs[1].code, jobs[2].code].sort(), [0, 1], text);
+            const refused = jobs[1].code === 1 ? jobs[1] : jobs[2];
+            assert.match(refused.stderr, /^mesh: stack remote-b failed: locked by pulumi pid \d+ of \S+@\S+, since \S+: another run is in progress/m);
+            assert.ok(await primary.has("v1", "Secret", "remote-b", NS), "remote-b is registered");
+            assert.match((await meshOk(copies[1], "preview")).stdout, /^no changes$/m);
+        }));
+
     it("the other operator takes the mesh down; nothing is left in either cluster", () => timer.time("mesh down (postgres)", async () => {
         await meshOk(copies[1], "down");
+        assert.deepStrictEqual(await leftovers(primary, localCluster("remote-b"), "remote-b"), []);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
         assert.strictEqual(await primary.has("v1", "Namespace", NS), false);
     }));

@@ -44,7 +44,7 @@ describe("mesh", () => {
             const calls: Array<[string, ...unknown[]]> = [];
             const record = (verb: string) => async (...args: unknown[]) => (calls.push([verb, ...args]), 0);
             const verbs = { up: record("up"), preview: record("preview"), status: record("status"), heal: record("heal"),
-                down: record("down"), addRemote: record("addRemote") } as unknown as Verbs;
+                down: record("down"), addRemote: record("addRemote"), plan: record("plan") } as unknown as Verbs;
             let out = "";
             let err = "";
             const write = (stream: NodeJS.WriteStream, add: (t: string) => void) => {
@@ -65,9 +65,14 @@ describe("mesh", () => {
         });
 
         it("reads a verb and its flags", async () => {
-            assert.deepStrictEqual((await parse(["up", "--remotes", "remote-a,remote-b"])).calls, [["up", ["remote-a", "remote-b"]]]);
-            assert.deepStrictEqual((await parse(["down", "--remotes=remote-a"])).calls, [["down", ["remote-a"]]]);
-            assert.deepStrictEqual((await parse(["down"])).calls, [["down", undefined]]);
+            assert.deepStrictEqual((await parse(["up", "--remotes", "remote-a,remote-b"])).calls, [["up", { remotes: ["remote-a", "remote-b"], stack: undefined }]]);
+            assert.deepStrictEqual((await parse(["down", "--remotes=remote-a"])).calls, [["down", { remotes: ["remote-a"], stack: undefined }]]);
+            assert.deepStrictEqual((await parse(["down"])).calls, [["down", { remotes: undefined, stack: undefined }]]);
+            for (const verb of ["up", "preview", "down"]) {
+                assert.deepStrictEqual((await parse([verb, "--stack", "remote-b"])).calls, [[verb, { remotes: undefined, stack: "remote-b" }]]);
+            }
+            assert.deepStrictEqual((await parse(["plan", "--json"])).calls, [["plan", undefined, true]]);
+            assert.deepStrictEqual((await parse(["plan", "--remotes", "remote-a"])).calls, [["plan", ["remote-a"], false]]);
             assert.deepStrictEqual((await parse(["status", "--json"])).calls, [["status", true, undefined]]);
             assert.deepStrictEqual((await parse(["status", "--istiod", "http://127.0.0.2:15014"])).calls, [["status", false, "http://127.0.0.2:15014"]]);
             assert.deepStrictEqual((await parse(["add-remote", "b", "--context", "ctx-b", "--pod-cidr", "10.30.0.0/16"])).calls,
@@ -75,7 +80,7 @@ describe("mesh", () => {
         });
         it("takes --backend on every verb, for every Pulumi command it runs", async () => {
             const url = "postgres://pulumi:pw@db.example.com:5432/pulumi?sslmode=require";
-            for (const verb of ["up", "preview", "down", "status", "heal"]) {
+            for (const verb of ["up", "preview", "down", "status", "heal", "plan"]) {
                 delete process.env.PULUMI_BACKEND_URL;
                 assert.strictEqual((await parse([verb, "--backend", url])).code, 0, `mesh ${verb} --backend`);
                 assert.strictEqual(process.env.PULUMI_BACKEND_URL, url, `mesh ${verb} --backend`);
@@ -92,7 +97,7 @@ describe("mesh", () => {
             for (const argv of [[], ["--help"]]) {
                 const r = await parse(argv);
                 assert.strictEqual(r.code, 0);
-                for (const verb of ["up", "preview", "status", "heal", "down", "add-remote"]) {
+                for (const verb of ["up", "preview", "status", "heal", "down", "add-remote", "plan"]) {
                     assert.match(r.out, new RegExp(`^  ${verb}\\b`, "m"), `mesh ${argv.join(" ")} lists ${verb}`);
                 }
             }
@@ -119,6 +124,8 @@ describe("mesh", () => {
             await refuses(["add-remote", "b"], /^mesh: required option '--context <ctx>' not specified$/m);
         });
         it("refuses stray arguments", () => refuses(["up", "remote-a"], /^mesh: too many arguments for 'up'/m));
+        it("refuses --stack beside --remotes: one stack alone, or a selection of remotes", () =>
+            refuses(["up", "--stack", "remote-a", "--remotes", "remote-b"], /^mesh: option '--stack <name>' cannot be used with option '--remotes <list>'$/m));
     });
 
     describe("the fleet", () => {
