@@ -52,6 +52,34 @@ describe("bin/current-build.js (how the program and mesh start)", () => {
     });
 });
 
+describe("Node.js's compile cache (what a run after the first saves)", () => {
+    it("keeps the compiled code of what the project loads under its cache directory, and hands it to the processes it starts", () => {
+        const root = project();
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mc-cache-"));
+        const env = { ...process.env, ISTIO_MC_CACHE: cache };
+        delete env.NODE_COMPILE_CACHE;
+        delete env.NODE_DISABLE_COMPILE_CACHE;
+        touch(path.join(root, "dist", "index.js"), 10);
+        const script = `const m = require(${JSON.stringify(path.resolve(__dirname, "..", "..", "bin", "current-build"))}).loadProjectModule("index", ` +
+            `${JSON.stringify(root)}); require("module").flushCompileCache(); console.log(m.built); console.log(process.env.NODE_COMPILE_CACHE);`;
+        const [built, childCache] = execFileSync(process.execPath, ["-e", script], { env, encoding: "utf8" }).trim().split("\n");
+        assert.strictEqual(built, "compiled");
+        assert.strictEqual(childCache, path.join(cache, "node-compile-cache"), "the environment of the processes it starts names the same directory");
+        const entries = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+            .flatMap((e) => (e.isDirectory() ? entries(path.join(dir, e.name)) : [e.name]));
+        assert.ok(entries(path.join(cache, "node-compile-cache")).length > 0, "the compiled module is in the cache");
+    });
+    it("leaves a NODE_COMPILE_CACHE the environment chose as it is", () => {
+        const root = project();
+        touch(path.join(root, "dist", "index.js"), 10);
+        const chosen = fs.mkdtempSync(path.join(os.tmpdir(), "chosen-cache-"));
+        const script = `require(${JSON.stringify(path.resolve(__dirname, "..", "..", "bin", "current-build"))}).loadProjectModule("index", ` +
+            `${JSON.stringify(root)}); console.log(process.env.NODE_COMPILE_CACHE);`;
+        const out = execFileSync(process.execPath, ["-e", script], { env: { ...process.env, NODE_COMPILE_CACHE: chosen, ISTIO_MC_CACHE: "/nonexistent" }, encoding: "utf8" });
+        assert.strictEqual(out.trim(), chosen);
+    });
+});
+
 describe("the unit tests on a fresh clone", () => {
     it("make the CA material they read before loading any test (npx mocha, nothing run before it)", function () {
         this.timeout(120000);
