@@ -1,6 +1,7 @@
 // `npm run bench`: measures, side by side in one run on the local clusters, what a platform
 // engineer waits for: a join through `pulumi up` against the same join by hand, a no-op preview
-// against Pulumi's own floor (an empty program), a rejected config, the `mesh` verbs, and the fleet
+// against Pulumi's own floor (an empty program), a rejected config, where the CPU of one no-op
+// preview and one join goes (per process, and inside the program), the `mesh` verbs, and the fleet
 // of 1, 3, 6 and 14 remotes (BENCH_FLEETS, e.g. 1,3): `mesh up`, `mesh preview` and `mesh status`
 // with the clusters' and the run's memory, what each added remote costs, and a chart of it
 // (BENCH_CHART, default docs/fleet-scale.svg). Prints a table with each goal and whether it was met.
@@ -12,6 +13,7 @@ import * as path from "path";
 import { serverOfContext } from "../lib/kube/kubeconfig";
 import { makeWorkDir } from "../tests/e2e/helpers";
 import { CliResult, runCommand } from "../tests/e2e/pulumi";
+import { cpuByCommand, CpuProfile, projectTimeByFile, sampleDescendantsCpu, secondsTable, selfTimeByOrigin } from "./cpuProfile";
 import { fleetChart, FleetPoint, fleetTable } from "./fleetScale";
 import { HandJoin, joinByHand, leaveByHand } from "./handFlow";
 
@@ -118,6 +120,12 @@ async function main(): Promise<void> {
     record("`pulumi preview` of an empty program (Pulumi's floor)", empty);
     record("`pulumi up` of an empty program (Pulumi's floor)", await medianOf(ROUNDS, () => inEmpty("up", "--yes", "--skip-preview")));
     record("no-op `pulumi preview -s remote-a`", preview, { text: `≤ 1.5x empty (${(preview / empty).toFixed(2)}x)`, met: preview <= 1.5 * empty });
+    // What of it is the refresh (Pulumi.yaml's refresh: always), and what the Automation API adds after each of mesh's runs.
+    // Without the refresh the preview is not a no-op: it shows the registration's replacement, which the up does not make.
+    record("`pulumi preview -s remote-a --refresh=false`", await medianOf(ROUNDS, () => pulumi("preview", "-s", "remote-a", "--refresh=false")));
+    record("`pulumi stack output -s remote-a --json --show-secrets`",
+        await medianOf(ROUNDS, () => pulumi("stack", "output", "-s", "remote-a", "--json", "--show-secrets")));
+    record("`pulumi stack history -s remote-a --json`", await medianOf(ROUNDS, () => pulumi("stack", "history", "-s", "remote-a", "--json")));
     await pulumi("config", "set", "-s", "remote-a", "istio-multicluster:clusterName", "remote_a");
     const rejected = await medianOf(ROUNDS, async () => {
         const r = await runCommand("pulumi", ["preview", "-s", "remote-a", "--non-interactive"], workDir, env);
@@ -127,6 +135,26 @@ async function main(): Promise<void> {
     });
     await pulumi("config", "rm", "-s", "remote-a", "istio-multicluster:clusterName");
     record("`pulumi preview` rejecting `clusterName remote_a`", rejected, { text: "< 10 s", met: rejected < 10 });
+
+    // Where the CPU of one no-op preview and one join goes, per process and inside the program.
+    const cpu: string[] = [];
+    const profiled = async (what: string, ...args: string[]) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-cpu-"));
+        const sampler = sampleDescendantsCpu(process.pid);
+        const profiling = { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ""} --cpu-prof --cpu-prof-dir=${dir}`.trim() };
+        const wall = await seconds(async () => ok(what, await runCommand("pulumi", [...args, "--non-interactive"], workDir, profiling)));
+        const byProcess = cpuByCommand(sampler.stop());
+        const profiles = fs.readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))
+            .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as CpuProfile);
+        fs.rmSync(dir, { recursive: true, force: true });
+        const project = fs.realpathSync(workDir);
+        cpu.push(`${what}: ${wall.toFixed(2)} s wall (under the profiler)\n\n${secondsTable("process", byProcess)}\n\n` +
+            `${secondsTable("in the program's node (V8 profile, self time): code of", selfTimeByOrigin(profiles, project), 12)}\n\n` +
+            `${secondsTable("in the program's node: under the project's file (with all it calls; files overlap)", projectTimeByFile(profiles, project), 12, false)}`);
+    };
+    await profiled("no-op `pulumi preview -s remote-a`", "preview", "-s", "remote-a", "--expect-no-changes");
+    await pulumi("destroy", "-s", "remote-a", "--yes", "--skip-preview");
+    await profiled("join: `pulumi up -s remote-a`", "up", "-s", "remote-a", "--yes", "--skip-preview");
     await pulumi("destroy", "-s", "remote-a", "--yes", "--skip-preview");
 
     // The fleet: mesh up of each fleet size from nothing joined (the primary stays up).
@@ -176,6 +204,7 @@ async function main(): Promise<void> {
     await pulumi("destroy", "-s", "primary", "--yes", "--skip-preview");
 
     process.stdout.write(`\n${table(rows)}\n`);
+    process.stdout.write(`\nWhere the CPU goes (per process, sampled from /proc; inside the program, by package or project directory):\n\n${cpu.join("\n\n")}\n`);
     process.stdout.write(`\nThe fleet as it grows (\`mesh preview\` and \`mesh status\` with it joined; memory in MiB):\n${fleetTable(points)}\n`);
     const chart = process.env.BENCH_CHART ?? path.join(__dirname, "..", "docs", "fleet-scale.svg");
     fs.writeFileSync(chart, fleetChart(points, `${os.cpus().length} cores, ${new Date().toISOString().slice(0, 10)}, ` +
