@@ -56,7 +56,7 @@ describe("Node.js's compile cache (what a run after the first saves)", () => {
     it("keeps the compiled code of what the project loads under its cache directory, and hands it to the processes it starts", () => {
         const root = project();
         const cache = fs.mkdtempSync(path.join(os.tmpdir(), "istio-mc-cache-"));
-        const env = { ...process.env, ISTIO_MC_CACHE: cache };
+        const env: NodeJS.ProcessEnv = { ...process.env, ISTIO_MC_CACHE: cache };
         delete env.NODE_COMPILE_CACHE;
         delete env.NODE_DISABLE_COMPILE_CACHE;
         touch(path.join(root, "dist", "index.js"), 10);
