@@ -120,11 +120,17 @@ describe("end to end: shared state in PostgreSQL, two operators", function () {
             const refused = jobs[1].code === 1 ? jobs[1] : jobs[2];
             assert.match(refused.stderr, /^mesh: stack remote-b failed: locked by pulumi pid \d+ of \S+@\S+, since \S+: another run is in progress/m);
             assert.ok(await primary.has("v1", "Secret", "remote-b", NS), "remote-b is registered");
+            const alone = await meshOk(copies[1], "preview", "--stack", "remote-b");
+            assert.match(alone.stdout, /^== remote-b: no changes$/m);
+            assert.doesNotMatch(alone.stdout, /^== (primary|remote-a)/m, "a job previews its own stack alone");
             assert.match((await meshOk(copies[1], "preview")).stdout, /^no changes$/m);
         }));
 
-    it("the other operator takes the mesh down; nothing is left in either cluster", () => timer.time("mesh down (postgres)", async () => {
-        await meshOk(copies[1], "down");
+    it("the mesh comes down in the plan's down stages, as CI jobs from both checkouts; nothing is left in any cluster", () => timer.time("mesh down (postgres)", async () => {
+        const plan = JSON.parse((await meshOk(copies[1], "plan", "--json")).stdout) as { down: string[][] };
+        for (const stage of plan.down) {
+            await Promise.all(stage.map((stack, i) => meshOk(copies[i % 2], "down", "--stack", stack)));
+        }
         assert.deepStrictEqual(await leftovers(primary, localCluster("remote-b"), "remote-b"), []);
         assert.deepStrictEqual(await leftovers(primary, remote, "remote-a"), []);
         assert.strictEqual(await primary.has("v1", "Namespace", NS), false);
