@@ -1,8 +1,8 @@
 // Where a Pulumi run's CPU goes: each process it starts (the CLI, the language host, the program's
 // node, the providers), sampled from /proc while it runs, and inside the program's node, V8's CPU
 // profile (node --cpu-prof) summed by the package or project directory each function comes from.
-import * as fs from "fs";
 import * as path from "path";
+import { listProcesses } from "../cli/recovery";
 
 /** One process's CPU, as /proc last showed it. */
 interface ProcessCpu {
@@ -10,18 +10,6 @@ interface ProcessCpu {
     readonly command: string;
     /** Its user and system CPU seconds. */
     readonly seconds: number;
-}
-
-/** The kernel's clock ticks per second, in which /proc/PID/stat counts CPU time (USER_HZ: 100 on Linux). */
-const TICKS_PER_SECOND = 100;
-
-/** The fields of /proc/PID/stat that say whose child a process is and how much CPU it used, in seconds. */
-export function parseStat(stat: string): { ppid: number; startTicks: number; cpuSeconds: number } {
-    // The command (field 2) is in parentheses and may hold spaces: the fields after it start past the last ")".
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Counted from field 3 (state): ppid is field 4, utime 14, stime 15, starttime 22.
-    const field = (n: number) => Number(fields[n - 3]);
-    return { ppid: field(4), startTicks: field(22), cpuSeconds: (field(14) + field(15)) / TICKS_PER_SECOND };
 }
 
 /**
@@ -32,20 +20,10 @@ export function parseStat(stat: string): { ppid: number; startTicks: number; cpu
 export function sampleDescendantsCpu(rootPid: number, intervalMs = 50): { stop(): ProcessCpu[] } {
     const seen = new Map<string, ProcessCpu>();
     const sample = () => {
-        const stats = new Map<number, ReturnType<typeof parseStat> & { command: string }>();
-        for (const entry of fs.readdirSync("/proc")) {
-            if (!/^\d+$/.test(entry)) {
-                continue;
-            }
-            try {
-                const command = path.basename(fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0]);
-                stats.set(Number(entry), { ...parseStat(fs.readFileSync(`/proc/${entry}/stat`, "utf8")), command });
-            } catch {
-                // gone meanwhile
-            }
-        }
+        const stats = new Map(listProcesses().map((p) => [p.pid, p]));
+        // At most as many steps as processes: pids read at different moments can be reused into a loop.
         const descends = (pid: number): boolean => {
-            for (let p = stats.get(pid)?.ppid; p !== undefined && p > 1; p = stats.get(p)?.ppid) {
+            for (let p = stats.get(pid)?.ppid, steps = 0; p !== undefined && p > 1 && steps < stats.size; p = stats.get(p)?.ppid, steps++) {
                 if (p === rootPid) {
                     return true;
                 }
@@ -54,7 +32,7 @@ export function sampleDescendantsCpu(rootPid: number, intervalMs = 50): { stop()
         };
         for (const [pid, s] of stats) {
             if (descends(pid)) {
-                seen.set(`${pid}@${s.startTicks}`, { command: s.command, seconds: s.cpuSeconds });
+                seen.set(`${pid}@${s.startTicks}`, { command: path.basename(s.command), seconds: s.cpuSeconds });
             }
         }
     };

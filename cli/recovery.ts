@@ -171,13 +171,26 @@ interface ProcessInfo {
     readonly cwd?: string;
 }
 
-/** Every process of this host (Linux /proc), with what orphanedPlugins needs. */
-export function listProcesses(procRoot = "/proc"): ProcessInfo[] {
+/** The kernel's clock ticks per second, in which /proc/PID/stat counts CPU time (USER_HZ: 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** The fields of /proc/PID/stat that say whose child a process is, when it started and how much CPU it used, in seconds. */
+export function parseStat(stat: string): { ppid: number; startTicks: number; cpuSeconds: number } {
+    // The command (field 2) is in parentheses and may hold spaces: the fields after it start past the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Counted from field 3 (state): ppid is field 4, utime 14, stime 15, starttime 22.
+    const field = (n: number) => Number(fields[n - 3]);
+    return { ppid: field(4), startTicks: field(22), cpuSeconds: (field(14) + field(15)) / TICKS_PER_SECOND };
+}
+
+/**
+ * Every process of this host (Linux /proc), with what orphanedPlugins needs, and its start (clock
+ * ticks since boot, which with the pid names one process for good) and CPU seconds so far.
+ */
+export function listProcesses(procRoot = "/proc"): Array<ProcessInfo & { startTicks: number; cpuSeconds: number }> {
     return fs.readdirSync(procRoot).filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
         try {
-            // The stat line is "pid (comm) state ppid …"; comm may hold spaces, so read after the last ")".
-            const stat = fs.readFileSync(path.join(procRoot, pid, "stat"), "utf8");
-            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            const stat = parseStat(fs.readFileSync(path.join(procRoot, pid, "stat"), "utf8"));
             const command = fs.readFileSync(path.join(procRoot, pid, "cmdline"), "utf8").split("\0")[0];
             let cwd: string | undefined;
             try {
@@ -185,7 +198,7 @@ export function listProcesses(procRoot = "/proc"): ProcessInfo[] {
             } catch {
                 cwd = undefined;
             }
-            return [{ pid: Number(pid), ppid, command, cwd }];
+            return [{ pid: Number(pid), command, cwd, ...stat }];
         } catch {
             return []; // gone meanwhile
         }

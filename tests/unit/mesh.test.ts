@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { mapLimited } from "../../cli/limit";
 import { main, Verbs } from "../../cli/main";
-import { childProcesses, emptyBackendMetadata, fileBackendDir, isLockRace, isStale, lockHolders, orphanedPlugins, pendingOperations, processAlive, Recovery, RunRecords, runRecordsDir, stackRecordKey } from "../../cli/recovery";
+import { childProcesses, emptyBackendMetadata, fileBackendDir, isLockRace, isStale, lockHolders, orphanedPlugins, parseStat, pendingOperations, processAlive, Recovery, RunRecords, runRecordsDir, stackRecordKey } from "../../cli/recovery";
 import { declaredFleet, fleetRangeOverlap, newRemoteStackFile, readFleet, selectRemotes } from "../../cli/fleet";
 import { secretsProviderFor } from "../../cli/stackRuns";
 import { caRows, caTable, drift, gatewayRows, gatewayTable, RemoteFacts, statusRow, statusTable } from "../../cli/statusReport";
@@ -392,6 +392,11 @@ describe("recovering from an interrupted run", () => {
         assert.notStrictEqual(key, stackRecordKey("postgres://mesh:s3cret@db/state", "/other", "remote-a"));
         assert.notStrictEqual(key, stackRecordKey(undefined, "/project", "remote-a"));
     });
+    it("reads parent, start and CPU seconds from /proc/PID/stat, whatever the command's name holds", () => {
+        const fields = ["S", "4242", ...Array(9).fill("0"), "150", "25", ...Array(6).fill("0"), "987654", "0"];
+        assert.deepStrictEqual(parseStat(`77 (node ) (x) ${fields.join(" ")}`), { ppid: 4242, startTicks: 987654, cpuSeconds: 1.75 });
+    });
+
     it("finds this process's children through its threads' child lists, or every process's parent where the kernel lists none", () => {
         const { spawn } = require("child_process") as typeof import("child_process");
         const child = spawn("sleep", ["5"]);
