@@ -3,7 +3,8 @@
 # the Pulumi CLI and its Node.js language host, the Kubernetes provider plugin, a Kubernetes
 # control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok), Istio
 # (pilot-discovery, istioctl, pilot-agent, its echo test workload and the charts of the same module
-# version), helm and kubectl.
+# version; and an older Istio, pilot-discovery, pilot-agent and charts, to upgrade from), helm and
+# kubectl.
 #
 # Each family is a small wrapper module beside this script. Its binaries go to
 #   $ISTIO_MC_CACHE/toolchain/<family>-<key>/bin
@@ -11,7 +12,9 @@
 # whose directory is already complete is skipped, so a warm machine rebuilds nothing. The
 # binaries are then hard-linked into $ISTIO_MC_CACHE/toolchain/bin (put that on PATH; the CLI
 # finds its language host beside it) and the provider plugin into .../toolchain/plugins (install
-# it with `pulumi plugin install --file`, as tools/offline-pulumi.sh does).
+# it with `pulumi plugin install --file`, as tools/offline-pulumi.sh does). Every Istio family is
+# also linked as $ISTIO_MC_CACHE/toolchain/istio-versions/<version> (bin/ and charts/), so a test can
+# run one version's istiod beside another's; only the pinned one's binaries go to toolchain/bin.
 #
 # Usage: tools/toolchain/build.sh [family ...]      (default: all families)
 # ISTIO_MC_SKIP_BUILD="pulumi pulumi-nodejs-host" skips families whose tools you already have.
@@ -29,13 +32,15 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 pulumi_version=v3.274.1
 kubernetes_provider_version=4.25.0
 kubernetes_version=v1.34.4
-istio_version=1.31-dev-eed52eb
+# Istio families: the pinned one (`istio`) and the older one the upgrade tests start from. Each is
+# stamped with its own version, the way a release stamps its binaries and charts.
+declare -A istio_versions=([istio]=1.31-dev-eed52eb [istio-b01690e]=1.31-dev-b01690e)
 helm_version=v3.19.0
 kubectl_version=v1.34.0
 # Bump when a family's recipe below changes, so that caches built by the old recipe are not reused.
 recipe=1
 
-families=(pulumi pulumi-nodejs-host kubernetes-provider etcd kwok kubernetes istio helm)
+families=(pulumi pulumi-nodejs-host kubernetes-provider etcd kwok kubernetes istio istio-b01690e helm)
 [ $# -gt 0 ] && families=("$@")
 kept=()
 for family in "${families[@]}"; do
@@ -58,7 +63,7 @@ family_dir() {
     local family=$1 key
     key=$( (cd "$here/$family" && cat go.mod go.sum ./*.go 2>/dev/null
         echo "$pulumi_version $kubernetes_provider_version $kubernetes_version $recipe"
-        case $family in istio) echo "$istio_version" ;; helm) echo "$helm_version $kubectl_version" ;; esac
+        case $family in istio*) echo "${istio_versions[$family]}" ;; helm) echo "$helm_version $kubectl_version" ;; esac
         go env GOVERSION) |
         sha256sum | cut -c1-16)
     echo "$cache/toolchain/$family-$key"
@@ -130,15 +135,17 @@ build_family() {
                 k8s.io/kubernetes/cmd/$cmd "$ldflags"
         done
         ;;
-    istio)
-        local module_dir
-        # pilot-agent, and Istio's echo server and client (as echo-server, echo-client): the
-        # end-to-end suite's workloads, proxyless gRPC with certificates from istiod.
-        for cmd in pilot/cmd/pilot-discovery:pilot-discovery istioctl/cmd/istioctl:istioctl \
-            pilot/cmd/pilot-agent:pilot-agent pkg/test/echo/cmd/server:echo-server pkg/test/echo/cmd/client:echo-client; do
-            log "$family: ${cmd#*:}"
-            go_build "$family" istio.io/istio "$out/bin/${cmd#*:}" "istio.io/istio/${cmd%%:*}" \
-                "-X istio.io/istio/pkg/version.buildVersion=$istio_version"
+    istio*)
+        local module_dir pkg name
+        # The commands the wrapper's tools.go imports. The pinned family adds pilot-agent's
+        # companions, Istio's echo server and client (as echo-server, echo-client): the end-to-end
+        # suite's workloads, proxyless gRPC with certificates from istiod.
+        for pkg in $(sed -n 's/^[[:space:]]*_ "\(istio\.io\/istio\/[^"]*\)"$/\1/p' "$here/$family/tools.go"); do
+            name=${pkg##*/}
+            [[ $pkg == */echo/cmd/* ]] && name=echo-$name
+            log "$family: $name"
+            go_build "$family" istio.io/istio "$out/bin/$name" "$pkg" \
+                "-X istio.io/istio/pkg/version.buildVersion=${istio_versions[$family]}"
         done
         # Istio's charts (base, istiod, gateway, ...) of the same module version: a dependency, read
         # from the module cache at build time, never part of this repository.
@@ -181,9 +188,14 @@ for family in "${families[@]}"; do
     log "$family: building"
     build_family "$family"
     out=$(family_dir "$family")
+    if [[ $family == istio* ]]; then
+        mkdir -p "$cache/toolchain/istio-versions"
+        ln -sfn "$out" "$cache/toolchain/istio-versions/${istio_versions[$family]}"
+    fi
     for b in "$out"/bin/*; do
-        case $(basename "$b") in
-            pulumi-resource-*) ln -f "$b" "$plugin_dir/" ;;
+        case $family:$(basename "$b") in
+            *:pulumi-resource-*) ln -f "$b" "$plugin_dir/" ;;
+            istio-*:*) ;; # an older Istio: only under istio-versions, its names would clash
             *) ln -f "$b" "$bin_dir/" ;;
         esac
     done
@@ -192,8 +204,8 @@ for family in "${families[@]}"; do
         # Istio's release builder stamps the charts with their release; the module's carry a
         # placeholder (1.0.0). appVersion says which Istio they are (the program compares image
         # tags with it); version stays, as Helm wants SemVer there. Idempotent, so a cached build is stamped too.
-        find "$out/charts" -name Chart.yaml -exec sed -i "s/^appVersion: .*/appVersion: $istio_version/" {} +
-        ln -sfn "$out/charts" "$cache/toolchain/istio-charts"
+        find "$out/charts" -name Chart.yaml -exec sed -i "s/^appVersion: .*/appVersion: ${istio_versions[$family]}/" {} +
+        if [ "$family" = istio ]; then ln -sfn "$out/charts" "$cache/toolchain/istio-charts"; fi
     fi
     log "$family: done in $((SECONDS - start))s"
 done
