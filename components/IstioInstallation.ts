@@ -20,7 +20,7 @@ const CHART_AWAITS = "./bin/chart-awaits";
 export interface IstioInstallationArgs {
     /** The charts, installed in this order (e.g. `base` with Istio's CRDs before `istiod`). */
     readonly charts: ChartInstall[];
-    /** Where the charts come from. */
+    /** Where the charts come from (unless a chart names its own source). */
     readonly source: ChartSource;
     /** `template`: objects applied one by one; `release`: a Helm release. */
     readonly installMethod: InstallMethod;
@@ -73,12 +73,13 @@ export class IstioInstallation extends pulumi.ComponentResource {
             }, { parent: this }));
         }
 
-        const version = args.source.kind === "repo" ? args.source.version : undefined;
-        const repositoryOpts = args.source.kind === "repo" ? { repo: args.source.repo } : undefined;
         let installed: pulumi.Resource[] = prerequisites;
         let ready: pulumi.Output<string> = pulumi.output("ready");
         for (const spec of args.charts) {
-            const chart = args.source.kind === "dir" ? path.join(args.source.dir, spec.chart.dir) : spec.chart.name;
+            const source = spec.source ?? args.source;
+            const version = source.kind === "repo" ? source.version : undefined;
+            const repositoryOpts = source.kind === "repo" ? { repo: source.repo } : undefined;
+            const chart = source.kind === "dir" ? path.join(source.dir, spec.chart.dir) : spec.chart.name;
             // The first chart keeps the installation's own name, as it had when there was one chart.
             const resourceName = spec === args.charts[0] ? name : `${name}-${spec.release}`;
             const chartOpts = { ...childOpts, dependsOn: installed };

@@ -2,7 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { IstiodPrimaryConfig, IstiodRemoteConfig, MeshIdentity } from "../lib/config/config";
 import { EAST_WEST_GATEWAY } from "../lib/istio/eastWestGateway";
-import { istiodCharts, NETWORK_LABEL, PLUGIN_CA_VALUES, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istio/istiod";
+import { injectorClientConfig, tagWebhook } from "../lib/istio/revisionCharts";
+import { IstiodRelease, istiodCharts, NETWORK_LABEL, PLUGIN_CA_VALUES, READER_ACCOUNT, READER_TOKEN_SECRET } from "../lib/istio/istiod";
 import { mergeValues, Values } from "../lib/istio/values";
 import { InstalledIstio } from "../lib/istio/installed";
 import { CaMaterial } from "./CaCerts";
@@ -16,8 +17,10 @@ export interface IstiodInstallationArgs {
     readonly config: IstiodPrimaryConfig | IstiodRemoteConfig;
     /** This cluster's mesh identity. */
     readonly mesh: MeshIdentity;
-    /** The `istiod` chart's derived values: istiodValues() or remoteIstiodValues(). */
-    readonly istiod: Values;
+    /** The `istiod` releases with their derived values: one per revision, or the one without a revision. */
+    readonly istiods: IstiodRelease[];
+    /** With revisions, each revision tag and its revision (the `default` tag filled in): a tag webhook each. */
+    readonly tags?: Record<string, string>;
     /** The user's values for every chart, where the model took some into `istiod` (the config's `values` otherwise). */
     readonly values?: Values;
     /** Annotations of the Istio namespace (a remote's names its control plane clusters). */
@@ -55,9 +58,10 @@ export class IstiodInstallation extends pulumi.ComponentResource {
         const cfg = args.config;
         this.injectedNamespaces = cfg.sidecarInjector ? cfg.injectionNamespaces : [];
         this.installation = new IstioInstallation(name, {
-            charts: istiodCharts(args.values ?? cfg.values, cfg.istioNamespace, args.ca ? mergeValues(args.istiod, PLUGIN_CA_VALUES) : args.istiod,
+            charts: istiodCharts(args.values ?? cfg.values, cfg.istioNamespace,
+                args.istiods.map((r) => args.ca ? { ...r, values: mergeValues(r.values, PLUGIN_CA_VALUES) } : r),
                 args.installed.validationFailClosed,
-                cfg.eastWestGateway ? { network: args.mesh.network, values: cfg.eastWestGatewayValues } : undefined),
+                cfg.eastWestGateway ? { network: args.mesh.network, values: cfg.eastWestGatewayValues } : undefined, args.tags),
             source: cfg.chart,
             installMethod: cfg.installMethod,
             namespace: cfg.istioNamespace,
@@ -70,6 +74,14 @@ export class IstiodInstallation extends pulumi.ComponentResource {
             provider: args.provider,
         }, { parent: this });
 
+        for (const [tag, revision] of Object.entries(args.tags ?? {})) {
+            // The revision's own injector, as the cluster calls it; the revision's istiod fills in the CA bundle.
+            const release = args.istiods.find((r) => r.revision?.name === revision)!;
+            const clientConfig = injectorClientConfig(release.values, revision, cfg.istioNamespace);
+            new k8s.admissionregistration.v1.MutatingWebhookConfiguration(`${name}-tag-${tag}`,
+                tagWebhook(tag, revision, cfg.istioNamespace, clientConfig) as k8s.admissionregistration.v1.MutatingWebhookConfigurationArgs,
+                { parent: this, provider: args.provider, dependsOn: this.installation });
+        }
         if (cfg.eastWestGateway) {
             this.eastWestGatewayAddress = new EastWestGateway(`${name}-eastwest`, {
                 namespace: cfg.istioNamespace, exposeIstiod: args.exposeIstiod, installation: this.installation,

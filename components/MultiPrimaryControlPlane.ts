@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MultiPrimaryPrimaryConfig } from "../lib/config/config";
-import { istiodValues } from "../lib/istio/istiod";
+import { istiodReleases, istiodValues } from "../lib/istio/istiod";
 import { definedOnly, Exports, MultiPrimaryPrimaryOutputs, primaryMeshOutputs } from "../lib/stacks/outputs";
 import { InstalledIstio } from "../lib/istio/installed";
 import { primaryCa } from "./GeneratedCa";
@@ -35,7 +35,7 @@ export class MultiPrimaryControlPlane extends pulumi.ComponentResource {
         const cfg = args.config;
         const { material, ...caOutputs } = primaryCa(name, cfg, this);
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: cfg.mesh, istiod: istiodValues(cfg.istioNamespace, cfg.mesh, false),
+            config: cfg, mesh: cfg.mesh, istiods: istiodReleases(undefined, () => istiodValues(cfg.istioNamespace, cfg.mesh, false)),
             ca: material, exposeIstiod: false, readerServer: args.apiServer, installed: args.installed, provider: args.provider,
         }, { parent: this });
 

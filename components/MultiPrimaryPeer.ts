@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, MultiPrimaryRemoteConfig } from "../lib/config/config";
-import { istiodValues, remoteSecretName } from "../lib/istio/istiod";
+import { istiodReleases, istiodValues, remoteSecretName } from "../lib/istio/istiod";
 import { definedOnly, Exports, IstiodRemoteOutputs, MultiPrimaryPrimaryOutputs } from "../lib/stacks/outputs";
 import { PeerOutputs } from "../lib/stacks/primary";
 import { certificateExpiry, certificateFingerprints, chainRootFingerprint } from "../lib/ca/pki";
@@ -46,7 +46,7 @@ export class MultiPrimaryPeer extends pulumi.ComponentResource {
         // Its own cacerts, or the intermediate the first primary's CA issued for it (checked to exist).
         const ca = cfg.caBundle ?? issuedTo(args.primary.peerCas!, cfg.clusterName);
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: args.mesh, istiod: istiodValues(cfg.istioNamespace, args.mesh, false),
+            config: cfg, mesh: args.mesh, istiods: istiodReleases(undefined, () => istiodValues(cfg.istioNamespace, args.mesh, false)),
             ca, exposeIstiod: false, readerServer: args.apiServer, installed: args.installed, provider: args.provider,
         }, { parent: this });
 

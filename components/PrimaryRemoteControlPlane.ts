@@ -2,7 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as net from "net";
 import * as pulumi from "@pulumi/pulumi";
 import { PrimaryRemotePrimaryConfig } from "../lib/config/config";
-import { istiodValues, webhookHostValues } from "../lib/istio/istiod";
+import { istiodReleases, istiodValues, webhookHostValues } from "../lib/istio/istiod";
+import { meshTags } from "../lib/istio/revisionCharts";
+import { DEFAULT_TAG } from "../lib/istio/revisions";
 import { mergeValues } from "../lib/istio/values";
 import { definedOnly, Exports, PrimaryRemotePrimaryOutputs, primaryMeshOutputs } from "../lib/stacks/outputs";
 import { InstalledIstio } from "../lib/istio/installed";
@@ -38,9 +40,12 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
             discoveryAddress: cfg.discoveryAddress ?? args.installed.eastWestGatewayAddress,
             injectionAddress: cfg.injectionAddress,
         }, cfg.values);
+        const revisions = cfg.revisions?.revisions;
+        const tags = revisions && meshTags(revisions, cfg.revisions!.tags);
         const istiod = new IstiodInstallation(name, {
             config: cfg, mesh: cfg.mesh, values: webhookHost.user,
-            istiod: mergeValues(istiodValues(cfg.istioNamespace, cfg.mesh, true), webhookHost.istiod),
+            istiods: istiodReleases(revisions, () => mergeValues(istiodValues(cfg.istioNamespace, cfg.mesh, true), webhookHost.istiod)),
+            tags,
             ca: material, exposeIstiod: true, installed: args.installed, provider: args.provider,
         }, { parent: this });
 
@@ -57,9 +62,12 @@ export class PrimaryRemoteControlPlane extends pulumi.ComponentResource {
             ...primaryMeshOutputs(cfg),
             ...caOutputs,
             eastWestGatewayAddress: istiod.eastWestGatewayAddress,
-            // Where the remotes reach istiod: the configured address, else the east-west gateway's.
-            discoveryAddress: cfg.discoveryAddress ?? istiod.eastWestGatewayAddress,
+            // Where the remotes reach istiod: the configured address (the default tag's revision's), else the east-west gateway's.
+            discoveryAddress: cfg.discoveryAddress ?? revisions?.find((r) => r.name === tags![DEFAULT_TAG])!.discoveryAddress
+                ?? istiod.eastWestGatewayAddress,
             injectionAddress: cfg.injectionAddress,
+            revisions,
+            revisionTags: tags,
         });
         this.registerOutputs(this.outputs);
     }

@@ -1,7 +1,9 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { MeshIdentity, PrimaryRemoteRemoteConfig } from "../lib/config/config";
-import { CONTROL_PLANE_CLUSTERS_ANNOTATION, remoteIstiodValues, remoteSecretName } from "../lib/istio/istiod";
+import { CONTROL_PLANE_CLUSTERS_ANNOTATION, istiodReleases, remoteIstiodValues, remoteSecretName } from "../lib/istio/istiod";
+import { remoteRevisionValues } from "../lib/istio/revisionCharts";
+import { mergeValues } from "../lib/istio/values";
 import { definedOnly, Exports, IstiodRemoteOutputs, PrimaryRemotePrimaryOutputs } from "../lib/stacks/outputs";
 import { InstalledIstio } from "../lib/istio/installed";
 import { IstiodInstallation } from "./IstiodInstallation";
@@ -39,7 +41,12 @@ export class PrimaryRemoteMember extends pulumi.ComponentResource {
         super("istio-multicluster:index:PrimaryRemoteMember", name, {}, opts);
         const cfg = args.config;
         const istiod = new IstiodInstallation(name, {
-            config: cfg, mesh: args.mesh, istiod: remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary),
+            config: cfg, mesh: args.mesh,
+            // A revision's proxies reach its own istiod on the primary, through its own Service here.
+            istiods: istiodReleases(args.primary.revisions, (revision) => revision === undefined
+                ? remoteIstiodValues(cfg.istioNamespace, args.mesh, args.primary)
+                : mergeValues(remoteIstiodValues(cfg.istioNamespace, args.mesh, revision), remoteRevisionValues(cfg.istioNamespace, revision))),
+            tags: args.primary.revisionTags,
             namespaceAnnotations: { [CONTROL_PLANE_CLUSTERS_ANNOTATION]: args.primary.clusterName },
             // The primary's istiod signs this cluster's workloads' certificates.
             exposeIstiod: false, readerServer: args.apiServer, installed: args.installed, provider: args.provider,

@@ -85,6 +85,26 @@ export interface CaGeneration {
     readonly trustRoots: number[];
 }
 
+/** One istiod revision a primary runs: its charts and images, and where the remotes reach its istiod. */
+export interface RevisionConfig {
+    /** Its name: the Service `istiod-<name>`, the `istio.io/rev` label value of what it serves. */
+    readonly name: string;
+    /** Where its charts come from (the stack's own when the revision names none). */
+    readonly chart: ChartSource;
+    /** The image tag its istiod and proxies run (`global.tag`), when set here or in the stack's values. */
+    readonly tag?: string;
+    /** The host the remotes reach this revision's istiod at (ports 15012, 15017). */
+    readonly discoveryAddress: string;
+}
+
+/** The istiod revisions a primary runs side by side, and the revision tags that name them. */
+export interface RevisionsConfig {
+    /** The revisions, in the order listed; the last one's `base` chart (Istio's CRDs) is installed. */
+    readonly revisions: RevisionConfig[];
+    /** Each revision tag and the revision it points at; the tag `default` serves `istio-injection=enabled`. */
+    readonly tags: Record<string, string>;
+}
+
 /** What every stack configures, whatever its model and role. */
 interface StackBase {
     /** The cluster this stack deploys to. */
@@ -173,6 +193,8 @@ export interface PrimaryRemotePrimaryConfig extends StackBase, IstiodBase {
     readonly injectionAddress?: string;
     /** The CA the program makes, instead of `cacerts`. */
     readonly generatedCa?: CaGeneration;
+    /** istiod revisions side by side, instead of one istiod without a revision. */
+    readonly revisions?: RevisionsConfig;
 }
 
 /** The first primary of a multi-primary mesh. */

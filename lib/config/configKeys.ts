@@ -32,6 +32,15 @@ const KEYS: Record<string, { readonly in: Where; readonly elsewhere?: string; re
     eastWestGatewayValues: { in: istiod() },
     discoveryAddress: { in: { "primary-remote": PRIMARY } },
     injectionAddress: { in: { "primary-remote": PRIMARY } },
+    revisions: {
+        in: { "primary-remote": PRIMARY },
+        elsewhere: "a primary-remote primary lists the mesh's istiod revisions and its remotes follow them; revisions of a " +
+            "multi-primary mesh are not built yet",
+    },
+    revisionTags: {
+        in: { "primary-remote": PRIMARY },
+        elsewhere: "the primary's tags are written into every remote; revisions of a multi-primary mesh are not built yet",
+    },
     kubeContext: { in: everyModel() },
     kubeconfig: { in: everyModel(), secret: true },
     istioNamespace: { in: everyModel() },

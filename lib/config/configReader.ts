@@ -182,15 +182,7 @@ export class RawConfig {
             if (repo !== undefined) {
                 throw new ConfigError("chartRepo", repo, "is set together with chartDir", "set only one of chartDir and chartRepo");
             }
-            const expanded = dir.replace(/^~(?=\/|$)/, os.homedir());
-            for (const chart of charts) {
-                if (!fs.existsSync(path.resolve(this.projectDir, expanded, chart.dir, "Chart.yaml"))) {
-                    throw new ConfigError("chartDir", dir, `has no ${chart.dir}/Chart.yaml`, `point it at ${where}`);
-                }
-            }
-            // A directory inside the project stays relative to it (Pulumi runs the program and its
-            // providers there), so that the chart paths in the state are the same from every checkout.
-            return { kind: "dir", dir: path.isAbsolute(expanded) ? expanded : path.normalize(expanded) };
+            return this.chartDir("chartDir", dir, charts, where);
         }
         if (repo === undefined) {
             throw new ConfigError("chartDir", undefined, "the Istio charts' location is not configured",
@@ -201,6 +193,19 @@ export class RawConfig {
                 "set chartVersion to your Istio release, e.g. `pulumi config set chartVersion 1.0.6`");
         }
         return { kind: "repo", repo, version };
+    }
+
+    /** A chart directory `key` gives, holding each of `charts` (`where` says what it should be). */
+    chartDir(key: string, dir: string, charts: readonly ChartRef[], where: string): ChartSource {
+        const expanded = dir.replace(/^~(?=\/|$)/, os.homedir());
+        for (const chart of charts) {
+            if (!fs.existsSync(path.resolve(this.projectDir, expanded, chart.dir, "Chart.yaml"))) {
+                throw new ConfigError(key, dir, `has no ${chart.dir}/Chart.yaml`, `point it at ${where}`);
+            }
+        }
+        // A directory inside the project stays relative to it (Pulumi runs the program and its
+        // providers there), so that the chart paths in the state are the same from every checkout.
+        return { kind: "dir", dir: path.isAbsolute(expanded) ? expanded : path.normalize(expanded) };
     }
 
     /**

@@ -3,6 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { readCaBundle, readCaGeneration } from "../ca/caConfig";
 import { chartsOf } from "../istio/charts";
+import { readRevisions } from "../istio/revisionConfig";
 import {
     CaGeneration, Istio10PrimaryConfig, Istio10RemoteConfig, MESH_MODELS, MeshModel, MultiPrimaryPrimaryConfig, MultiPrimaryRemoteConfig,
     PrimaryConfig, PrimaryRemotePrimaryConfig, PrimaryRemoteRemoteConfig, RemoteConfig, StackConfig,
@@ -100,10 +101,16 @@ function primaryConfig({ r, meshModel, base, gateway, stackName }: Parsed): Prim
             throw new ConfigError("selfSignedCa", true, "is set together with ca.generate, which gives istiod a CA of the program's making",
                 "remove selfSignedCa (`pulumi config rm selfSignedCa`), or remove ca to let istiod sign with a root of its own");
         }
+        const injectionAddress = r.hostPort("injectionAddress");
+        // With revisions, each has its own address; a lone one may take the stack's.
+        const revisions = readRevisions(r, {
+            chart: base.chart, values: base.values,
+            discoveryAddress: r.string("discoveryAddress") === undefined ? undefined : r.discoveryAddress(false),
+            singleIstiodBy: injectionAddress !== undefined ? "injectionAddress" : gateway.eastWestGateway ? "eastWestGateway" : undefined,
+        });
         const config: PrimaryRemotePrimaryConfig = {
-            role, meshModel, ...base, ...gateway, mesh, generatedCa,
-            discoveryAddress: r.discoveryAddress(gateway.eastWestGateway),
-            injectionAddress: r.hostPort("injectionAddress"),
+            role, meshModel, ...base, ...gateway, mesh, generatedCa, injectionAddress,
+            ...(revisions === undefined ? { discoveryAddress: r.discoveryAddress(gateway.eastWestGateway) } : { revisions }),
         };
         return config;
     }

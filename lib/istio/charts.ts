@@ -1,6 +1,6 @@
 // The Istio charts each model installs, in one list: the config check looks for exactly the charts
 // the installation will install, the east-west gateway's included.
-import { MeshModel, Role } from "../config/config";
+import { ChartSource, MeshModel, Role } from "../config/config";
 import { Values } from "./values";
 
 /** One of Istio's charts: its name in a chart repository, and its directory in a release's chart tree. */
@@ -41,4 +41,6 @@ export interface ChartInstall {
     readonly release: string;
     /** Its values, derived values already merged in. */
     readonly values: Values;
+    /** Where this chart comes from, when not the installation's charts (a revision's own). */
+    readonly source?: ChartSource;
 }

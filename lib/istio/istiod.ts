@@ -3,9 +3,10 @@
 // config and its primary's outputs.
 import * as net from "net";
 import { ChartInstall, CHARTS } from "./charts";
-import { MeshIdentity } from "../config/config";
+import { MeshIdentity, RevisionConfig } from "../config/config";
 import { eastWestGatewayChart, EastWestGatewaySettings } from "./eastWestGateway";
 import { hostOf, withPort } from "../config/net";
+import { revisionBaseValues, revisionValues } from "./revisionCharts";
 import { mergeValues, valueAt, Values, without } from "./values";
 
 /** The service account `base` creates for other clusters' istiods to read this one. */
@@ -133,20 +134,48 @@ export function webhookHostValues(primary: Partial<DiscoveryEndpoints>, user: Va
     };
 }
 
+/** One `istiod` release of a cluster: a revision's (`istiod-<rev>`, from its charts), or the one without a revision. */
+export interface IstiodRelease {
+    /** The revision, absent for the installation without one. */
+    readonly revision?: RevisionConfig;
+    /** Its derived values (istiodValues() or remoteIstiodValues(), with the revision's). */
+    readonly values: Values;
+}
+
 /**
- * The charts of a cluster in an istiod mesh: `base`, then `istiod`, each with the user's extra
- * values under the derived ones, then the east-west gateway for `eastWestNetwork` when given.
- * `istiod` is istiodValues() or remoteIstiodValues(); the latter's `remote` profile also gives
- * `base` the remote profile. Once istiod has made its validating webhooks fail-closed
- * (`validationFailClosed`), both charts render them so, unless the user chose their failure policy.
+ * A cluster's `istiod` releases: one per revision (its values with the revision's), or, without
+ * revisions, the one release without a revision. `valuesFor` derives a release's values.
  */
-export function istiodCharts(user: Values, namespace: string, istiod: Values, validationFailClosed: boolean,
-    eastWest?: EastWestGatewaySettings): ChartInstall[] {
+export function istiodReleases(revisions: readonly RevisionConfig[] | undefined, valuesFor: (revision?: RevisionConfig) => Values): IstiodRelease[] {
+    return revisions === undefined ? [{ values: valuesFor() }]
+        : revisions.map((revision) => ({ revision, values: mergeValues(valuesFor(revision), revisionValues(revision)) }));
+}
+
+/** The release name of an `istiod` release. */
+export function istiodReleaseName(release: IstiodRelease): string {
+    return release.revision === undefined ? "istiod" : `istiod-${release.revision.name}`;
+}
+
+/**
+ * The charts of a cluster in an istiod mesh: `base`, then each `istiod` release, each with the
+ * user's extra values under the derived ones, then the east-west gateway for `eastWestNetwork` when
+ * given. With revisions, `base` (Istio's CRDs) comes from the last revision's charts, the newest
+ * as a canary is added, and its default validator calls the `default` tag's revision. A `remote`
+ * profile also gives `base` the remote profile. Once istiod has made its validating webhooks
+ * fail-closed (`validationFailClosed`), the charts render them so, unless the user chose their failure policy.
+ */
+export function istiodCharts(user: Values, namespace: string, istiods: readonly IstiodRelease[], validationFailClosed: boolean,
+    eastWest?: EastWestGatewaySettings, tags?: Readonly<Record<string, string>>): ChartInstall[] {
     const userPolicy = (user.base as Values | undefined)?.validationFailurePolicy;
     const validation: Values = validationFailClosed && userPolicy === undefined ? { base: { validationFailurePolicy: "Fail" } } : {};
+    const newest = istiods[istiods.length - 1].revision;
+    const base = mergeValues(baseValues(namespace, istiods[0].values.profile === "remote"), tags === undefined ? {} : revisionBaseValues(tags));
     return [
-        { chart: CHARTS.base, release: "base", values: mergeValues(user, mergeValues(baseValues(namespace, istiod.profile === "remote"), validation)) },
-        { chart: CHARTS.istiod, release: "istiod", values: mergeValues(user, mergeValues(istiod, validation)) },
+        { chart: CHARTS.base, release: "base", source: newest?.chart, values: mergeValues(user, mergeValues(base, validation)) },
+        ...istiods.map((release) => ({
+            chart: CHARTS.istiod, release: istiodReleaseName(release), source: release.revision?.chart,
+            values: mergeValues(user, mergeValues(release.values, validation)),
+        })),
         ...(eastWest === undefined ? [] : [eastWestGatewayChart(user, eastWest)]),
     ];
 }

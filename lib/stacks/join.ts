@@ -2,12 +2,14 @@
 // outputs (the same model, meshID, network and CA root, ranges that do not overlap), before
 // anything is made.
 import {
-    Istio10RemoteConfig, IstiodRemoteConfig, MeshIdentity, MultiPrimaryRemoteConfig, PrimaryRemoteRemoteConfig, RemoteConfig,
+    Istio10RemoteConfig, IstiodRemoteConfig, MeshIdentity, MultiPrimaryRemoteConfig, PrimaryRemoteRemoteConfig, RemoteConfig, RevisionConfig,
 } from "../config/config";
 import { ConfigError } from "../config/errors";
 import { checkOverlap, noMultiPrimaryCa, requireCaBundle } from "../config/meshRules";
 import { Istio10PrimaryOutputs, IstiodPrimaryOutputs, MultiPrimaryPrimaryOutputs, PrimaryOutputs, PrimaryRemotePrimaryOutputs } from "./outputs";
 import { CaBundle, certificateFingerprint } from "../ca/pki";
+import { chartsVersion } from "../istio/images";
+import { dataPlaneAheadProblem, isAhead, NO_VERSION, revisionVersion } from "../istio/revisions";
 import { SecuritySettings } from "../istio/values";
 
 /** A remote's config and its primary's outputs, of one model. */
@@ -53,7 +55,26 @@ export function checkMeshAgainstPrimary(remote: IstiodRemoteConfig, primary: Ist
         requireMeshCa(remote, primary);
     }
     checkRanges(remote, primary);
+    if (primary.meshModel === "primary-remote" && primary.revisions !== undefined) {
+        checkNotAheadOfRevisions(remote, primary.revisions);
+    }
     return { meshID: primary.meshID, network, clusterName: remote.clusterName };
+}
+
+/**
+ * A remote of a revisioned primary installs each revision from the revision's charts; its own charts
+ * (its east-west gateway's) may not be of a later Istio than the newest revision serving it.
+ */
+function checkNotAheadOfRevisions(remote: IstiodRemoteConfig, revisions: readonly RevisionConfig[]): void {
+    const version = chartsVersion(remote.chart);
+    const newest = revisions.map((r) => ({ name: r.name, chartVersion: chartsVersion(r.chart), imageTag: r.tag }))
+        // The last listed among those no other is ahead of: the canary, as revisions are listed oldest first.
+        .reduce((a, b) => (isAhead(revisionVersion(a) ?? NO_VERSION, revisionVersion(b) ?? NO_VERSION) ? a : b));
+    const problem = version === undefined ? undefined
+        : dataPlaneAheadProblem(remote.chart.kind === "dir" ? "chartDir" : "chartVersion", version, newest);
+    if (problem !== undefined) {
+        throw new ConfigError(problem.key, problem.value, problem.problem, problem.fix);
+    }
 }
 
 /**

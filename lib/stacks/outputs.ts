@@ -1,7 +1,7 @@
 // The contract between stacks: what each model's primary and remote stacks export. The
 // components export these types, and the remotes read the primary's through them.
 import type * as pulumi from "@pulumi/pulumi";
-import { IstiodPrimaryConfig, MeshIdentity } from "../config/config";
+import { IstiodPrimaryConfig, MeshIdentity, RevisionConfig } from "../config/config";
 import { CaBundle } from "../ca/pki";
 import { PrimaryEndpoints } from "../istio/values";
 
@@ -41,10 +41,14 @@ interface IstiodPrimaryBaseOutputs extends MeshIdentity {
 export interface PrimaryRemotePrimaryOutputs extends IstiodPrimaryBaseOutputs {
     /** How the mesh is built. */
     readonly meshModel: "primary-remote";
-    /** Where the remotes reach istiod. */
+    /** Where the remotes reach istiod (with revisions: the `default` tag's revision's istiod). */
     readonly discoveryAddress: string;
     /** HOST[:PORT] of istiod's injection webhook for API servers outside the cluster network. */
     readonly injectionAddress?: string;
+    /** The istiod revisions the primary runs, each of which every remote installs; absent without revisions. */
+    readonly revisions?: RevisionConfig[];
+    /** With revisions: each revision tag and its revision, the `default` tag included. */
+    readonly revisionTags?: Record<string, string>;
 }
 
 /** A multi-primary mesh's first primary's outputs. */

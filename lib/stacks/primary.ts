@@ -15,7 +15,8 @@ const OUTPUTS_OF: Record<MeshModel, { required: readonly string[]; optional: rea
     },
     "primary-remote": {
         required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "discoveryAddress"],
-        optional: ["injectionAddress", "eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint", "caCertExpiry"],
+        optional: ["injectionAddress", "eastWestGatewayAddress", "podCidr", "serviceCidr", "rootCertFingerprint", "caCertExpiry",
+            "revisions", "revisionTags"],
     },
     "multi-primary": {
         required: ["meshModel", "meshID", "clusterName", "network", "istioNamespace", "readerKubeconfig"],

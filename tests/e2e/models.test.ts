@@ -436,9 +436,10 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         it("Istio's istiod chart renders the environment the program sets (pilot.env) beside the user's own (env)", () => timer.time("istiod env render", async () => {
             const user = { env: { ISTIOD_CUSTOM_HOST: "istiod.corp.example", USER_SETTING: "kept" } };
             const webhookHost = webhookHostValues({ discoveryAddress: "istiod.mesh.example", injectionAddress: "192.0.2.10" }, user);
-            const [, chart] = istiodCharts(webhookHost.user, NS,
-                mergeValues(mergeValues(istiodValues(NS, { meshID: "mesh1", clusterName: "primary", network: "network1" }, true), webhookHost.istiod),
-                    PLUGIN_CA_VALUES), false);
+            const [, chart] = istiodCharts(webhookHost.user, NS, [{
+                values: mergeValues(mergeValues(istiodValues(NS, { meshID: "mesh1", clusterName: "primary", network: "network1" }, true),
+                    webhookHost.istiod), PLUGIN_CA_VALUES),
+            }], false);
             const valuesFile = path.join(workDir, "istiod-values.json");
             fs.writeFileSync(valuesFile, JSON.stringify(chart.values));
             const r = await runCommand(HELM, ["template", chart.release, path.join(CHARTS, chart.chart.dir), "-n", NS, "-f", valuesFile], workDir, env, 120);

@@ -539,7 +539,7 @@ describe("webhookHostValues", () => {
 });
 
 describe("istiodCharts", () => {
-    const istiod = istiodValues("istio-system", { meshID: "m", clusterName: "c1", network: "n1" }, false);
+    const istiod = [{ values: istiodValues("istio-system", { meshID: "m", clusterName: "c1", network: "n1" }, false) }];
     const policies = (charts: ReturnType<typeof istiodCharts>) =>
         charts.map((c) => (c.values.base as { validationFailurePolicy?: string } | undefined)?.validationFailurePolicy);
     it("leaves the validating webhooks to the charts' fail-open default on a cluster where istiod has not made them fail-closed", () => {
