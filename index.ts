@@ -23,6 +23,7 @@ import { checkMeshAgainstPrimary, checkRemoteAgainstPrimary, joinOf } from "./li
 import { readPeers, readPrimaryOutputs } from "./lib/stacks/primary";
 import { redactingSecrets } from "./lib/config/redaction";
 import { checkClusterNameFree } from "./lib/kube/registration";
+import { checkRevisionRemoval } from "./lib/kube/revisionUse";
 import { applyingAs, stackFieldManager } from "./lib/kube/fieldManager";
 
 // Async so that every check, including those against the primary's outputs and its cluster, runs
@@ -51,6 +52,7 @@ async function primaryControlPlane(config: PrimaryConfig) {
         case "primary-remote": {
             const last = await lastDeployment("meshModel");
             await checkCaRotation(config, last);
+            await checkRevisionRemoval(config, last);
             const installed = await installedIstio(last, config.cluster);
             return new PrimaryRemoteControlPlane("istio", { config, installed, provider: ownPrimaryProvider(config.cluster) }, applyingAsThisStack());
         }

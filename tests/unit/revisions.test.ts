@@ -1,8 +1,12 @@
 import * as assert from "assert";
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { ofType, Registered, ROOT, runProgram, RunResult } from "./harness";
+import { listenOnLoopback, ofType, oneContextKubeconfig, Registered, ROOT, runProgram, RunResult } from "./harness";
+import { PrimaryRemotePrimaryConfig } from "../../lib/config/config";
+import { checkRevisionRemoval } from "../../lib/kube/revisionUse";
+import { LastDeployment } from "../../lib/stacks/lastDeployment";
 import {
     dataPlaneAheadProblem, isAhead, minorsBetween, parseIstioVersion, removalProblem, Revision, RevisionSet, revisionSetProblem,
 } from "../../lib/istio/revisions";
@@ -260,5 +264,64 @@ describe("revisions in a primary-remote mesh", () => {
                 primaryStack: "primary", primaryKubeContext: "primary", revisions } });
             assert.match(r.error!.message, /revisions = .*: belongs to the primary stack, and this stack's role is remote \(a primary-remote primary lists the mesh's istiod revisions and its remotes follow them/);
         });
+    });
+});
+
+describe("checkRevisionRemoval, reading every cluster of the mesh", () => {
+    /** A cluster's API server answering the lists the check makes, from `objects`. */
+    function apiServer(objects: { namespaces?: any[]; pods?: any[]; webhooks?: any[]; secrets?: any[] }) {
+        const served: string[] = [];
+        const server = http.createServer((req, res) => {
+            const url = new URL(req.url!, "http://x");
+            served.push(`${url.pathname}?${url.searchParams.get("labelSelector")}`);
+            const items = url.pathname === "/api/v1/namespaces" ? objects.namespaces
+                : url.pathname === "/api/v1/pods" ? objects.pods
+                    : url.pathname.endsWith("/mutatingwebhookconfigurations") ? objects.webhooks
+                        : url.pathname === "/api/v1/namespaces/istio-system/secrets" ? objects.secrets : undefined;
+            res.writeHead(items === undefined ? 404 : 200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ kind: "List", apiVersion: "v1", metadata: {}, items: items ?? [] }));
+        });
+        return { server, served, url: listenOnLoopback(server, "http") };
+    }
+    const kubeconfig = (url: string) => oneContextKubeconfig({ server: url, "insecure-skip-tls-verify": true });
+    const labelled = (name: string, labels: Record<string, string>, namespace?: string) => ({ metadata: { name, namespace, labels } });
+
+    const remote = apiServer({
+        namespaces: [labelled("app", { "istio.io/rev": OLD.name })],
+        pods: [labelled("server-1", { "istio.io/rev": OLD.name }, "app"), labelled("server-2", { "istio.io/rev": OLD.name }, "app")],
+        webhooks: [labelled("istio-revision-tag-prod-stable", { "istio.io/tag": "prod-stable", "istio.io/rev": OLD.name })],
+    });
+    let remoteKubeconfig = "";
+    const primary = apiServer({
+        namespaces: [], pods: [], webhooks: [],
+        secrets: [{ metadata: { name: "istio-remote-secret-remote-a", annotations: { "networking.istio.io/cluster": "remote-a" } },
+            get data() { return { "remote-a": Buffer.from(remoteKubeconfig).toString("base64") }; } }],
+    });
+    const config = (revisions: Revision[]) => ({
+        cluster: { kubeconfig: kubeconfig(primary.url()) }, istioNamespace: "istio-system", mesh: { clusterName: "primary" },
+        revisions: { revisions, tags: {} },
+    }) as unknown as PrimaryRemotePrimaryConfig;
+    const deployed = (names: string[]) => ({ output: async (name: string) => name === "revisions" ? names.map((n) => ({ name: n })) : undefined }) as LastDeployment;
+
+    it("refuses removing a revision a remote still uses, naming the cluster, the namespace and the pods, read through its registration", async () => {
+        remoteKubeconfig = kubeconfig(remote.url());
+        await assert.rejects(checkRevisionRemoval(config([NEW]), deployed([OLD.name, NEW.name])), (err: Error) => {
+            assert.strictEqual(err.message, `istio-multicluster:revisions = "${OLD.name}": is removed from the list, but the mesh still uses it: ` +
+                "remote-a: namespace app (labelled istio.io/rev); remote-a: pods in app (2); remote-a: tag prod-stable. Fix: move what uses it first " +
+                "(relabel each namespace istio.io/rev=<a tag or revision kept> and restart its pods; `mesh up` every cluster so that its tags move), " +
+                `then remove ${OLD.name}`);
+            return true;
+        });
+        assert.ok(remote.served.includes(`/api/v1/pods?istio.io/rev in (${OLD.name})`), remote.served.join(" "));
+    });
+    it("refuses when a cluster cannot be read to tell, naming it", async () => {
+        remoteKubeconfig = kubeconfig("http://127.0.0.1:1");
+        await assert.rejects(checkRevisionRemoval(config([NEW]), deployed([OLD.name, NEW.name])),
+            /revisions = \["1-31-b01690e"\]: are removed, and cluster remote-a at http:\/\/127\.0\.0\.1:1 could not be read to tell/);
+    });
+    it("reads no cluster when no revision is removed", async () => {
+        const before = primary.served.length;
+        await checkRevisionRemoval(config([OLD, NEW]), deployed([OLD.name, NEW.name]));
+        assert.strictEqual(primary.served.length, before);
     });
 });
