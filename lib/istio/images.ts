@@ -50,9 +50,12 @@ export function imageWarning(values: Values, version: string | undefined): strin
     return undefined;
 }
 
-/** Warns (at preview and up) when an istiod stack's images may not be the charts' release. */
+/**
+ * Warns (at preview and up) when an istiod stack's images may not be the charts' release. A primary
+ * with revisions is not warned: each revision's tag is checked against its own charts, and refused.
+ */
 export function warnAboutImages(config: StackConfig): void {
-    if (config.meshModel === "istio-1.0") {
+    if (config.meshModel === "istio-1.0" || ("revisions" in config && config.revisions !== undefined)) {
         return;
     }
     const warning = imageWarning(config.values, chartsVersion(config.chart));

@@ -174,7 +174,8 @@ export function istiodCharts(user: Values, namespace: string, istiods: readonly 
         { chart: CHARTS.base, release: "base", source: newest?.chart, values: mergeValues(user, mergeValues(base, validation)) },
         ...istiods.map((release) => ({
             chart: CHARTS.istiod, release: istiodReleaseName(release), source: release.revision?.chart,
-            values: mergeValues(user, mergeValues(release.values, validation)),
+            // A revision's image tag is its own: the stack's `global.tag` gives way to it.
+            values: mergeValues(release.revision?.tag === undefined ? user : without(user, ["global", "tag"]), mergeValues(release.values, validation)),
         })),
         ...(eastWest === undefined ? [] : [eastWestGatewayChart(user, eastWest)]),
     ];

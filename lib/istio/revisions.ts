@@ -210,8 +210,9 @@ export function removalProblem(deployed: readonly string[], set: RevisionSet, us
     return {
         key: "revisions", value: revision,
         problem: `is removed from the list, but the mesh still uses it: ${list.join("; ")}`,
-        fix: `move what uses it first (relabel each namespace istio.io/rev=<a tag or revision kept> and restart its pods; ` +
-            `\`mesh up\` every cluster so that its tags move), then remove ${revision}`,
+        fix: `move what uses it first: relabel each namespace istio.io/rev=<a tag or revision kept> and restart its pods; ` +
+            `point every tag (\`default\` included) at a revision kept in revisionTags and \`mesh up\` every cluster so that its tags move; ` +
+            `then remove ${revision}`,
     };
 }
 

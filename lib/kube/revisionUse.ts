@@ -13,6 +13,9 @@ import { registeredNames } from "./registration";
 /** The label naming the revision a namespace, pod or webhook belongs to. */
 const REV_LABEL = "istio.io/rev";
 
+/** The annotation injection writes on a pod (what it added). */
+const INJECTED_ANNOTATION = "sidecar.istio.io/status";
+
 /** The label naming a tag webhook's tag. */
 const TAG_LABEL = "istio.io/tag";
 
@@ -29,7 +32,8 @@ export async function revisionUsesIn(kc: KubeConfig, cluster: string, revisions:
         cluster, what: `namespace ${ns.metadata!.name} (labelled ${REV_LABEL})`, revision: ns.metadata!.labels![REV_LABEL], count: 1,
     }));
     const podCounts = new Map<string, RevisionUse>();
-    for (const pod of pods.items) {
+    // Injected pods only: istiod's own pods carry their revision's label too.
+    for (const pod of pods.items.filter((p) => p.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined)) {
         const revision = pod.metadata!.labels![REV_LABEL];
         const key = `${pod.metadata!.namespace}/${revision}`;
         const use = podCounts.get(key) ?? { cluster, what: `pods in ${pod.metadata!.namespace}`, revision, count: 0 };

@@ -1,5 +1,6 @@
 // Helpers for the end-to-end assertions.
 import * as fs from "fs";
+import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import type { AppsV1Api, CoreV1Api, KubeConfig, KubernetesObjectApi, V1Pod } from "@kubernetes/client-node";
@@ -124,4 +125,38 @@ export function makeWorkDir(): string {
     }
     fs.symlinkSync(path.join(root, "node_modules"), path.join(dir, "node_modules"));
     return dir;
+}
+
+/** One of istiod's debug endpoints (http://ADDRESS:15014/debug/ENDPOINT), as JSON. */
+export function istiodDebug(address: string, endpoint: string): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+        http.get(`http://${address}:15014/debug/${endpoint}`, { timeout: 10000 }, (res) => {
+            let text = "";
+            res.on("data", (d) => (text += d));
+            res.on("end", () => {
+                try { resolve(JSON.parse(text)); } catch { reject(new Error(`/debug/${endpoint}: ${res.statusCode} ${text.slice(0, 200)}`)); }
+            });
+        }).on("error", reject);
+    });
+}
+
+/** The config maps istiod copies into every namespace. */
+const ISTIOD_WRITTEN = ["istio-ca-root-cert", "istio-ca-crl"];
+
+/** Names and versions of the namespaces, secrets and config maps of clusters: what a refused run must not change. */
+export async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
+    const result: Record<string, string[]> = {};
+    for (const name of clusters) {
+        const cluster = localCluster(name);
+        for (const kind of ["Namespace", "Secret", "ConfigMap", "Service"]) {
+            result[`${name}/${kind}`] = ((await cluster.objects.list("v1", kind)).items as any[])
+                // What istiod writes on its own (leader elections it renews every few seconds, the mesh
+                // root and CRL it copies into every namespace) is not the program's doing.
+                .filter((i) => !i.metadata.annotations?.["control-plane.alpha.kubernetes.io/leader"] &&
+                    !ISTIOD_WRITTEN.includes(i.metadata.name))
+                .map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
+                .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
+        }
+    }
+    return result;
 }

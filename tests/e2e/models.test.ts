@@ -7,7 +7,6 @@ import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as dns from "dns";
 import * as fs from "fs";
-import * as http from "http";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import * as tls from "tls";
@@ -17,7 +16,7 @@ import { mergeValues } from "../../lib/istio/values";
 import { statusOf, unlessNotFound } from "../../lib/kube/kube";
 import { certificateFingerprint, pemCertificates } from "../../lib/ca/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
-import { eventually, localCluster, localKubeconfigPath, makeWorkDir, TestCluster } from "./helpers";
+import { eventually, istiodDebug, localCluster, localKubeconfigPath, makeWorkDir, snapshot, TestCluster } from "./helpers";
 import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 import {
     call, callContinuously, callSeparately, deploy, ECHO_PORT, peerAuthentication, Pod, refreshWorkloadRoots, requireMutualTls, startWorkload,
@@ -316,7 +315,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         }));
 
         it("istiod sees a Service of remote-a with the remote pod's IP", () => timer.time("primary-remote: remote service in registry", async () => {
-            const podIp = (await deploy("remote-a", "sample", "helloworld", 5000)).ip;
+            const podIp = (await deploy("remote-a", "sample", "helloworld", { port: 5000 })).ip;
             await eventually("helloworld of remote-a in istiod's registry and endpoints", 120, async () => {
                 const registry = await debug("primary", "registryz");
                 const hosts = (registry as any[]).map((s) => s.hostname);
@@ -471,8 +470,8 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             }
             measured.multiPrimarySyncedAfterUp = (Date.now() - joined) / 1000;
             await settleFailClosedValidation(["primary", "remote-a"]);
-            const ipPrimary = (await deploy("primary", "sample", "from-primary", 5001)).ip;
-            const ipPeer = (await deploy("remote-a", "sample", "from-peer", 5002)).ip;
+            const ipPrimary = (await deploy("primary", "sample", "from-primary", { port: 5001 })).ip;
+            const ipPeer = (await deploy("remote-a", "sample", "from-peer", { port: 5002 })).ip;
             for (const [self, host, ip] of [["primary", "from-peer", ipPeer], ["remote-a", "from-primary", ipPrimary]]) {
                 await eventually(`${self}'s istiod to see ${host}`, 120, async () => {
                     const hosts = ((await debug(self, "registryz")) as any[]).map((s) => s.hostname);
@@ -541,10 +540,10 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
             for (const name of ["primary", "remote-a"]) {
                 await requireMutualTls(cluster(name), "rotation", ROTATION_HOST);
             }
-            rotationPods.server = await deploy("remote-a", "rotation", "echo", ECHO_PORT, "grpc-agent", shortLived);
+            rotationPods.server = await deploy("remote-a", "rotation", "echo", { annotations: shortLived });
             await startWorkload(rotationPods.server, "remote-a", "server");
             started.push(rotationPods.server);
-            rotationPods.client = await deploy("primary", "rotation", "client", ECHO_PORT, "grpc-agent", shortLived);
+            rotationPods.client = await deploy("primary", "rotation", "client", { annotations: shortLived });
             await startWorkload(rotationPods.client, "primary", "client");
             started.push(rotationPods.client);
             const url = `xds:///${ROTATION_HOST}:${ECHO_PORT}`;
@@ -765,7 +764,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
         it("a client in network1 is sent to network2's gateway (15443), not to the pod, for a service whose pods are only in network2", () => timer.time("networks: endpoints through the gateway", async () => {
             // The server is a mesh workload with an Envoy sidecar (which nothing here can run); the
             // client is proxyless gRPC: the address it dials is the endpoint its istiod gave it.
-            server = await deploy("remote-a", "networks", "echo", ECHO_PORT, "sidecar");
+            server = await deploy("remote-a", "networks", "echo", { injection: "sidecar" });
             client = await deploy("primary", "networks", "client");
             await startWorkload(client, "primary", "client");
             started.push(client);
@@ -809,16 +808,9 @@ function servingCertificateNames(address: string, port: number): Promise<string[
     });
 }
 
+/** One of istiod's debug endpoints, as JSON, from the istiod of a cluster. */
 function debug(clusterName: string, endpoint: string): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-        http.get(`http://${IP[clusterName]}:15014/debug/${endpoint}`, { timeout: 10000 }, (res) => {
-            let text = "";
-            res.on("data", (d) => (text += d));
-            res.on("end", () => {
-                try { resolve(JSON.parse(text)); } catch { reject(new Error(`/debug/${endpoint}: ${res.statusCode} ${text.slice(0, 200)}`)); }
-            });
-        }).on("error", reject);
-    });
+    return istiodDebug(IP[clusterName], endpoint);
 }
 
 /**
@@ -887,23 +879,3 @@ async function istiodLeftovers(primary: TestCluster, remote: TestCluster, cluste
     return found;
 }
 
-/** The config maps istiod copies into every namespace. */
-const ISTIOD_WRITTEN = ["istio-ca-root-cert", "istio-ca-crl"];
-
-/** Names and versions of the namespaces, secrets and config maps of clusters: what a refused run must not change. */
-async function snapshot(clusters: string[]): Promise<Record<string, string[]>> {
-    const result: Record<string, string[]> = {};
-    for (const name of clusters) {
-        const cluster = localCluster(name);
-        for (const kind of ["Namespace", "Secret", "ConfigMap", "Service"]) {
-            result[`${name}/${kind}`] = ((await cluster.objects.list("v1", kind)).items as any[])
-                // What istiod writes on its own (leader elections it renews every few seconds, the mesh
-                // root and CRL it copies into every namespace) is not the program's doing.
-                .filter((i) => !i.metadata.annotations?.["control-plane.alpha.kubernetes.io/leader"] &&
-                    !ISTIOD_WRITTEN.includes(i.metadata.name))
-                .map((i) => `${i.metadata.namespace ?? ""}/${i.metadata.name}@${i.metadata.resourceVersion}`)
-                .filter((s) => !s.startsWith("kube-system/") && !s.startsWith("kube-node-lease/")).sort();
-        }
-    }
-    return result;
-}

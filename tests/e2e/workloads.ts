@@ -36,9 +36,11 @@ export interface Calls {
     readonly output: string;
 }
 
-/** A namespace whose pods istiod injects, created or labelled so. */
-export async function ensureNamespace(cluster: TestCluster, name: string): Promise<void> {
-    const labels = { "istio-injection": "enabled" };
+/** The label that has istiod's default revision inject a namespace's pods. */
+export const DEFAULT_INJECTION = { "istio-injection": "enabled" };
+
+/** A namespace whose pods istiod injects, created or labelled so (by default for the default revision). */
+export async function ensureNamespace(cluster: TestCluster, name: string, labels: Record<string, string> = DEFAULT_INJECTION): Promise<void> {
     await cluster.core.createNamespace({ body: { metadata: { name, labels } } }).catch(async (err) => {
         if (statusOf(err) !== 409) {
             throw err;
@@ -49,21 +51,35 @@ export async function ensureNamespace(cluster: TestCluster, name: string): Promi
     });
 }
 
+/** How a workload is deployed. */
+export interface DeployOptions {
+    /** The port it serves (ECHO_PORT by default). */
+    readonly port?: number;
+    /** istiod's injection template: its proxyless gRPC one (an agent, no Envoy), or its default one (an Envoy sidecar, which nothing here runs: the pod is what others' config names). */
+    readonly injection?: "grpc-agent" | "sidecar";
+    /** More pod annotations. */
+    readonly annotations?: Record<string, string>;
+    /** The namespace's injection labels (istio-injection=enabled by default; istio.io/rev=<tag or revision> for a revision). */
+    readonly namespaceLabels?: Record<string, string>;
+    /** The Deployment's minReadySeconds: a rolling update keeps the old pod that long after the new one is Ready. */
+    readonly minReadySeconds?: number;
+}
+
 /**
- * A Deployment of one pod with its own service account, and a Service for it on `port`, in
- * `namespace` of local cluster `clusterName` (created if missing, injected); returns the ready pod,
- * which istiod injected with its proxyless gRPC template (an agent, no Envoy), or with `sidecar`
- * its default one (an Envoy sidecar, which nothing here runs: the pod is what others' config names).
+ * A Deployment of one pod with its own service account, and a Service for it, in `namespace` of
+ * local cluster `clusterName` (created if missing, injected); returns the ready pod, as istiod
+ * injected it.
  */
-export async function deploy(clusterName: string, namespace: string, name: string, port = ECHO_PORT, injection: "grpc-agent" | "sidecar" = "grpc-agent",
-    annotations: Record<string, string> = {}): Promise<Pod> {
+export async function deploy(clusterName: string, namespace: string, name: string, opts: DeployOptions = {}): Promise<Pod> {
     const cluster = localCluster(clusterName);
-    await ensureNamespace(cluster, namespace);
+    const port = opts.port ?? ECHO_PORT;
+    await ensureNamespace(cluster, namespace, opts.namespaceLabels);
     const labels = { app: name };
     await cluster.core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
     await cluster.apps.createNamespacedDeployment({ namespace, body: {
         metadata: { name },
-        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels, annotations: { "inject.istio.io/templates": injection, ...annotations } },
+        spec: { replicas: 1, minReadySeconds: opts.minReadySeconds, selector: { matchLabels: labels }, template: {
+            metadata: { labels, annotations: { "inject.istio.io/templates": opts.injection ?? "grpc-agent", ...opts.annotations } },
             spec: { serviceAccountName: name, containers: [{ name, image: "registry.example/echo:1", ports: [{ containerPort: port }] }] } } },
     } });
     await cluster.core.createNamespacedService({ namespace, body: {

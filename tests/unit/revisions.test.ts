@@ -148,6 +148,8 @@ describe("revisions in a primary-remote mesh", () => {
     const PRIMARY = {
         role: "primary", meshModel: "primary-remote", kubeContext: "primary", chartDir: "tests/fixtures/istiod-charts",
         cacerts: { dir: "tests/fixtures/certs/mesh/primary" }, revisions, revisionTags: { "prod-stable": NEW.name },
+        // The tag the stack ran before it had revisions: each revision's own wins.
+        values: { global: { hub: "docker.io/istio", tag: OLD.imageTag } },
     };
     const istiods = (resources: Registered[]) => ofType(resources, "kubernetes:helm.sh/v4:Chart").filter((c) => /istio-discovery$/.test(c.inputs.chart));
     const base = (resources: Registered[]) => ofType(resources, "kubernetes:helm.sh/v4:Chart").find((c) => /base$/.test(c.inputs.chart))!;
@@ -165,6 +167,7 @@ describe("revisions in a primary-remote mesh", () => {
             assert.deepStrictEqual(charts.map((c) => [path.dirname(path.dirname(c.inputs.chart)), c.inputs.values.revision, c.inputs.values.global.tag]),
                 [[oldCharts, OLD.name, OLD.imageTag], [newCharts, NEW.name, NEW.imageTag]]);
             assert.deepStrictEqual(charts.map((c) => c.name), [`istio-istiod-${OLD.name}`, `istio-istiod-${NEW.name}`]);
+            assert.deepStrictEqual(charts.map((c) => c.inputs.values.global.hub), ["docker.io/istio", "docker.io/istio"], "the stack's other values stay");
         });
         it("installs base (Istio's CRDs) from the newest revision's charts, its default validator calling the default tag's revision", () => {
             assert.strictEqual(path.dirname(base(run.resources).inputs.chart), newCharts);
@@ -182,6 +185,9 @@ describe("revisions in a primary-remote mesh", () => {
             assert.strictEqual(byDefault.metadata.labels["istio.io/rev"], OLD.name);
             assert.ok(byDefault.webhooks.some((w: any) => JSON.stringify(w.namespaceSelector).includes('"istio-injection","operator":"In","values":["enabled"]')),
                 "the default tag serves istio-injection=enabled namespaces");
+        });
+        it("does not warn about the stack's image tag and charts: each revision's are checked against each other", () => {
+            assert.deepStrictEqual(run.warnings.filter((w) => /global\.tag/.test(w)), []);
         });
         it("exports each revision and tag for the remotes, and the default tag's revision's address as discoveryAddress", () => {
             const o = run.outputs!;
@@ -284,11 +290,13 @@ describe("checkRevisionRemoval, reading every cluster of the mesh", () => {
         return { server, served, url: listenOnLoopback(server, "http") };
     }
     const kubeconfig = (url: string) => oneContextKubeconfig({ server: url, "insecure-skip-tls-verify": true });
-    const labelled = (name: string, labels: Record<string, string>, namespace?: string) => ({ metadata: { name, namespace, labels } });
+    const labelled = (name: string, labels: Record<string, string>, namespace?: string) => ({ metadata: { name, namespace, labels } as any });
+    const injected = (pod: { metadata: any }) => ({ metadata: { ...pod.metadata, annotations: { "sidecar.istio.io/status": "{}" } } });
 
     const remote = apiServer({
         namespaces: [labelled("app", { "istio.io/rev": OLD.name })],
-        pods: [labelled("server-1", { "istio.io/rev": OLD.name }, "app"), labelled("server-2", { "istio.io/rev": OLD.name }, "app")],
+        pods: [injected(labelled("server-1", { "istio.io/rev": OLD.name }, "app")), injected(labelled("server-2", { "istio.io/rev": OLD.name }, "app")),
+            labelled(`istiod-${OLD.name}-1`, { "istio.io/rev": OLD.name, app: "istiod" }, "istio-system")],
         webhooks: [labelled("istio-revision-tag-prod-stable", { "istio.io/tag": "prod-stable", "istio.io/rev": OLD.name })],
     });
     let remoteKubeconfig = "";
@@ -303,13 +311,13 @@ describe("checkRevisionRemoval, reading every cluster of the mesh", () => {
     }) as unknown as PrimaryRemotePrimaryConfig;
     const deployed = (names: string[]) => ({ output: async (name: string) => name === "revisions" ? names.map((n) => ({ name: n })) : undefined }) as LastDeployment;
 
-    it("refuses removing a revision a remote still uses, naming the cluster, the namespace and the pods, read through its registration", async () => {
+    it("refuses removing a revision a remote still uses, naming the cluster, the namespace and the injected pods (not istiod's own), read through its registration", async () => {
         remoteKubeconfig = kubeconfig(remote.url());
         await assert.rejects(checkRevisionRemoval(config([NEW]), deployed([OLD.name, NEW.name])), (err: Error) => {
             assert.strictEqual(err.message, `istio-multicluster:revisions = "${OLD.name}": is removed from the list, but the mesh still uses it: ` +
-                "remote-a: namespace app (labelled istio.io/rev); remote-a: pods in app (2); remote-a: tag prod-stable. Fix: move what uses it first " +
-                "(relabel each namespace istio.io/rev=<a tag or revision kept> and restart its pods; `mesh up` every cluster so that its tags move), " +
-                `then remove ${OLD.name}`);
+                "remote-a: namespace app (labelled istio.io/rev); remote-a: pods in app (2); remote-a: tag prod-stable. Fix: move what uses it first: " +
+                "relabel each namespace istio.io/rev=<a tag or revision kept> and restart its pods; point every tag (`default` included) at a " +
+                `revision kept in revisionTags and \`mesh up\` every cluster so that its tags move; then remove ${OLD.name}`);
             return true;
         });
         assert.ok(remote.served.includes(`/api/v1/pods?istio.io/rev in (${OLD.name})`), remote.served.join(" "));

@@ -9,13 +9,19 @@
 #   local-clusters.sh stop               stop every process this script started
 #   local-clusters.sh status             one line per cluster
 #   local-clusters.sh kubeconfig         print the kubeconfig path (contexts named after the clusters)
-#   local-clusters.sh istiod NAME [NS]   run a real istiod (pilot-discovery) for cluster NAME on its
-#                                        address, as the `istiod` service account its chart made in NS
-#   local-clusters.sh istiod-stop NAME   stop it
-#   local-clusters.sh cacerts NAME [NS]  hand a running istiod the cacerts secret's current files
+#   local-clusters.sh istiod NAME [NS [REVISION ADDRESS VERSION]]
+#                                        run a real istiod (pilot-discovery) for cluster NAME on its
+#                                        address, as the `istiod` service account its chart made in NS;
+#                                        or revision REVISION's, of Istio VERSION, on ADDRESS
+#   local-clusters.sh istiod-stop NAME [REVISION]   stop it
+#   local-clusters.sh cacerts NAME [NS [REVISION]]  hand a running istiod the cacerts secret's current files
+#   local-clusters.sh service NAME NS SERVICE   lead a selectorless Service's cluster IP to its
+#                                        EndpointSlice's address, as kube-proxy (network namespace only)
+#   local-clusters.sh service-stop NAME NS SERVICE
 #   local-clusters.sh workload NAME NS POD ISTIOD_CLUSTER server|client
 #                                        run pod NS/POD as a proxyless gRPC workload (pilot-agent and
-#                                        Istio's echo server on the pod's IP; network namespace only)
+#                                        Istio's echo server on the pod's IP; network namespace only);
+#                                        ISTIOD_CLUSTER `-`: the istiod its injected Service leads to
 #   local-clusters.sh workload-stop NAME NS POD
 #   local-clusters.sh workload-roots NAME NS POD   hand the workload the mesh roots istiod publishes now
 #   local-clusters.sh ranges NAME        print NAME's pod and service ranges
@@ -280,15 +286,21 @@ cmd_start() {
 # settings), authenticated with a token of the chart's `istiod` service account, so that the
 # chart's RBAC is what it is allowed, and with the `cacerts` secret laid out as the pod would mount
 # it. Its debug endpoints answer on http://IP:15014/debug/..., its webhook on https://IP:15017.
+# With REVISION, the chart's `istiod-REVISION` (its Deployment, account, config maps and Service)
+# runs instead, from the pilot-discovery of Istio VERSION (toolchain/istio-versions), on ADDRESS:
+# a pod IP of the cluster's range, as each revision's istiod is its own pod.
 cmd_istiod() {
-    local name=$1 ns=${2:-istio-system} ip dir p run_dir token
-    ip=$(cluster_ip "$name")
+    local name=$1 ns=${2:-istio-system} revision=${3:-} ip dir p run_dir token suffix discovery
+    suffix=${revision:+-$revision}
+    ip=${4:-$(cluster_ip "$name")}
+    discovery=$bin/pilot-discovery
+    [ -z "$revision" ] || discovery=$cache/toolchain/istio-versions/${5:?istiod NAME NS REVISION ADDRESS VERSION}/bin/pilot-discovery
     dir=$state/$name
     p=$dir/pki
-    run_dir=$dir/istiod
-    [ -x "$bin/pilot-discovery" ] || { log "missing $bin/pilot-discovery: run tools/toolchain/build.sh istio"; exit 1; }
+    run_dir=$dir/istiod$suffix
+    [ -x "$discovery" ] || { log "missing $discovery: run tools/toolchain/build.sh"; exit 1; }
     [ -d "$dir" ] || { log "no local cluster $name"; exit 1; }
-    cmd_istiod_stop "$name"
+    cmd_istiod_stop "$name" "$revision"
     rm -rf "$run_dir"
     mkdir -p "$run_dir/etc/cacerts"
     # istiod reads its mesh config and injection templates when it starts, and skips injection for
@@ -296,68 +308,98 @@ cmd_istiod() {
     # as a pod that starts seconds after its Deployment would (a test may start it the moment the
     # Deployment exists, which the install may make before the rest).
     local made
-    for made in serviceaccounts/istiod configmaps/istio configmaps/istio-sidecar-injector; do
-        wait_for "$name's $ns/$made" 120 api "$p" "$ip" "/api/v1/namespaces/$ns/$made" -f ||
+    for made in "serviceaccounts/istiod$suffix" "configmaps/istio$suffix" "configmaps/istio-sidecar-injector$suffix"; do
+        wait_for "$name's $ns/$made" 120 api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/$made" -f ||
             { log "no $ns/$made in $name: is the istiod chart installed?"; return 1; }
     done
-    token=$(api "$p" "$ip" "/api/v1/namespaces/$ns/serviceaccounts/istiod/token" -f -X POST \
+    token=$(api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/serviceaccounts/istiod$suffix/token" -f -X POST \
         -H 'Content-Type: application/json' \
         -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":86400}}' |
-        json_field status.token) || { log "no token for $ns/istiod in $name: is the istiod chart installed?"; return 1; }
+        json_field status.token) || { log "no token for $ns/istiod$suffix in $name: is the istiod chart installed?"; return 1; }
     {
         echo "apiVersion: v1"
         echo "kind: Config"
         echo "current-context: istiod"
-        echo "clusters: [{name: $name, cluster: {server: 'https://$ip:6443', certificate-authority-data: $(base64 -w0 <"$p/ca.crt")}}]"
+        echo "clusters: [{name: $name, cluster: {server: 'https://$(cluster_ip "$name"):6443', certificate-authority-data: $(base64 -w0 <"$p/ca.crt")}}]"
         echo "contexts: [{name: istiod, context: {cluster: $name, user: istiod}}]"
         echo "users: [{name: istiod, user: {token: $token}}]"
     } >"$run_dir/kubeconfig"
     chmod 600 "$run_dir/kubeconfig"
-    copy_cacerts "$name" "$ns"
+    copy_cacerts "$name" "$ns" "$revision"
     # The environment the chart gave the discovery container: plain values only; the pod's own are
     # set below. Nothing is added to its serving certificate's names (ISTIOD_CUSTOM_HOST): what
     # other clusters' API servers call it by must come from the chart, as on a real cluster.
     local env_args=()
-    mapfile -t env_args < <(api "$p" "$ip" "/apis/apps/v1/namespaces/$ns/deployments/istiod" -f | node -e '
+    mapfile -t env_args < <(api "$p" "$(cluster_ip "$name")" "/apis/apps/v1/namespaces/$ns/deployments/istiod$suffix" -f | node -e '
         let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
             const container = JSON.parse(s).spec.template.spec.containers.find((c) => c.name === "discovery");
             for (const e of container.env || []) {
                 if (e.value !== undefined && e.name !== "KUBECONFIG") console.log(`${e.name}=${e.value}`);
             }
         });')
-    [ ${#env_args[@]} -gt 0 ] || { log "no istiod Deployment in $name/$ns"; return 1; }
+    [ ${#env_args[@]} -gt 0 ] || { log "no istiod$suffix Deployment in $name/$ns"; return 1; }
     (
         cd "$run_dir"
-        env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod-$name" SERVICE_ACCOUNT=istiod \
-            setsid "$bin/pilot-discovery" discovery --kubeconfig "$run_dir/kubeconfig" --domain cluster.local \
+        env "${env_args[@]}" POD_NAMESPACE="$ns" POD_NAME="istiod$suffix-$name" SERVICE_ACCOUNT="istiod$suffix" \
+            setsid "$discovery" discovery --kubeconfig "$run_dir/kubeconfig" --domain cluster.local \
             --httpAddr "$ip:8080" --httpsAddr "$ip:15017" --grpcAddr "$ip:15010" --secureGRPCAddr "$ip:15012" \
-            --monitoringAddr "$ip:15014" --ctrlz_address "$ip" >"$dir/istiod.log" 2>&1 </dev/null &
-        echo $! >"$dir/istiod.pid"
+            --monitoringAddr "$ip:15014" --ctrlz_address "$ip" >"$dir/istiod$suffix.log" 2>&1 </dev/null &
+        echo $! >"$dir/istiod$suffix.pid"
     )
-    wait_for "$name istiod ready" 120 curl -sf "http://$ip:8080/ready" ||
-        { log "istiod for $name is not ready; log: $dir/istiod.log"; tail -20 "$dir/istiod.log" >&2; return 1; }
+    wait_for "$name istiod$suffix ready" 120 curl -sf "http://$ip:8080/ready" ||
+        { log "istiod$suffix for $name is not ready; its log's last lines:"; tail -20 "$dir/istiod$suffix.log" >&2; return 1; }
     # Inside the suite's network namespace, its Service's cluster IP leads to it, as kube-proxy
     # would lead it to the pod: the API server calls the webhooks there (port 443 to 15017).
     if [ -n "${ISTIO_MC_NETNS:-}" ]; then
         local pairs=()
-        wait_for "$name's istiod Service" 60 api "$p" "$ip" "/api/v1/namespaces/$ns/services/istiod" -f
-        mapfile -t pairs < <(api "$p" "$ip" "/api/v1/namespaces/$ns/services/istiod" -f | node -e '
+        wait_for "$name's istiod$suffix Service" 60 api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/services/istiod$suffix" -f
+        mapfile -t pairs < <(api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/services/istiod$suffix" -f | node -e '
             let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
                 const svc = JSON.parse(s);
                 for (const port of svc.spec.ports) console.log(`${svc.spec.clusterIP}:${port.port}=${process.argv[1]}:${port.targetPort}`);
             });' "$ip")
-        run istiod-service "$dir" node "$root/tools/clusters/service-proxy.js" "${pairs[@]}"
+        run "istiod$suffix-service" "$dir" node "$root/tools/clusters/service-proxy.js" "${pairs[@]}"
     fi
-    log "istiod for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
+    log "istiod$suffix for $name ready on $ip (debug: http://$ip:15014/debug/clusterz)"
+}
+
+# What kube-proxy does for a Service without a selector (a remote's `istiod-<rev>`, which the
+# istiod chart points at the primary's istiod with an EndpointSlice): its cluster IP's ports lead
+# to the EndpointSlice's address, on the matching ports. Only inside the suite's network namespace.
+cmd_service() {
+    local name=$1 ns=$2 service=$3 ip pairs=()
+    ip=$(cluster_ip "$name")
+    [ -n "${ISTIO_MC_NETNS:-}" ] || { log "Service proxies run only inside the suite's network namespace"; exit 1; }
+    cmd_service_stop "$name" "$ns" "$service"
+    mapfile -t pairs < <(node -e '
+        const [svcJson, slicesJson] = process.argv.slice(1);
+        const svc = JSON.parse(svcJson);
+        const slice = JSON.parse(slicesJson).items.find((s) => (s.endpoints || []).length > 0);
+        if (!slice) { console.error(`no EndpointSlice with an endpoint for ${svc.metadata.name}`); process.exit(1); }
+        for (const port of svc.spec.ports) {
+            const target = slice.ports.find((p) => p.name === port.name);
+            if (target) console.log(`${svc.spec.clusterIP}:${port.port}=${slice.endpoints[0].addresses[0]}:${target.port}`);
+        }' "$(api "$state/$name/pki" "$ip" "/api/v1/namespaces/$ns/services/$service" -f)" \
+        "$(api "$state/$name/pki" "$ip" "/apis/discovery.k8s.io/v1/namespaces/$ns/endpointslices?labelSelector=kubernetes.io/service-name%3D$service" -f)") ||
+        { log "Service $ns/$service of $name: no cluster IP and endpoint to lead to"; return 1; }
+    run "service-$ns-$service" "$state/$name" node "$root/tools/clusters/service-proxy.js" "${pairs[@]}"
+    log "Service $ns/$service of $name: ${pairs[*]}"
+}
+
+cmd_service_stop() {
+    local pidfile=$state/$1/service-$2-$3.pid
+    [ -f "$pidfile" ] || return 0
+    kill -TERM -- "-$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
 }
 
 # The plug-in CA as the istiod pod sees it: the cacerts secret's files in its mounted directory
 # (absent: istiod signs with its own root). Run again after the secret changed, it plays the
 # kubelet's update of the mounted secret, which istiod (AUTO_RELOAD_PLUGIN_CERTS) picks up.
 copy_cacerts() {
-    local name=$1 ns=${2:-istio-system} ip dir
+    local name=$1 ns=${2:-istio-system} revision=${3:-} ip dir
     ip=$(cluster_ip "$name")
-    dir=$state/$name/istiod/etc/cacerts
+    dir=$state/$name/istiod${revision:+-$revision}/etc/cacerts
     [ -d "$dir" ] || { log "no istiod run directory for $name: start it with \`istiod $name\`"; return 1; }
     api "$state/$name/pki" "$ip" "/api/v1/namespaces/$ns/secrets/cacerts" | node -e '
         let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
@@ -394,6 +436,29 @@ cmd_workload() {
     done
     pod_json=$(api "$p" "$ip" "/api/v1/namespaces/$ns/pods/$pod" -f) || { log "no pod $ns/$pod in $name"; return 1; }
     pod_ip=$(json_field status.podIP <<<"$pod_json") || { log "pod $ns/$pod in $name has no IP yet"; return 1; }
+    # istiod at its cluster's address; or, with ISTIOD_CLUSTER `-`, where the pod's injected discovery
+    # address (SERVICE.NS.svc:PORT) leads in its own cluster, as DNS and kube-proxy would lead it:
+    # the Service's cluster IP (a `service` proxy, or the revision istiod's own, forwards it).
+    local istiod_ip istiod_san=istiod.istio-system.svc agent=$bin/pilot-agent image_tag
+    if [ "$istiod_cluster" = - ]; then
+        istiod_san=$(node -e '
+            const pod = JSON.parse(process.argv[1]);
+            const env = pod.spec.containers.find((c) => c.name === "istio-proxy")?.env || [];
+            const address = JSON.parse(env.find((e) => e.name === "PROXY_CONFIG")?.value || "{}").discoveryAddress || "";
+            const host = address.replace(/:\d+$/, "");
+            if (!/^[^.]+\.[^.]+\.svc$/.test(host)) { console.error(`injected discovery address ${address} is not a Service`); process.exit(1); }
+            process.stdout.write(host);' "$pod_json") || return 1
+        istiod_ip=$(api "$p" "$ip" "/api/v1/namespaces/$(cut -d. -f2 <<<"$istiod_san")/services/$(cut -d. -f1 <<<"$istiod_san")" -f |
+            json_field spec.clusterIP) || { log "no Service $istiod_san in $name"; return 1; }
+    else
+        istiod_ip=$(cluster_ip "$istiod_cluster")
+    fi
+    # The agent of the release the pod was injected with (its istio-proxy image's tag), where the
+    # toolchain built that release; else the pinned one.
+    image_tag=$(node -e 'const c = JSON.parse(process.argv[1]).spec.containers.find((c) => c.name === "istio-proxy");
+        process.stdout.write((c?.image || "").replace(/^.*:/, ""))' "$pod_json")
+    [ -z "$image_tag" ] || [ ! -x "$cache/toolchain/istio-versions/$image_tag/bin/pilot-agent" ] ||
+        agent=$cache/toolchain/istio-versions/$image_tag/bin/pilot-agent
     cmd_workload_stop "$name" "$ns" "$pod"
     rm -rf "$dir"
     mkdir -p "$dir/var/run/secrets/tokens" "$dir/var/run/secrets/istio" "$dir/var/lib/istio/data" "$dir/etc/istio/proxy"
@@ -405,7 +470,7 @@ cmd_workload() {
     # xDS socket as unix:///PATH). Then the app's port, the cluster name and the service account.
     local agent_env=()
     mapfile -d '' agent_env < <(node -e '
-        const [podJson, dir, nodeIp, istiod, statusPort] = process.argv.slice(1);
+        const [podJson, dir, nodeIp, istiod, istiodSan, statusPort] = process.argv.slice(1);
         const pod = JSON.parse(podJson);
         const proxy = pod.spec.containers.find((c) => c.name === "istio-proxy");
         const app = pod.spec.containers.find((c) => c.name !== "istio-proxy" && (c.ports || []).length > 0);
@@ -426,12 +491,12 @@ cmd_workload() {
         // No CA_ADDR: the agent then asks the discovery address for its certificate, and checks
         // istiod there for ISTIOD_SAN (an explicit CA_ADDR is checked for its own host, an IP here).
         delete env.CA_ADDR;
-        Object.assign(env, { PROXY_CONFIG: JSON.stringify(proxyConfig), ISTIOD_SAN: "istiod.istio-system.svc",
+        Object.assign(env, { PROXY_CONFIG: JSON.stringify(proxyConfig), ISTIOD_SAN: istiodSan,
             OUTPUT_CERTS: `${dir}/var/lib/istio/data`, GRPC_XDS_BOOTSTRAP: `${dir}/etc/istio/proxy/grpc-bootstrap.json` });
         const out = Object.entries(env).map(([k, v]) => `${k}=${v}`);
         out.push(String(app.ports[0].containerPort), env.ISTIO_META_CLUSTER_ID || "Kubernetes", fields["spec.serviceAccountName"]);
         process.stdout.write(out.map((line) => line + "\0").join(""));
-    ' "$pod_json" "$dir" "$ip" "$(cluster_ip "$istiod_cluster")" "$status_port") || return 1
+    ' "$pod_json" "$dir" "$ip" "$istiod_ip" "$istiod_san" "$status_port") || return 1
     local sa=${agent_env[-1]}
     cluster_id=${agent_env[-2]}
     port=${agent_env[-3]}
@@ -444,7 +509,7 @@ cmd_workload() {
     copy_mesh_roots "$name" "$ns" "$pod"
     (
         cd "$dir"
-        env "${agent_env[@]}" setsid "$bin/pilot-agent" proxy sidecar --domain "$ns.svc.cluster.local" >"$dir/agent.log" 2>&1 </dev/null &
+        env "${agent_env[@]}" setsid "$agent" proxy sidecar --domain "$ns.svc.cluster.local" >"$dir/agent.log" 2>&1 </dev/null &
         echo $! >"$state/$name/pod-$ns-$pod-agent.pid"
     )
     wait_for "$name/$ns/$pod's workload certificate" 60 test -s "$dir/var/lib/istio/data/cert-chain.pem" ||
@@ -473,7 +538,7 @@ cmd_workload() {
     )
     wait_for "$name/$ns/$pod's echo server" 30 grep -q "Echo server is now ready" "$dir/echo.log" ||
         { log "echo server of $ns/$pod not ready; log: $dir/echo.log"; tail -20 "$dir/echo.log" >&2; return 1; }
-    log "workload $ns/$pod of $name on $pod_ip ($role; cluster $cluster_id, istiod of $istiod_cluster)"
+    log "workload $ns/$pod of $name on $pod_ip ($role; cluster $cluster_id, istiod $istiod_san at $istiod_ip, $("$agent" version -s 2>/dev/null | tail -1))"
 }
 
 # The mesh roots as pod NS/POD of cluster NAME mounts them (the istio-ca-root-cert ConfigMap, which
@@ -502,10 +567,11 @@ cmd_workload_stop() {
 }
 
 cmd_istiod_stop() {
-    local pidfile=$state/$1/istiod.pid pid
-    if [ -f "$state/$1/istiod-service.pid" ]; then
-        kill -TERM -- "-$(cat "$state/$1/istiod-service.pid")" 2>/dev/null || true
-        rm -f "$state/$1/istiod-service.pid"
+    local suffix=${2:+-$2} pidfile pid
+    pidfile=$state/$1/istiod$suffix.pid
+    if [ -f "$state/$1/istiod$suffix-service.pid" ]; then
+        kill -TERM -- "-$(cat "$state/$1/istiod$suffix-service.pid")" 2>/dev/null || true
+        rm -f "$state/$1/istiod$suffix-service.pid"
     fi
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
@@ -568,7 +634,9 @@ case ${1:-} in
     status) cmd_status ;;
     kubeconfig) echo "$kubeconfig" ;;
     istiod) shift; cmd_istiod "$@" ;;
-    istiod-stop) shift; cmd_istiod_stop "$1" ;;
+    istiod-stop) shift; cmd_istiod_stop "$@" ;;
+    service) shift; cmd_service "$@" ;;
+    service-stop) shift; cmd_service_stop "$@" ;;
     cacerts) shift; copy_cacerts "$@" ;;
     workload-roots) shift; copy_mesh_roots "$@" ;;
     ranges) shift; cluster_index "$1" >/dev/null; echo "$(pod_cidr "$1") $(service_cidr "$1")" ;;
@@ -576,5 +644,5 @@ case ${1:-} in
     workload-stop) shift; cmd_workload_stop "$@" ;;
     apiserver-stop) shift; stop_apiserver "$1" ;;
     apiserver-start) shift; start_apiserver "$1" ;;
-    *) sed -n '2,22p' "$0"; exit 2 ;;
+    *) sed -n '2,29p' "$0"; exit 2 ;;
 esac
