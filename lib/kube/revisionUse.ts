@@ -10,7 +10,7 @@ import { coreApi, serverOf, statusOf } from "./kube";
 import { kubeClientLibrary, kubeConfigAt, kubeConfigOf } from "./kubeconfig";
 import { registeredNames } from "./registration";
 
-/** The label naming the revision a namespace, pod or webhook belongs to. */
+/** The label naming the revision a namespace or webhook belongs to; on an injected pod, the annotation naming the revision that injected it. */
 const REV_LABEL = "istio.io/rev";
 
 /** The annotation injection writes on a pod (what it added). */
@@ -19,22 +19,22 @@ const INJECTED_ANNOTATION = "sidecar.istio.io/status";
 /** The label naming a tag webhook's tag. */
 const TAG_LABEL = "istio.io/tag";
 
-/** What uses any of `revisions` in one cluster: labelled namespaces, injected pods (per namespace), tag webhooks. */
+/** What uses revisions in one cluster: namespaces labelled with one of `revisions`, injected pods (per namespace and revision), tag webhooks. */
 export async function revisionUsesIn(kc: KubeConfig, cluster: string, revisions: readonly string[]): Promise<RevisionUse[]> {
     const selector = `${REV_LABEL} in (${revisions.join(",")})`;
     const core = coreApi(kc);
     const [namespaces, pods, webhooks] = await Promise.all([
         core.listNamespace({ labelSelector: selector }),
-        core.listPodForAllNamespaces({ labelSelector: selector }),
+        // Injection records the revision in an annotation, which no selector reads: every pod is listed.
+        core.listPodForAllNamespaces({}),
         kc.makeApiClient(kubeClientLibrary().AdmissionregistrationV1Api).listMutatingWebhookConfiguration({ labelSelector: TAG_LABEL }),
     ]);
     const uses: RevisionUse[] = namespaces.items.map((ns) => ({
         cluster, what: `namespace ${ns.metadata!.name} (labelled ${REV_LABEL})`, revision: ns.metadata!.labels![REV_LABEL], count: 1,
     }));
     const podCounts = new Map<string, RevisionUse>();
-    // Injected pods only: istiod's own pods carry their revision's label too.
     for (const pod of pods.items.filter((p) => p.metadata?.annotations?.[INJECTED_ANNOTATION] !== undefined)) {
-        const revision = pod.metadata!.labels![REV_LABEL];
+        const revision = pod.metadata!.annotations![REV_LABEL];
         const key = `${pod.metadata!.namespace}/${revision}`;
         const use = podCounts.get(key) ?? { cluster, what: `pods in ${pod.metadata!.namespace}`, revision, count: 0 };
         podCounts.set(key, { ...use, count: use.count + 1 });

@@ -127,10 +127,14 @@ export function makeWorkDir(): string {
     return dir;
 }
 
-/** One of istiod's debug endpoints (http://ADDRESS:15014/debug/ENDPOINT), as JSON. */
+/**
+ * One of istiod's debug endpoints (http://ADDRESS:15014/debug/ENDPOINT), as JSON. Asked from
+ * 127.0.0.1, as through `kubectl port-forward`: istiod answers loopback callers without credentials
+ * (a pod address of its own is not loopback).
+ */
 export function istiodDebug(address: string, endpoint: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
-        http.get(`http://${address}:15014/debug/${endpoint}`, { timeout: 10000 }, (res) => {
+        http.get(`http://${address}:15014/debug/${endpoint}`, { timeout: 10000, localAddress: "127.0.0.1" }, (res) => {
             let text = "";
             res.on("data", (d) => (text += d));
             res.on("end", () => {

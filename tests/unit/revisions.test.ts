@@ -291,11 +291,13 @@ describe("checkRevisionRemoval, reading every cluster of the mesh", () => {
     }
     const kubeconfig = (url: string) => oneContextKubeconfig({ server: url, "insecure-skip-tls-verify": true });
     const labelled = (name: string, labels: Record<string, string>, namespace?: string) => ({ metadata: { name, namespace, labels } as any });
-    const injected = (pod: { metadata: any }) => ({ metadata: { ...pod.metadata, annotations: { "sidecar.istio.io/status": "{}" } } });
+    /** A pod as injection leaves it: the revision that injected it in an annotation. */
+    const injectedBy = (revision: string, name: string, namespace: string) =>
+        ({ metadata: { name, namespace, annotations: { "sidecar.istio.io/status": "{}", "istio.io/rev": revision } } });
 
     const remote = apiServer({
         namespaces: [labelled("app", { "istio.io/rev": OLD.name })],
-        pods: [injected(labelled("server-1", { "istio.io/rev": OLD.name }, "app")), injected(labelled("server-2", { "istio.io/rev": OLD.name }, "app")),
+        pods: [injectedBy(OLD.name, "server-1", "app"), injectedBy(OLD.name, "server-2", "app"), injectedBy(NEW.name, "client-1", "app"),
             labelled(`istiod-${OLD.name}-1`, { "istio.io/rev": OLD.name, app: "istiod" }, "istio-system")],
         webhooks: [labelled("istio-revision-tag-prod-stable", { "istio.io/tag": "prod-stable", "istio.io/rev": OLD.name })],
     });
@@ -320,7 +322,7 @@ describe("checkRevisionRemoval, reading every cluster of the mesh", () => {
                 `revision kept in revisionTags and \`mesh up\` every cluster so that its tags move; then remove ${OLD.name}`);
             return true;
         });
-        assert.ok(remote.served.includes(`/api/v1/pods?istio.io/rev in (${OLD.name})`), remote.served.join(" "));
+        assert.ok(remote.served.includes(`/api/v1/namespaces?istio.io/rev in (${OLD.name})`), remote.served.join(" "));
     });
     it("refuses when a cluster cannot be read to tell, naming it", async () => {
         remoteKubeconfig = kubeconfig("http://127.0.0.1:1");
