@@ -168,6 +168,15 @@ describe("end to end: upgrading a primary-remote mesh by revisions, calls never 
         await startIstiod(OLD);
         await eventually(`istiod-${OLD.name} to list remote-a synced`, 120, async () =>
             (await clusterz(OLD)).find((c) => c.id === "remote-a")?.syncStatus === "synced" ? true : undefined);
+        // istiod makes its validating webhooks fail-closed once the API server reaches it; one update
+        // records that, so that each step's preview shows the step alone.
+        await eventually("istiod to make the default validator fail-closed", 180, async () => {
+            const validator = await localCluster("primary").objects.read({ apiVersion: "admissionregistration.k8s.io/v1",
+                kind: "ValidatingWebhookConfiguration", metadata: { name: "istiod-default-validator" } }) as any;
+            return validator.webhooks.every((w: any) => w.failurePolicy === "Fail") ? true : undefined;
+        });
+        await meshOk("up", "--remotes", "remote-a");
+        assert.match((await meshOk("preview", "--remotes", "remote-a")).stdout, /^no changes$/m);
         await requireMutualTls(localCluster("primary"), APP_NS, ECHO_HOST);
         const labels = { "istio.io/rev": TAG };
         server = await deploy("remote-a", APP_NS, "echo", { namespaceLabels: labels, minReadySeconds: 60 });
@@ -185,11 +194,16 @@ describe("end to end: upgrading a primary-remote mesh by revisions, calls never 
         }
     }));
 
-    it("step 1: `mesh preview` shows the canary revision added in every cluster; `mesh up` adds it, and both istiods list remote-a synced", () => timer.time("step 1: add the canary", async () => {
+    it("step 1: `mesh preview` shows the canary revision added; `mesh up` adds it in every cluster, and both istiods list remote-a synced", () => timer.time("step 1: add the canary", async () => {
         writeStack("primary", primaryConfig([OLD, NEW], { [TAG]: OLD.name }));
-        const preview = await meshOk("preview", "--remotes", "remote-a");
-        for (const stack of ["primary", "remote-a"]) {
-            assert.match(preview.stdout, new RegExp(`istiod-${NEW.name}`), `${stack}'s preview names the new release\n${preview.stdout}`);
+        // A remote's diff follows from the primary's outputs, which change once the primary is up: its
+        // preview shows the new release then.
+        for (const [stage, stack] of [["preview", "primary"], ["up", "primary"], ["preview", "remote-a"]]) {
+            const r = await meshOk(stage, "--stack", stack);
+            if (stage === "preview") {
+                assert.match(r.stdout, new RegExp(`^\\[${stack}\\] preview: create Chart [\\w-]+-istiod-${NEW.name} \\(`, "m"), `${stack}'s diff creates the new release\n${r.stdout}`);
+                assert.doesNotMatch(r.stdout, new RegExp(`-istiod-${OLD.name}:`), `the old revision is left alone\n${r.stdout}`);
+            }
         }
         await meshOk("up", "--remotes", "remote-a");
         await startIstiod(NEW);
