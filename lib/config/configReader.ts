@@ -90,12 +90,17 @@ export class RawConfig {
                 "(e.g. `pulumi config set discoveryAddress istiod.mesh.example.com`), or set eastWestGateway to true " +
                 "to expose istiod through Istio's east-west gateway");
         }
+        return this.discoveryHost("discoveryAddress", value);
+    }
+
+    /** A host the remotes reach an istiod at (the stack's `discoveryAddress`, a revision's): an IP or DNS name, never loopback. */
+    discoveryHost(key: string, value: string): string {
         if (!isHostAddress(value)) {
-            throw new ConfigError("discoveryAddress", value, "is neither an IP address nor a DNS name",
+            throw new ConfigError(key, value, "is neither an IP address nor a DNS name",
                 "give a bare host, without scheme or port: the remotes dial ports 15012 and 15017 on it");
         }
         if (isLoopback(value)) {
-            throw new ConfigError("discoveryAddress", value, "is a loopback address, which Kubernetes refuses in the " +
+            throw new ConfigError(key, value, "is a loopback address, which Kubernetes refuses in the " +
                 "remote's EndpointSlice, and which the remotes' pods could not reach istiod at",
                 "give a DNS name (a host name is written as an ExternalName Service) or a routable IP");
         }

@@ -2,12 +2,11 @@
 // revision rules (lib/istio/revisions.ts) before any resource is registered.
 import { CHARTS } from "./charts";
 import { chartsVersion } from "./images";
-import { revisionSetProblem } from "./revisions";
+import { Revision, revisionSetProblem } from "./revisions";
 import { Values } from "./values";
 import { ChartSource, RevisionConfig, RevisionsConfig } from "../config/config";
 import { RawConfig } from "../config/configReader";
 import { ConfigError } from "../config/errors";
-import { isHostAddress, isLoopback } from "../config/net";
 
 /** The keys of one entry of `revisions`. */
 const REVISION_KEYS = ["name", "chartDir", "chartVersion", "tag", "discoveryAddress"];
@@ -53,10 +52,7 @@ export function readRevisions(r: RawConfig, defaults: RevisionDefaults): Revisio
     }
     const revisions = raw.map((entry) => revisionOf(r, entry, defaults, raw.length));
     const tags = tagsOf(rawTags);
-    const problem = revisionSetProblem({
-        revisions: revisions.map((rev) => ({ name: rev.name, chartVersion: chartsVersion(rev.chart), imageTag: rev.tag })),
-        tags,
-    });
+    const problem = revisionSetProblem({ revisions: revisions.map(asRevision), tags });
     if (problem !== undefined) {
         throw new ConfigError(problem.key, problem.value, problem.problem, problem.fix);
     }
@@ -67,6 +63,11 @@ export function readRevisions(r: RawConfig, defaults: RevisionDefaults): Revisio
             "give each revision's istiod an address of its own");
     }
     return { revisions, tags };
+}
+
+/** A configured revision as the revision rules see it: its name, its charts' Istio version and its image tag. */
+export function asRevision(revision: RevisionConfig): Revision {
+    return { name: revision.name, chartVersion: chartsVersion(revision.chart), imageTag: revision.tag };
 }
 
 function revisionOf(r: RawConfig, entry: unknown, defaults: RevisionDefaults, count: number): RevisionConfig {
@@ -101,19 +102,15 @@ function revisionOf(r: RawConfig, entry: unknown, defaults: RevisionDefaults, co
         }
         chart = { kind: "repo", repo: defaults.chart.repo, version: chartVersion };
     }
-    const globalTag = (defaults.values.global as Values | undefined)?.tag;
+    const tag = text("tag") ?? (defaults.values.global as Values | undefined)?.tag;
     const discoveryAddress = text("discoveryAddress") ?? (count === 1 ? defaults.discoveryAddress : undefined);
     if (discoveryAddress === undefined) {
         throw new ConfigError(key("discoveryAddress"), undefined, "the remotes reach each revision's istiod at an address of its own",
             "set it to the DNS name or IP in front of this revision's istiod (ports 15012 and 15017)");
     }
-    if (!isHostAddress(discoveryAddress) || isLoopback(discoveryAddress)) {
-        throw new ConfigError(key("discoveryAddress"), discoveryAddress, "is not a routable IP address or a DNS name",
-            "give a bare host, without scheme or port, that the remotes' pods and API servers can reach");
-    }
     return {
-        name: e.name as string, chart, discoveryAddress,
-        ...(text("tag") ?? globalTag) === undefined ? {} : { tag: String(text("tag") ?? globalTag) },
+        name: e.name as string, chart, discoveryAddress: r.discoveryHost(key("discoveryAddress"), discoveryAddress),
+        ...(tag === undefined ? {} : { tag: String(tag) }),
     };
 }
 

@@ -61,8 +61,9 @@ export async function checkRevisionRemoval(config: PrimaryRemotePrimaryConfig, l
     if (removed.length === 0) {
         return;
     }
-    const clusters: Array<{ name: string; kc: () => KubeConfig }> = [{ name: config.mesh.clusterName, kc: () => kubeConfigOf(config.cluster)! }];
-    const secrets = await coreApi(kubeConfigOf(config.cluster)!)
+    const own = kubeConfigOf(config.cluster)!;
+    const clusters: Array<{ name: string; kc: () => KubeConfig }> = [{ name: config.mesh.clusterName, kc: () => own }];
+    const secrets = await coreApi(own)
         .listNamespacedSecret({ namespace: config.istioNamespace, labelSelector: "istio/multiCluster=true" });
     for (const secret of secrets.items) {
         const names = registeredNames({ name: secret.metadata!.name!, annotations: secret.metadata!.annotations, dataKeys: Object.keys(secret.data ?? {}) });

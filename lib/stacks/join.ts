@@ -9,6 +9,7 @@ import { checkOverlap, noMultiPrimaryCa, requireCaBundle } from "../config/meshR
 import { Istio10PrimaryOutputs, IstiodPrimaryOutputs, MultiPrimaryPrimaryOutputs, PrimaryOutputs, PrimaryRemotePrimaryOutputs } from "./outputs";
 import { CaBundle, certificateFingerprint } from "../ca/pki";
 import { chartsVersion } from "../istio/images";
+import { asRevision } from "../istio/revisionConfig";
 import { dataPlaneAheadProblem, isAhead, NO_VERSION, revisionVersion } from "../istio/revisions";
 import { SecuritySettings } from "../istio/values";
 
@@ -67,7 +68,7 @@ export function checkMeshAgainstPrimary(remote: IstiodRemoteConfig, primary: Ist
  */
 function checkNotAheadOfRevisions(remote: IstiodRemoteConfig, revisions: readonly RevisionConfig[]): void {
     const version = chartsVersion(remote.chart);
-    const newest = revisions.map((r) => ({ name: r.name, chartVersion: chartsVersion(r.chart), imageTag: r.tag }))
+    const newest = revisions.map(asRevision)
         // The last listed among those no other is ahead of: the canary, as revisions are listed oldest first.
         .reduce((a, b) => (isAhead(revisionVersion(a) ?? NO_VERSION, revisionVersion(b) ?? NO_VERSION) ? a : b));
     const problem = version === undefined ? undefined

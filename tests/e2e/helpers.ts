@@ -110,6 +110,16 @@ export async function leftovers(primary: TestCluster, remote: TestCluster, clust
     return found;
 }
 
+/**
+ * Whether istiod has made the default validator of `cluster` fail-closed (it does once the API
+ * server reaches its webhook); undefined while not, for `eventually`.
+ */
+export async function validationFailsClosed(cluster: TestCluster): Promise<true | undefined> {
+    const validator = await cluster.objects.read({ apiVersion: "admissionregistration.k8s.io/v1",
+        kind: "ValidatingWebhookConfiguration", metadata: { name: "istiod-default-validator" } }) as any;
+    return validator.webhooks.every((w: any) => w.failurePolicy === "Fail") ? true : undefined;
+}
+
 /** A copy of the project to run in, so that Pulumi's stack files in the repo stay untouched. */
 export function makeWorkDir(): string {
     const root = path.resolve(__dirname, "..", "..");

@@ -16,7 +16,7 @@ import { mergeValues } from "../../lib/istio/values";
 import { statusOf, unlessNotFound } from "../../lib/kube/kube";
 import { certificateFingerprint, pemCertificates } from "../../lib/ca/pki";
 import { requestWorkloadCertificate, SignedChain } from "./istioCa";
-import { eventually, istiodDebug, localCluster, localKubeconfigPath, makeWorkDir, snapshot, TestCluster } from "./helpers";
+import { eventually, istiodDebug, localCluster, localKubeconfigPath, makeWorkDir, snapshot, TestCluster, validationFailsClosed } from "./helpers";
 import { CliResult, pulumi, pulumiOk, runCommand, StepTimer } from "./pulumi";
 import {
     call, callContinuously, callSeparately, deploy, ECHO_PORT, peerAuthentication, Pod, refreshWorkloadRoots, requireMutualTls, startWorkload,
@@ -128,11 +128,7 @@ describe("end to end: today's Istio models on Istio's charts, proven by real ist
      */
     const settleFailClosedValidation = async (stacks: string[]) => {
         for (const stack of stacks) {
-            await eventually(`${stack}'s istiod to make its validating webhook fail-closed`, 180, async () => {
-                const validator = await cluster(stack).objects.read({ apiVersion: "admissionregistration.k8s.io/v1",
-                    kind: "ValidatingWebhookConfiguration", metadata: { name: "istiod-default-validator" } }) as any;
-                return validator.webhooks.every((w: any) => w.failurePolicy === "Fail") ? true : undefined;
-            });
+            await eventually(`${stack}'s istiod to make its validating webhook fail-closed`, 180, () => validationFailsClosed(cluster(stack)));
             await up(stack);
             await cliOk(["preview", "--expect-no-changes", "-s", stack]);
         }

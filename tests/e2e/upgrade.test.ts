@@ -8,7 +8,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import * as yaml from "js-yaml";
-import { eventually, istiodDebug, localCluster, makeWorkDir, snapshot } from "./helpers";
+import { eventually, istiodDebug, localCluster, makeWorkDir, snapshot, validationFailsClosed } from "./helpers";
 import { runCommand, StepTimer } from "./pulumi";
 import { call, callContinuously, CallCount, deploy, ECHO_PORT, Pod, requireMutualTls, startWorkload, stopWorkload } from "./workloads";
 
@@ -78,7 +78,10 @@ describe("end to end: upgrading a primary-remote mesh by revisions, calls never 
      */
     const servedBy = (r: TestRevision, pod: Pod) => eventually(`istiod-${r.name} to serve ${pod.name}`, 60, async () =>
         ((await istiodDebug(r.address, "syncz")) as Synced[]).find((s) => s.proxy === `${pod.name}.${pod.namespace}`));
-    const clusterz = async (r: TestRevision) => (await istiodDebug(r.address, "clusterz")) as Array<{ id: string; syncStatus: string }>;
+    /** Waits until istiod `r` lists remote-a synced (its /debug/clusterz). */
+    const listsRemoteASynced = (r: TestRevision) => eventually(`istiod-${r.name} to list remote-a synced`, 120, async () =>
+        ((await istiodDebug(r.address, "clusterz")) as Array<{ id: string; syncStatus: string }>)
+            .find((c) => c.id === "remote-a")?.syncStatus === "synced" ? true : undefined);
     /** The revision and image tag a pod was injected with. */
     const injectedAs = async (pod: Pod) => {
         const p = await localCluster(pod.cluster).core.readNamespacedPod({ name: pod.name, namespace: pod.namespace });
@@ -166,15 +169,10 @@ describe("end to end: upgrading a primary-remote mesh by revisions, calls never 
         writeStack("primary", primaryConfig([OLD], { [TAG]: OLD.name }));
         await meshOk("up", "--remotes", "remote-a");
         await startIstiod(OLD);
-        await eventually(`istiod-${OLD.name} to list remote-a synced`, 120, async () =>
-            (await clusterz(OLD)).find((c) => c.id === "remote-a")?.syncStatus === "synced" ? true : undefined);
+        await listsRemoteASynced(OLD);
         // istiod makes its validating webhooks fail-closed once the API server reaches it; one update
         // records that, so that each step's preview shows the step alone.
-        await eventually("istiod to make the default validator fail-closed", 180, async () => {
-            const validator = await localCluster("primary").objects.read({ apiVersion: "admissionregistration.k8s.io/v1",
-                kind: "ValidatingWebhookConfiguration", metadata: { name: "istiod-default-validator" } }) as any;
-            return validator.webhooks.every((w: any) => w.failurePolicy === "Fail") ? true : undefined;
-        });
+        await eventually("istiod to make the default validator fail-closed", 180, () => validationFailsClosed(localCluster("primary")));
         await meshOk("up", "--remotes", "remote-a");
         assert.match((await meshOk("preview", "--remotes", "remote-a")).stdout, /^no changes$/m);
         await requireMutualTls(localCluster("primary"), APP_NS, ECHO_HOST);
@@ -208,8 +206,7 @@ describe("end to end: upgrading a primary-remote mesh by revisions, calls never 
         await meshOk("up", "--remotes", "remote-a");
         await startIstiod(NEW);
         for (const r of [OLD, NEW]) {
-            await eventually(`istiod-${r.name} to list remote-a synced`, 120, async () =>
-                (await clusterz(r)).find((c) => c.id === "remote-a")?.syncStatus === "synced" ? true : undefined);
+            await listsRemoteASynced(r);
         }
         // Nothing moved: both workloads are still the old revision's.
         assert.strictEqual((await injectedAs(server)).revision, OLD.name);

@@ -260,6 +260,9 @@ describe("revisions in a primary-remote mesh", () => {
             refused({ revisions: [{ ...revisions[0], tag: NEW.imageTag }, revisions[1]] }, /runs images tagged 1\.31-dev-eed52eb from charts of Istio 1\.31-dev-b01690e/));
         it("two revisions at one address", () =>
             refused({ revisions: [revisions[0], { ...revisions[1], discoveryAddress: "192.0.2.21" }] }, /shares its discoveryAddress with another revision/));
+        it("a revision's discovery address that is loopback, which the remotes' EndpointSlice refuses", () =>
+            refused({ revisions: [revisions[0], { ...revisions[1], discoveryAddress: "127.0.0.1" }] },
+                /^istio-multicluster:revisions\[1-31-eed52eb\]\.discoveryAddress = "127\.0\.0\.1": is a loopback address/));
         it("revisions with an injection address, which reaches one istiod", () =>
             refused({ injectionAddress: "192.0.2.10" }, /^istio-multicluster:revisions = .*: is set together with injectionAddress/));
         it("a revision key it does not know", () =>

@@ -290,9 +290,11 @@ cmd_start() {
 # runs instead, from the pilot-discovery of Istio VERSION (toolchain/istio-versions), on ADDRESS:
 # a pod IP of the cluster's range, as each revision's istiod is its own pod.
 cmd_istiod() {
-    local name=$1 ns=${2:-istio-system} revision=${3:-} ip dir p run_dir token suffix discovery
+    local name=$1 ns=${2:-istio-system} revision=${3:-} ip api_ip dir p run_dir token suffix discovery
     suffix=${revision:+-$revision}
-    ip=${4:-$(cluster_ip "$name")}
+    # The API server's address, and where istiod listens: the same, or a revision's own address.
+    api_ip=$(cluster_ip "$name")
+    ip=${4:-$api_ip}
     discovery=$bin/pilot-discovery
     [ -z "$revision" ] || discovery=$cache/toolchain/istio-versions/${5:?istiod NAME NS REVISION ADDRESS VERSION}/bin/pilot-discovery
     dir=$state/$name
@@ -309,10 +311,10 @@ cmd_istiod() {
     # Deployment exists, which the install may make before the rest).
     local made
     for made in "serviceaccounts/istiod$suffix" "configmaps/istio$suffix" "configmaps/istio-sidecar-injector$suffix"; do
-        wait_for "$name's $ns/$made" 120 api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/$made" -f ||
+        wait_for "$name's $ns/$made" 120 api "$p" "$api_ip" "/api/v1/namespaces/$ns/$made" -f ||
             { log "no $ns/$made in $name: is the istiod chart installed?"; return 1; }
     done
-    token=$(api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/serviceaccounts/istiod$suffix/token" -f -X POST \
+    token=$(api "$p" "$api_ip" "/api/v1/namespaces/$ns/serviceaccounts/istiod$suffix/token" -f -X POST \
         -H 'Content-Type: application/json' \
         -d '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":86400}}' |
         json_field status.token) || { log "no token for $ns/istiod$suffix in $name: is the istiod chart installed?"; return 1; }
@@ -320,7 +322,7 @@ cmd_istiod() {
         echo "apiVersion: v1"
         echo "kind: Config"
         echo "current-context: istiod"
-        echo "clusters: [{name: $name, cluster: {server: 'https://$(cluster_ip "$name"):6443', certificate-authority-data: $(base64 -w0 <"$p/ca.crt")}}]"
+        echo "clusters: [{name: $name, cluster: {server: 'https://$api_ip:6443', certificate-authority-data: $(base64 -w0 <"$p/ca.crt")}}]"
         echo "contexts: [{name: istiod, context: {cluster: $name, user: istiod}}]"
         echo "users: [{name: istiod, user: {token: $token}}]"
     } >"$run_dir/kubeconfig"
@@ -330,7 +332,7 @@ cmd_istiod() {
     # set below. Nothing is added to its serving certificate's names (ISTIOD_CUSTOM_HOST): what
     # other clusters' API servers call it by must come from the chart, as on a real cluster.
     local env_args=()
-    mapfile -t env_args < <(api "$p" "$(cluster_ip "$name")" "/apis/apps/v1/namespaces/$ns/deployments/istiod$suffix" -f | node -e '
+    mapfile -t env_args < <(api "$p" "$api_ip" "/apis/apps/v1/namespaces/$ns/deployments/istiod$suffix" -f | node -e '
         let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
             const container = JSON.parse(s).spec.template.spec.containers.find((c) => c.name === "discovery");
             for (const e of container.env || []) {
@@ -352,8 +354,8 @@ cmd_istiod() {
     # would lead it to the pod: the API server calls the webhooks there (port 443 to 15017).
     if [ -n "${ISTIO_MC_NETNS:-}" ]; then
         local pairs=()
-        wait_for "$name's istiod$suffix Service" 60 api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/services/istiod$suffix" -f
-        mapfile -t pairs < <(api "$p" "$(cluster_ip "$name")" "/api/v1/namespaces/$ns/services/istiod$suffix" -f | node -e '
+        wait_for "$name's istiod$suffix Service" 60 api "$p" "$api_ip" "/api/v1/namespaces/$ns/services/istiod$suffix" -f
+        mapfile -t pairs < <(api "$p" "$api_ip" "/api/v1/namespaces/$ns/services/istiod$suffix" -f | node -e '
             let s = ""; process.stdin.on("data", (d) => s += d).on("end", () => {
                 const svc = JSON.parse(s);
                 for (const port of svc.spec.ports) console.log(`${svc.spec.clusterIP}:${port.port}=${process.argv[1]}:${port.targetPort}`);
